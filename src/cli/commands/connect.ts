@@ -1,0 +1,196 @@
+/**
+ * `mailops connect [NAME]`: add or repair an IMAP/SMTP account. Every value
+ * can come from a flag; on a TTY the missing ones are asked. The login is
+ * tested (IMAP, then SMTP) before anything is saved; on failure nothing is.
+ */
+import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
+import { MailopsError } from '../../domain/errors.js';
+import type { ProviderName, SecretStoreKind, TlsMode } from '../../domain/types.js';
+import {
+  buildAccountConfig,
+  domainOf,
+  guessProvider,
+  resolveEndpoint,
+  validateAccountName,
+  validateEmail,
+  type EndpointInput,
+} from '../../core/accounts.js';
+import { PASSWORD_KEY } from '../../core/session.js';
+import type { CliContext } from '../context.js';
+import { withSession } from '../session.js';
+import { askChoice, askPassword, askText } from '../prompt.js';
+import { printJson } from '../output.js';
+
+interface Options {
+  account?: string;
+  provider?: ProviderName;
+  email?: string;
+  user?: string;
+  imapHost?: string;
+  imapPort?: number;
+  imapTls?: TlsMode;
+  smtpHost?: string;
+  smtpPort?: number;
+  smtpTls?: TlsMode;
+  passwordEnv?: string;
+  passwordFile?: string;
+  passwordStdin?: boolean;
+  passwordCmd?: string;
+  insecure?: boolean;
+  caFile?: string;
+  secretStore?: SecretStoreKind;
+  default?: boolean;
+  priority?: number;
+}
+
+const TLS_MODES = ['implicit', 'starttls', 'none'] as const;
+const PASSWORD_FLAGS = '--password-env VAR, --password-file FILE, --password-stdin or --password-cmd CMD';
+
+export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
+  const sources = [options.passwordEnv, options.passwordFile, options.passwordStdin, options.passwordCmd].filter((v) => v !== undefined && v !== false);
+  if (sources.length > 1) throw new MailopsError('USAGE', `give one password source, not ${sources.length}`, { hint: `one of ${PASSWORD_FLAGS}` });
+  const caFile = options.caFile === undefined ? undefined : checkReadable(resolve(options.caFile), '--ca-file');
+
+  return withSession(ctx, async (session) => {
+    const requestedName = (args[0] as string | undefined) ?? options.account;
+    const existing = requestedName ? session.accounts.get(validateAccountName(requestedName)) : null;
+    const old = existing?.config ?? null;
+
+    const email = validateEmail(options.email ?? old?.email ?? (await askText(ctx, 'Email address:', '--email')));
+    const provider = options.provider ?? old?.provider ?? guessProvider(email);
+    if (provider !== 'imap') {
+      throw new MailopsError('UNSUPPORTED', `${provider} accounts with OAuth are not supported yet`, {
+        hint: `to use ${provider} over IMAP with an app password, pass --provider imap (and its servers)`,
+      });
+    }
+    const name = validateAccountName(requestedName ?? email);
+    const repairing = existing ?? session.accounts.get(name);
+    const previous = repairing?.config ?? null;
+
+    const imap = resolveEndpoint('imap', await endpointInput(ctx, 'imap', email, options.imapHost, options.imapPort, options.imapTls, previous !== null), previous?.imap, email);
+    const smtp = resolveEndpoint('smtp', await endpointInput(ctx, 'smtp', email, options.smtpHost, options.smtpPort, options.smtpTls, previous !== null), previous?.smtp, email);
+
+    const config = buildAccountConfig(
+      {
+        name,
+        email,
+        user: options.user,
+        provider,
+        imap,
+        smtp,
+        insecure: options.insecure,
+        caFile,
+        secretStore: options.secretStore,
+        // A new password source replaces a stored command; --password-cmd replaces a stored password.
+        passwordCommand: options.passwordCmd ?? (sources.length ? null : undefined),
+        priority: options.priority,
+      },
+      previous,
+    );
+
+    // The store must be usable before we test the login: failing after a successful
+    // login would leave the user with nothing saved and a confusing order of errors.
+    const store = config.passwordCommand ? null : await session.secretStore(config.secretStore);
+
+    let password: string | null = null;
+    if (!config.passwordCommand) {
+      password = await readPassword(ctx, options, previous && previous.secretStore === config.secretStore && !previous.passwordCommand ? async () => store!.get(name, PASSWORD_KEY) : null);
+      ctx.redactor.add(password);
+    }
+    const credentials = password !== null ? { kind: 'password' as const, user: config.user, password } : await session.credentials(config);
+
+    const client = await session.provider(config, credentials);
+    const imapCheck = await client.verify(ctx.signal);
+    if (!ctx.isMachineOutput) ctx.note(`IMAP login ok: ${config.imap.host}:${config.imap.port} (${config.imap.tls}), ${imapCheck.latencyMs} ms`);
+    const smtpCheck = await client.verifySend(ctx.signal);
+    if (!ctx.isMachineOutput) ctx.note(`SMTP login ok: ${config.smtp.host}:${config.smtp.port} (${config.smtp.tls}), ${smtpCheck.latencyMs} ms`);
+
+    // Save: the secret first (so the account never exists without it), then the row.
+    if (store && password !== null) await store.set(name, PASSWORD_KEY, password);
+    const makeDefault = options.default === true || session.accounts.list().length === 0;
+    try {
+      session.accounts.save(config, makeDefault);
+    } catch (error) {
+      if (store && !previous) await store.delete(name, PASSWORD_KEY).catch(() => undefined);
+      throw error;
+    }
+    // Secrets left behind by the previous configuration (another store, or now a command).
+    if (previous && !previous.passwordCommand && (config.passwordCommand || previous.secretStore !== config.secretStore)) {
+      await session
+        .secretStore(previous.secretStore)
+        .then((s) => s.delete(name, PASSWORD_KEY))
+        .catch(() => ctx.warn(`could not remove the old password of ${name} from the ${previous.secretStore} store`));
+    }
+
+    const saved = session.accounts.get(name)!;
+    if (ctx.isMachineOutput) {
+      printJson(ctx, {
+        account: {
+          name,
+          provider,
+          email,
+          user: config.user,
+          imap: config.imap,
+          smtp: config.smtp,
+          secret_store: config.passwordCommand ? 'command' : config.secretStore,
+          insecure: config.insecure,
+          is_default: saved.config.isDefault,
+          priority: config.priority,
+          repaired: previous !== null,
+        },
+      });
+    } else {
+      ctx.note(`${previous ? 'Repaired' : 'Connected'} ${name} <${email}>${saved.config.isDefault ? ' (default account)' : ''}`);
+    }
+    return 0;
+  });
+}
+
+/** On a TTY, asks for what the flags did not give; otherwise defaults apply (resolveEndpoint). */
+async function endpointInput(
+  ctx: CliContext,
+  kind: 'imap' | 'smtp',
+  email: string,
+  host: string | undefined,
+  port: number | undefined,
+  tls: TlsMode | undefined,
+  repairing: boolean,
+): Promise<EndpointInput> {
+  if (!ctx.canPrompt || repairing || (host !== undefined && (port !== undefined || tls !== undefined))) return { host, port, tls };
+  const label = kind.toUpperCase();
+  const askedHost = host ?? (await askText(ctx, `${label} server:`, `--${kind}-host`, { default: `${kind}.${domainOf(email)}` }));
+  const askedTls = tls ?? (await askChoice(ctx, `${label} TLS mode:`, `--${kind}-tls`, TLS_MODES, 'implicit'));
+  const defaultPort = kind === 'imap' ? (askedTls === 'implicit' ? 993 : 143) : askedTls === 'implicit' ? 465 : 587;
+  const askedPort =
+    port ??
+    Number(
+      await askText(ctx, `${label} port:`, `--${kind}-port`, {
+        default: String(defaultPort),
+        validate: (v) => (/^\d+$/.test(v) && Number(v) > 0 && Number(v) < 65536 ? true : 'a port number, 1-65535'),
+      }),
+    );
+  return { host: askedHost, port: askedPort, tls: askedTls };
+}
+
+async function readPassword(ctx: CliContext, options: Options, stored: (() => Promise<string | null>) | null): Promise<string> {
+  const { readPasswordFromSource } = await import('../../secrets/password-input.js');
+  const io = { stdin: ctx.io.stdin, env: ctx.env, warn: (m: string) => ctx.warn(m) };
+  if (options.passwordEnv !== undefined) return readPasswordFromSource({ kind: 'env', name: options.passwordEnv }, io);
+  if (options.passwordFile !== undefined) return readPasswordFromSource({ kind: 'file', path: options.passwordFile }, io);
+  if (options.passwordStdin) return readPasswordFromSource({ kind: 'stdin' }, io);
+  // Repairing without a new password: keep the one we have.
+  const kept = stored ? await stored() : null;
+  if (kept) return kept;
+  if (!ctx.canPrompt) throw new MailopsError('MISSING_INPUT', 'a password is required', { hint: `pass ${PASSWORD_FLAGS}` });
+  return askPassword(ctx, 'Password:', '--password-stdin');
+}
+
+function checkReadable(path: string, flag: string): string {
+  try {
+    accessSync(path, constants.R_OK);
+    return path;
+  } catch {
+    throw new MailopsError('INVALID_VALUE', `cannot read ${flag} ${path}`);
+  }
+}

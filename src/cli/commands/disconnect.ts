@@ -1,0 +1,32 @@
+/** `mailops disconnect NAME`: the account, its secrets and its cache, gone. */
+import { PASSWORD_KEY } from '../../core/session.js';
+import type { CliContext } from '../context.js';
+import { withSession } from '../session.js';
+import { printJson } from '../output.js';
+
+interface Options {
+  account?: string;
+}
+
+export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
+  const name = (args[0] as string | undefined) ?? options.account;
+  return withSession(ctx, async (session) => {
+    const account = session.resolveAccount(name);
+    const config = account.config;
+    let secretsRemoved = true;
+    if (!config.passwordCommand) {
+      try {
+        const store = await session.secretStore(config.secretStore);
+        await store.delete(config.name, PASSWORD_KEY);
+      } catch (error) {
+        // The account goes anyway: a keychain that is gone must not keep it alive forever.
+        secretsRemoved = false;
+        ctx.warn(`could not delete the stored password of ${config.name}: ${(error as Error).message}`);
+      }
+    }
+    session.accounts.delete(config.name);
+    if (ctx.isMachineOutput) printJson(ctx, { disconnected: config.name, secrets_removed: secretsRemoved });
+    else ctx.note(`Disconnected ${config.name}`);
+    return secretsRemoved ? 0 : 1;
+  });
+}

@@ -1,0 +1,29 @@
+/** `mailops ls [FOLDER]`: one folder's messages, newest first, a page at a time. */
+import { queryFromListFilters } from '../../core/query/index.js';
+import type { CliContext } from '../context.js';
+import { withSession } from '../session.js';
+import { printMessagePage } from '../message-list.js';
+
+interface Options {
+  account?: string;
+  folder?: string;
+  limit: number;
+  page: number;
+  unread?: boolean;
+  since?: string;
+  before?: string;
+  from?: string;
+}
+
+export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
+  const folder = (args[0] as string | undefined) ?? options.folder ?? 'INBOX';
+  // Parse the filters before connecting: a bad date is a usage error, not a network round trip.
+  const query = queryFromListFilters({ unread: options.unread, since: options.since, before: options.before, from: options.from });
+  return withSession(ctx, async (session) => {
+    const account = session.resolveAccount(options.account);
+    const provider = await session.provider(account.config);
+    const page = await provider.list(folder, { query, page: { limit: options.limit, page: options.page } }, ctx.signal);
+    await printMessagePage(ctx, page, { folder });
+    return 0;
+  });
+}

@@ -1,0 +1,65 @@
+/** `mailops status [NAME...]`: state, last sync and error, and a live check per account. */
+import { MailopsError } from '../../domain/errors.js';
+import { checkAccount, storedStatus, worstExitCode, type AccountStatus } from '../../core/status.js';
+import type { CliContext } from '../context.js';
+import { withSession } from '../session.js';
+import { isoDate, printJson, printNdjson, printRows } from '../output.js';
+
+interface Options {
+  account?: string;
+  offline?: boolean;
+}
+
+function statusJson(s: AccountStatus) {
+  const c = s.account.config;
+  return {
+    name: c.name,
+    provider: c.provider,
+    email: c.email,
+    state: s.state,
+    is_healthy: s.healthy,
+    token_expires_at: isoDate(s.account.state.tokenExpiresAt),
+    last_sync_at: isoDate(s.account.state.lastSyncAt),
+    last_error: s.lastError,
+    latency_ms: s.latencyMs,
+    checks: s.checks.map((k) => ({ step: k.step, ok: k.ok, ms: k.ms, detail: k.detail })),
+  };
+}
+
+export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
+  const names = [...(args[0] as string[]), ...(options.account ? [options.account] : [])];
+  return withSession(ctx, async (session) => {
+    const all = session.accounts.list();
+    const missing = names.filter((n) => !all.some((a) => a.config.name === n));
+    if (missing.length) {
+      throw new MailopsError('ACCOUNT_NOT_FOUND', `no account named ${missing.join(', ')}`, {
+        hint: all.length ? `accounts: ${all.map((a) => a.config.name).join(', ')}` : 'add one with mailops connect',
+      });
+    }
+    const accounts = names.length ? all.filter((a) => names.includes(a.config.name)) : all;
+    const statuses: AccountStatus[] = [];
+    for (const account of accounts) {
+      statuses.push(options.offline ? storedStatus(account) : await checkAccount(session, account, ctx.signal));
+    }
+
+    if (ctx.output === 'json') printJson(ctx, { accounts: statuses.map(statusJson) });
+    else if (ctx.output === 'ndjson') for (const s of statuses) printNdjson(ctx, statusJson(s));
+    else {
+      if (statuses.length === 0) ctx.note('no accounts: add one with mailops connect');
+      await printRows(
+        ctx,
+        [{ header: 'NAME' }, { header: 'PROVIDER' }, { header: 'EMAIL' }, { header: 'STATE' }, { header: 'LAST SYNC' }, { header: 'LATENCY' }, { header: 'LAST ERROR', maxWidth: 60 }],
+        statuses.map((s) => [
+          s.account.config.name,
+          s.account.config.provider,
+          s.account.config.email,
+          s.state,
+          isoDate(s.account.state.lastSyncAt) ?? '',
+          s.latencyMs === null ? '' : `${s.latencyMs}ms`,
+          s.lastError ?? '',
+        ]),
+      );
+    }
+    return options.offline ? (statuses.every((s) => s.healthy) ? 0 : 1) : worstExitCode(statuses);
+  });
+}

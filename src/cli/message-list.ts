@@ -1,0 +1,50 @@
+/** The message list shared by `ls` and `search`: JSON, NDJSON, table or TSV. */
+import type { Envelope, Page } from '../domain/types.js';
+import type { CliContext } from './context.js';
+import { envelopeJson, flagMarkers, formatAddress, isoDate, printJson, printNdjson, printRows, shortDate } from './output.js';
+
+export async function printMessagePage(
+  ctx: CliContext,
+  page: Page<Envelope>,
+  head: Record<string, unknown>,
+  options: { showFolder?: boolean } = {},
+): Promise<void> {
+  if (ctx.output === 'json') {
+    printJson(ctx, {
+      ...head,
+      messages: page.items.map(envelopeJson),
+      total: page.total,
+      page: page.page,
+      page_size: page.pageSize,
+      has_next: page.hasNext,
+    });
+    return;
+  }
+  if (ctx.output === 'ndjson') {
+    for (const e of page.items) printNdjson(ctx, envelopeJson(e));
+    return;
+  }
+  const table = ctx.output === 'table';
+  const columns = [
+    { header: 'ID' },
+    { header: 'DATE' },
+    ...(options.showFolder ? [{ header: 'FOLDER', maxWidth: 24 }] : []),
+    { header: 'FROM', maxWidth: 28 },
+    { header: 'SUBJECT' },
+    { header: 'FLAGS' },
+  ];
+  const rows = page.items.map((e) => [
+    e.ref.id,
+    table ? shortDate(e.date) : (isoDate(e.date) ?? ''),
+    ...(options.showFolder ? [e.ref.folder] : []),
+    formatAddress(e.from),
+    e.subject,
+    flagMarkers(e),
+  ]);
+  await printRows(ctx, columns, rows);
+  if (table) {
+    const first = page.items.length ? (page.page - 1) * page.pageSize + 1 : 0;
+    const last = (page.page - 1) * page.pageSize + page.items.length;
+    ctx.note(`${first}-${last} of ${page.total}${page.hasNext ? ` (next: --page ${page.page + 1})` : ''}`);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Printing: JSON and NDJSON from the model, tables on a TTY, tab-separated
+ * rows when piped. Commands build rows; they never format by hand.
+ */
+import type { Address, Envelope, Folder } from '../domain/types.js';
+import type { CliContext } from './context.js';
+
+/** ISO 8601 UTC without milliseconds: 2025-01-09T10:30:00Z. */
+export function isoDate(date: Date | string | null | undefined): string | null {
+  if (date === null || date === undefined) return null;
+  const d = typeof date === 'string' ? new Date(date) : date;
+  if (Number.isNaN(d.getTime())) return null;
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function printJson(ctx: CliContext, value: unknown): void {
+  ctx.out(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function printNdjson(ctx: CliContext, value: unknown): void {
+  ctx.out(JSON.stringify(value) + '\n');
+}
+
+export interface Column {
+  header: string;
+  /** Cap for table cells (TSV is never cut). */
+  maxWidth?: number;
+}
+
+/** A table on a TTY, TSV when piped. Cells are single-line. */
+export async function printRows(ctx: CliContext, columns: Column[], rows: string[][]): Promise<void> {
+  const clean = rows.map((row) => row.map((cell) => cell.replace(/[\t\r\n]+/g, ' ')));
+  if (ctx.output !== 'table') {
+    for (const row of clean) ctx.out(row.join('\t') + '\n');
+    return;
+  }
+  const [{ default: Table }, { Chalk }] = await Promise.all([import('cli-table3'), import('chalk')]);
+  const chalk = new Chalk({ level: ctx.colorFor('stdout') ? 1 : 0 });
+  const width = ctx.io.stdout.isTTY ? ((ctx.io.stdout as { columns?: number }).columns ?? 120) : 120;
+  const table = new Table({
+    head: columns.map((c) => chalk.bold(c.header)),
+    style: { head: [], border: [], compact: true },
+    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+    wordWrap: false,
+  });
+  const budget = Math.max(20, width - 2 * columns.length);
+  for (const row of clean) {
+    table.push(row.map((cell, i) => truncate(cell, Math.min(columns[i]?.maxWidth ?? budget, budget))));
+  }
+  ctx.out(table.toString().split('\n').map((l) => l.replace(/^ /, '').trimEnd()).join('\n') + '\n');
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? text.slice(0, Math.max(1, max - 1)) + '…' : text;
+}
+
+export function formatAddress(a: Address | null): string {
+  if (!a) return '';
+  return a.name ? `${a.name} <${a.address}>` : a.address;
+}
+
+/** Short flag markers for tables: N(ew) F(lagged) A(nswered) D(raft) and @ for attachments. */
+export function flagMarkers(env: Envelope): string {
+  const f = new Set(env.flags);
+  return [
+    f.has('\\Seen') ? '' : 'N',
+    f.has('\\Flagged') ? 'F' : '',
+    f.has('\\Answered') ? 'A' : '',
+    f.has('\\Draft') ? 'D' : '',
+    env.hasAttachments ? '@' : '',
+  ].join('');
+}
+
+/** The contract's message fields (ls, search, read). */
+export function envelopeJson(env: Envelope) {
+  return {
+    id: env.ref.id,
+    uid: env.ref.uid ?? null,
+    folder: env.ref.folder,
+    message_id: env.messageId,
+    subject: env.subject,
+    from: env.from,
+    to: env.to,
+    cc: env.cc,
+    date: isoDate(env.date),
+    size: env.size,
+    flags: env.flags,
+    is_read: env.flags.includes('\\Seen'),
+    is_flagged: env.flags.includes('\\Flagged'),
+    has_attachments: env.hasAttachments,
+  };
+}
+
+export function folderJson(f: Folder) {
+  return { id: f.id, path: f.path, name: f.name, role: f.role, unread_count: f.unreadCount, total_count: f.totalCount };
+}
+
+/** Human date for tables: local "YYYY-MM-DD HH:MM". */
+export function shortDate(date: Date | null): string {
+  if (!date) return '';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}

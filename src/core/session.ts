@@ -1,0 +1,116 @@
+/**
+ * One command's access to state: the database (opened on first use), the
+ * account it acts on, its secrets and its provider. Everything heavy is
+ * imported lazily from here, so commands stay thin and `--help` stays light.
+ */
+import { MailopsError } from '../domain/errors.js';
+import type { AccountConfig, SecretStoreKind } from '../domain/types.js';
+import type { Credentials, MailProvider, ProviderRuntime } from '../domain/provider.js';
+import { openDatabase, type Database } from '../store/db.js';
+import { AccountRepository, type StoredAccount } from '../store/accounts.js';
+import { FolderRepository } from '../store/folders.js';
+import type { SecretStore } from '../secrets/store.js';
+import type { Redactor } from './redact.js';
+
+export const PASSWORD_KEY = 'password';
+
+export interface SessionOptions {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  runtime: ProviderRuntime;
+  redactor: Redactor;
+  /** --passphrase-file, for the encrypted secret file. */
+  passphraseFile?: string | undefined;
+}
+
+export class Session {
+  private database: Database | null = null;
+  private readonly stores = new Map<SecretStoreKind, SecretStore>();
+  private readonly providers: MailProvider[] = [];
+
+  constructor(readonly options: SessionOptions) {}
+
+  get db(): Database {
+    this.database ??= openDatabase(this.options.home);
+    return this.database;
+  }
+
+  get accounts(): AccountRepository {
+    return new AccountRepository(this.db);
+  }
+
+  get folders(): FolderRepository {
+    return new FolderRepository(this.db);
+  }
+
+  /** -a NAME, else MAILOPS_ACCOUNT, else the default account. */
+  resolveAccount(name: string | undefined): StoredAccount {
+    const wanted = name ?? this.options.env.MAILOPS_ACCOUNT ?? undefined;
+    if (wanted) {
+      const account = this.accounts.get(wanted);
+      if (!account) {
+        const known = this.accounts.list().map((a) => a.config.name);
+        throw new MailopsError('ACCOUNT_NOT_FOUND', `no account named ${wanted}`, {
+          hint: known.length ? `accounts: ${known.join(', ')}` : 'add one with mailops connect',
+        });
+      }
+      return account;
+    }
+    const account = this.accounts.getDefault();
+    if (!account) {
+      throw new MailopsError('ACCOUNT_NOT_FOUND', 'no account is connected', { hint: 'add one with mailops connect' });
+    }
+    return account;
+  }
+
+  async secretStore(kind: SecretStoreKind): Promise<SecretStore> {
+    const cached = this.stores.get(kind);
+    if (cached) return cached;
+    const { openSecretStore } = await import('../secrets/store.js');
+    const { resolvePassphrase } = await import('../secrets/passphrase.js');
+    const passphrase = kind === 'file' ? resolvePassphrase({ env: this.options.env, file: this.options.passphraseFile }) : null;
+    const store = await openSecretStore(kind, { home: this.options.home, passphrase, env: this.options.env });
+    this.stores.set(kind, store);
+    return store;
+  }
+
+  /** The password of an account: its stored secret, or the output of its password command. */
+  async credentials(config: AccountConfig): Promise<Credentials> {
+    let password: string | null;
+    if (config.passwordCommand) {
+      const { runPasswordCommand } = await import('../secrets/password-command.js');
+      password = await runPasswordCommand(config.passwordCommand, { timeoutMs: this.options.runtime.timeoutMs });
+    } else {
+      const store = await this.secretStore(config.secretStore);
+      password = await store.get(config.name, PASSWORD_KEY);
+    }
+    if (!password) {
+      throw new MailopsError('SECRET_MISSING', `no password is stored for ${config.name}`, {
+        hint: `run mailops connect ${config.name} again`,
+      });
+    }
+    this.options.redactor.add(password);
+    return { kind: 'password', user: config.user, password };
+  }
+
+  /** A provider for the account, logged in on first use and closed with the session. */
+  async provider(config: AccountConfig, credentials?: Credentials): Promise<MailProvider> {
+    if (config.insecure) {
+      this.options.runtime.warn(`TLS certificate verification is off for ${config.name} (--insecure)`);
+    }
+    const creds = credentials ?? (await this.credentials(config));
+    const { createImapProvider } = await import('../providers/imap/provider.js');
+    const provider = createImapProvider(
+      { email: config.email, imap: config.imap, smtp: config.smtp, credentials: creds, insecure: config.insecure, caFile: config.caFile },
+      this.options.runtime,
+    );
+    this.providers.push(provider);
+    return provider;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.providers.splice(0).map((p) => p.close()));
+    this.database?.close();
+    this.database = null;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The contract every mail backend implements (IMAP now; Gmail API and
+ * Microsoft Graph later). Adapters translate provider types to the domain
+ * types and do nothing else; the use cases in src/core combine these calls.
+ *
+ * Optional methods are capabilities a backend has natively. The core falls
+ * back where it can (move = copy + delete) and otherwise reports UNSUPPORTED.
+ */
+import type {
+  Envelope,
+  Flag,
+  FlagChange,
+  Folder,
+  MessageRef,
+  OutgoingMessage,
+  Page,
+  PageRequest,
+  SendReceipt,
+  VerifyResult,
+} from './types.js';
+import type { QueryNode } from './query.js';
+
+export type BackendKind = 'imap' | 'gmail' | 'graph';
+
+export interface ListOptions {
+  /** Filter; null lists everything. `ls --unread --since` is compiled into one too. */
+  query: QueryNode | null;
+  page: PageRequest;
+}
+
+export interface MailProvider {
+  readonly kind: BackendKind;
+
+  /** Log in and run one cheap command; resolves with the steps and the round-trip time. */
+  verify(signal: AbortSignal): Promise<VerifyResult>;
+  /** Log in to the submission side (SMTP) without sending anything. */
+  verifySend(signal: AbortSignal): Promise<VerifyResult>;
+
+  listFolders(signal: AbortSignal): Promise<Folder[]>;
+
+  /**
+   * Turns a user-given id into a ref. Accepts what `ls` prints; for IMAP also a
+   * bare UID in `folder`. Throws MESSAGE_NOT_FOUND / USAGE for ids that cannot be ours.
+   */
+  resolveRef(id: string, folder: string): MessageRef;
+
+  /** Newest first. Throws FOLDER_NOT_FOUND for a missing folder. */
+  list(folder: string, options: ListOptions, signal: AbortSignal): Promise<Page<Envelope>>;
+
+  /** The RFC 5322 bytes exactly as stored. `peek` leaves \Seen alone. Throws MESSAGE_NOT_FOUND. */
+  fetchRaw(ref: MessageRef, options: { peek: boolean }, signal: AbortSignal): Promise<Buffer>;
+
+  /** Resolves with the number of messages changed. */
+  setFlags(refs: MessageRef[], change: FlagChange, signal: AbortSignal): Promise<number>;
+
+  send(message: OutgoingMessage, signal: AbortSignal): Promise<SendReceipt>;
+
+  /** Stores a message in a folder (the copy in Sent). */
+  append?(folder: string, raw: Buffer, flags: Flag[], signal: AbortSignal): Promise<void>;
+
+  /** Moves natively; resolves with the count moved. */
+  move?(refs: MessageRef[], to: string, signal: AbortSignal): Promise<number>;
+
+  /** Deletes for good (IMAP: \Deleted + UID EXPUNGE of exactly these UIDs). */
+  deleteForever?(refs: MessageRef[], signal: AbortSignal): Promise<number>;
+
+  /** The provider-native form of a query, for `search --explain`. */
+  explain?(query: QueryNode | null, folder: string): string;
+
+  close(): Promise<void>;
+}
+
+/** How a provider proves who it is. Secrets are resolved by src/secrets before this point. */
+export type Credentials =
+  | { kind: 'password'; user: string; password: string }
+  | { kind: 'oauth2'; user: string; accessToken: () => Promise<string> };
+
+/** Per-run settings a provider needs from the CLI. */
+export interface ProviderRuntime {
+  /** Connection, greeting and socket timeouts. */
+  timeoutMs: number;
+  /** Receives protocol lines for --trace; null when tracing is off. Lines are redacted by the sink. */
+  trace: ((source: 'imap' | 'smtp' | 'http', direction: 'C' | 'S' | '*', line: string) => void) | null;
+  /** Warnings for people (stderr). */
+  warn: (message: string) => void;
+}

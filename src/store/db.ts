@@ -1,0 +1,59 @@
+/**
+ * The SQLite database of one MAILOPS_HOME: WAL, a busy timeout so a cron
+ * sync and an interactive command can share it, 0600, migrations by
+ * PRAGMA user_version.
+ */
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { MailopsError } from '../domain/errors.js';
+import { ensureHome } from './home.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type Database = BetterSqlite3.Database;
+
+const DB_FILE = 'mailops.db';
+
+export function openDatabase(home: string): Database {
+  ensureHome(home);
+  const file = join(home, DB_FILE);
+  // Create the file ourselves so it is 0600 from its first byte.
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  // better-sqlite3 is CommonJS and native: loaded only by commands that need state.
+  const require = createRequire(import.meta.url);
+  const Sqlite = require('better-sqlite3') as typeof BetterSqlite3;
+  let db: Database;
+  try {
+    db = new Sqlite(file, { timeout: 10_000 });
+  } catch (error) {
+    throw new MailopsError('FAILED', `cannot open the database ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  // WAL side files inherit the umask; keep them private too.
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
+  }
+  return db;
+}
+
+function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new MailopsError(
+      'FAILED',
+      `the database was written by a newer mailops (schema ${current}, this one knows ${MIGRATIONS.length})`,
+      { hint: 'upgrade mailops, or point MAILOPS_HOME elsewhere' },
+    );
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    const step = MIGRATIONS[version]!;
+    db.transaction(() => {
+      db.exec(step);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}
