@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Benchmarks. Figures are printed as ratios against a reference measured in the
+// same run, so they mean the same on a fast or a slow machine.
+//
+//   npm run bench             all sections
+//   npm run bench -- startup  one section
+//
+// startup: `mailops --help` and `--version` against `node -e 0` (target: <= 1.5x),
+//          and the list of heavy modules they load (target: none).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'mailops');
+const node = process.execPath;
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function timeCommand(args, runs) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    const result = spawnSync(node, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+    times.push(ms);
+  }
+  return median(times);
+}
+
+const HEAVY = ['imapflow', 'nodemailer', 'mailparser', 'googleapis', '@googleapis', 'google-auth-library', '@azure/msal-node', 'better-sqlite3', '@inquirer', 'cli-table3', '@napi-rs/keyring'];
+
+function loadedHeavyModules(args) {
+  const dir = mkdtempSync(join(tmpdir(), 'mailops-bench-'));
+  const log = join(dir, 'modules.log');
+  try {
+    spawnSync(node, ['--import', join(root, 'scripts/bench/module-log.mjs'), bin, ...args], {
+      stdio: 'ignore',
+      env: { ...process.env, MAILOPS_MODULE_LOG: log },
+    });
+    const modules = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    const heavy = new Set();
+    for (const m of modules) for (const h of HEAVY) if (m.includes(`/node_modules/${h}`)) heavy.add(h);
+    return { total: new Set(modules).size, heavy: [...heavy] };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function startup() {
+  const runs = Number(process.env.BENCH_RUNS ?? 30);
+  // Warm the file cache once, then interleave nothing: each figure is a median of `runs` spawns.
+  timeCommand(['-e', '0'], 3);
+  timeCommand([bin, '--help'], 3);
+  const reference = timeCommand(['-e', '0'], runs);
+  console.log(`startup (median of ${runs} runs; reference: node -e 0 = ${reference.toFixed(1)} ms)`);
+  let ok = true;
+  for (const args of [['--help'], ['--version'], ['ls', '--help']]) {
+    const ms = timeCommand([bin, ...args], runs);
+    const ratio = ms / reference;
+    const modules = loadedHeavyModules(args);
+    const pass = ratio <= 1.5 && modules.heavy.length === 0;
+    ok &&= pass;
+    console.log(
+      `  mailops ${args.join(' ').padEnd(10)} ${ms.toFixed(1).padStart(6)} ms  ${ratio.toFixed(2)}x node -e 0  ` +
+        `(target <= 1.50x)  modules loaded: ${modules.total}, heavy: ${modules.heavy.length ? modules.heavy.join(', ') : 'none'}  ${pass ? 'ok' : 'OVER TARGET'}`,
+    );
+  }
+  return ok;
+}
+
+const sections = { startup };
+const wanted = process.argv.slice(2);
+let allOk = true;
+for (const [name, section] of Object.entries(sections)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  allOk = (await section()) && allOk;
+}
+process.exitCode = allOk ? 0 : 1;
