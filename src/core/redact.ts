@@ -14,8 +14,9 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/^((?:\S+ )?AUTH(?:ENTICATE)? (?:PLAIN|LOGIN|XOAUTH2|OAUTHBEARER) )\S+/i, `$1${MASK}`],
   // HTTP
   [/(authorization:\s*(?:bearer|basic)\s+)\S+/gi, `$1${MASK}`],
-  [/((?:access|refresh|id)_token["'=:\s]+)[^"'&\s,}]+/gi, `$1${MASK}`],
-  [/((?:client_secret|code_verifier|password)["'=:\s]+)[^"'&\s,}]+/gi, `$1${MASK}`],
+  // key=value (forms, URLs) and "key": "value" (JSON)
+  [/((?:access|refresh|id)_token["']?\s*[=:]\s*["']?)[^"'&\s,}]+/gi, `$1${MASK}`],
+  [/((?:client_secret|code_verifier|password)["']?\s*[=:]\s*["']?)[^"'&\s,}]+/gi, `$1${MASK}`],
 ];
 
 export class Redactor {
@@ -26,7 +27,6 @@ export class Redactor {
     if (!secret) return;
     this.secrets.add(secret);
     this.secrets.add(Buffer.from(secret, 'utf8').toString('base64'));
-    // SASL PLAIN is \0user\0password: its base64 does not contain the password's, so mask any base64 that decodes to contain it.
   }
 
   redact(text: string): string {
@@ -36,7 +36,8 @@ export class Redactor {
       if (secret.length >= 4) out = out.split(secret).join(MASK);
       else if (out.trim() === secret) out = MASK;
     }
-    // Any base64 run that decodes to contain a secret (SASL PLAIN, XOAUTH2).
+    // SASL PLAIN (\0user\0password) and XOAUTH2 wrap the secret before encoding, so its own
+    // base64 does not appear: mask any base64 run that decodes to contain a secret.
     if (this.secrets.size > 0) {
       out = out.replace(/[A-Za-z0-9+/]{12,}={0,2}/g, (run) => {
         const decoded = Buffer.from(run, 'base64').toString('utf8');

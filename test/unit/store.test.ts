@@ -1,0 +1,71 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/db.js';
+import { AccountRepository } from '../../src/store/accounts.js';
+import { FolderRepository } from '../../src/store/folders.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { resolveHome } from '../../src/store/home.js';
+import type { AccountConfig } from '../../src/domain/types.js';
+
+function config(name: string, extra: Partial<AccountConfig> = {}): AccountConfig {
+  return {
+    name, provider: 'imap', email: `${name}@x.org`, user: `${name}@x.org`,
+    imap: { host: 'h', port: 993, tls: 'implicit' }, smtp: { host: 'h', port: 465, tls: 'implicit' },
+    insecure: false, caFile: null, secretStore: 'file', passwordCommand: null, priority: 0, isDefault: false,
+    createdAt: new Date().toISOString(), ...extra,
+  };
+}
+
+describe('store', () => {
+  it('creates a 0700 home and a 0600 database at the latest schema, in WAL mode', () => {
+    const home = join(mkdtempSync(join(tmpdir(), 'mailops-store-')), 'home');
+    const db = openDatabase(home);
+    expect(statSync(home).mode & 0o777).toBe(0o700);
+    expect(statSync(join(home, 'mailops.db')).mode & 0o777).toBe(0o600);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    // Opening again does not re-run migrations.
+    openDatabase(home).close();
+  });
+
+  it('refuses a database from a newer mailops', () => {
+    const home = mkdtempSync(join(tmpdir(), 'mailops-store-'));
+    const db = openDatabase(home);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    expect(() => openDatabase(home)).toThrow(/newer mailops/);
+  });
+
+  it('keeps accounts in priority order, one default, and folders cascade away with the account', () => {
+    const db = openDatabase(mkdtempSync(join(tmpdir(), 'mailops-store-')));
+    const accounts = new AccountRepository(db);
+    accounts.save(config('b', { priority: 5 }), true);
+    accounts.save(config('a', { priority: 1 }), false);
+    expect(accounts.list().map((a) => a.config.name)).toEqual(['a', 'b']);
+    expect(accounts.getDefault()?.config.name).toBe('b');
+    accounts.save(config('a', { priority: 1 }), true);
+    expect(accounts.getDefault()?.config.name).toBe('a');
+    expect(accounts.get('b')?.config.isDefault).toBe(false);
+
+    accounts.recordCheck('a', 'needs_reauth', 'bad password');
+    expect(accounts.get('a')?.state).toMatchObject({ state: 'needs_reauth', lastError: 'bad password' });
+    // A repair clears the error.
+    accounts.save(config('a', { priority: 1 }), false);
+    expect(accounts.get('a')?.state).toMatchObject({ state: 'active', lastError: null });
+
+    const folders = new FolderRepository(db);
+    folders.replace('a', [{ id: 'INBOX', path: 'INBOX', name: 'INBOX', delimiter: '/', role: 'inbox', unreadCount: 1, totalCount: 2, selectable: true }]);
+    expect(folders.list('a').folders).toHaveLength(1);
+    expect(accounts.delete('a')).toBe(true);
+    expect(folders.list('a').folders).toEqual([]);
+    expect(accounts.delete('a')).toBe(false);
+  });
+
+  it('resolves MAILOPS_HOME, else XDG_DATA_HOME/mailops', () => {
+    expect(resolveHome({ MAILOPS_HOME: '/srv/m' })).toBe('/srv/m');
+    expect(resolveHome({ XDG_DATA_HOME: '/data' })).toBe('/data/mailops');
+  });
+});
