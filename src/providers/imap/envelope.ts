@@ -1,0 +1,63 @@
+/**
+ * FETCH results (ENVELOPE, FLAGS, RFC822.SIZE, INTERNALDATE, BODYSTRUCTURE)
+ * to domain envelopes.
+ */
+import type { FetchMessageObject, MessageAddressObject, MessageStructureObject } from 'imapflow';
+import type { Address, Envelope } from '../../domain/types.js';
+import { refFromKey } from './ids.js';
+
+/** What `list` asks the server for: everything an envelope needs, no body bytes. */
+export const ENVELOPE_QUERY = {
+  uid: true,
+  envelope: true,
+  flags: true,
+  size: true,
+  internalDate: true,
+  bodyStructure: true,
+} as const;
+
+function toAddresses(list: MessageAddressObject[] | undefined): Address[] {
+  // Group syntax ("undisclosed-recipients:;") yields entries without an address.
+  return (list ?? [])
+    .filter((entry) => entry.address)
+    .map((entry) => ({ name: entry.name ?? '', address: entry.address ?? '' }));
+}
+
+function validDate(value: Date | string | undefined): Date | null {
+  if (value === undefined) return null;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/**
+ * An attachment is a part marked as one, or a leaf that is neither text nor
+ * a container and is not marked inline (a PDF with no disposition counts; an
+ * inline image does not). A forwarded message/rfc822 counts as one attachment.
+ */
+export function hasAttachments(node: MessageStructureObject | undefined): boolean {
+  if (!node) return false;
+  const disposition = node.disposition?.toLowerCase();
+  if (disposition === 'attachment') return true;
+  const type = node.type.toLowerCase();
+  if (type === 'message/rfc822') return disposition !== 'inline';
+  if (node.childNodes && node.childNodes.length > 0) return node.childNodes.some(hasAttachments);
+  if (type.startsWith('multipart/') || type.startsWith('text/')) return false;
+  return disposition !== 'inline';
+}
+
+export function toEnvelope(message: FetchMessageObject, folder: string, uidValidity: string): Envelope {
+  const envelope = message.envelope;
+  return {
+    ref: refFromKey({ folder, uidValidity, uid: message.uid }),
+    messageId: envelope?.messageId ?? null,
+    subject: envelope?.subject ?? '',
+    from: toAddresses(envelope?.from)[0] ?? null,
+    to: toAddresses(envelope?.to),
+    cc: toAddresses(envelope?.cc),
+    date: validDate(envelope?.date) ?? validDate(message.internalDate),
+    size: message.size ?? 0,
+    // \Recent belongs to one session (and is gone from IMAP4rev2): it says nothing about the message.
+    flags: [...(message.flags ?? [])].filter((flag) => flag !== '\\Recent'),
+    hasAttachments: hasAttachments(message.bodyStructure),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Message ids for IMAP. An id names a message by folder, UIDVALIDITY and UID,
+ * which together identify it for as long as it stays in that folder:
+ *
+ *   base64url(folder path, UTF-8) "." uidvalidity "." uid     e.g.  SU5CT1g.1795245819.42
+ *
+ * base64url keeps ids free of shell metacharacters, so they can be pasted
+ * without quoting; its first character is never '-' (that would need a lead
+ * byte of 0xF8 or above, which UTF-8 never produces), so an id never reads as a flag.
+ */
+import { MailopsError } from '../../domain/errors.js';
+import type { MessageRef } from '../../domain/types.js';
+
+export interface ImapMessageKey {
+  folder: string;
+  /** Decimal string: UIDVALIDITY is a 32-bit unsigned value, imapflow hands it over as a bigint. */
+  uidValidity: string;
+  uid: number;
+}
+
+const ID_PATTERN = /^([A-Za-z0-9_-]+)\.([1-9][0-9]{0,9})\.([1-9][0-9]{0,9})$/;
+const UINT32_MAX = 0xffff_ffff;
+
+export function encodeMessageId(key: ImapMessageKey): string {
+  const folder = Buffer.from(key.folder, 'utf8').toString('base64url');
+  return `${folder}.${key.uidValidity}.${key.uid}`;
+}
+
+/** Returns null for anything that is not an id this module made. */
+export function decodeMessageId(id: string): ImapMessageKey | null {
+  const match = ID_PATTERN.exec(id);
+  if (!match) return null;
+  const [, encodedFolder = '', uidValidity = '', uidText = ''] = match;
+  const folderBytes = Buffer.from(encodedFolder, 'base64url');
+  const folder = folderBytes.toString('utf8');
+  // Buffer.from ignores garbage silently; re-encoding proves the id was well formed and valid UTF-8.
+  if (Buffer.from(folder, 'utf8').toString('base64url') !== encodedFolder) return null;
+  const uid = Number(uidText);
+  if (uid > UINT32_MAX || Number(uidValidity) > UINT32_MAX) return null;
+  return { folder, uidValidity, uid };
+}
+
+export function refFromKey(key: ImapMessageKey): MessageRef {
+  return { id: encodeMessageId(key), folder: key.folder, uid: key.uid, uidValidity: key.uidValidity };
+}
+
+/**
+ * Turns what a user typed into a ref: an id printed by ls/search, or a bare
+ * UID in `folder` (whose UIDVALIDITY is then unknown and not checked).
+ */
+export function resolveRef(id: string, folder: string): MessageRef {
+  const trimmed = id.trim();
+  if (/^[0-9]+$/.test(trimmed)) {
+    const uid = Number(trimmed);
+    if (uid >= 1 && uid <= UINT32_MAX) return { id: trimmed, folder, uid };
+  } else {
+    const key = decodeMessageId(trimmed);
+    if (key) return refFromKey(key);
+  }
+  throw messageNotFound(id);
+}
+
+export function messageNotFound(id: string): MailopsError {
+  return new MailopsError('MESSAGE_NOT_FOUND', `no message with id ${id}`, {
+    hint: 'ids come from mailops ls or search',
+  });
+}
+
+/** The UID of a ref made by resolveRef; refs from other backends have none. */
+export function uidOf(ref: MessageRef): number {
+  if (ref.uid === undefined) throw messageNotFound(ref.id);
+  return ref.uid;
+}

@@ -1,0 +1,333 @@
+/**
+ * The IMAP/SMTP backend: imapflow for the mailbox, nodemailer for submission.
+ * It translates between imapflow's types and the domain's and does nothing
+ * else; ids (ids.ts), roles (folders.ts), envelopes (envelope.ts), errors
+ * (errors.ts), the connection (session.ts), SMTP (smtp.ts) and the search
+ * compiler (search.ts) live beside it.
+ */
+import type { ImapFlow, MailboxObject } from 'imapflow';
+import { MailopsError } from '../../domain/errors.js';
+import type { Credentials, ListOptions, MailProvider, ProviderRuntime } from '../../domain/provider.js';
+import type { QueryNode } from '../../domain/query.js';
+import type {
+  CheckStep,
+  Envelope,
+  Flag,
+  FlagChange,
+  Folder,
+  MessageRef,
+  OutgoingMessage,
+  Page,
+  SendReceipt,
+  ServerEndpoint,
+  VerifyResult,
+} from '../../domain/types.js';
+import { ENVELOPE_QUERY, toEnvelope } from './envelope.js';
+import { folderNotFound, imapServerText } from './errors.js';
+import { toFolders } from './folders.js';
+import { messageNotFound, resolveRef, uidOf } from './ids.js';
+import { compileImapSearch, explainImapSearch, type ImapSearchContext } from './search.js';
+import { ImapSession, withMailbox } from './session.js';
+import { sendSmtp, verifySmtp, type SmtpSettings } from './smtp.js';
+
+export interface ImapProviderConfig {
+  email: string;
+  imap: ServerEndpoint;
+  smtp: ServerEndpoint;
+  credentials: Credentials;
+  insecure: boolean;
+  caFile: string | null;
+}
+
+export function createImapProvider(config: ImapProviderConfig, runtime: ProviderRuntime): MailProvider {
+  return new ImapProvider(config, runtime);
+}
+
+class ImapProvider implements MailProvider {
+  readonly kind = 'imap' as const;
+  private readonly session: ImapSession;
+  private readonly smtp: SmtpSettings;
+
+  constructor(
+    private readonly config: ImapProviderConfig,
+    runtime: ProviderRuntime,
+  ) {
+    const shared = { credentials: config.credentials, insecure: config.insecure, caFile: config.caFile, runtime };
+    this.session = new ImapSession({ endpoint: config.imap, ...shared });
+    this.smtp = { endpoint: config.smtp, ...shared };
+  }
+
+  verify(signal: AbortSignal): Promise<VerifyResult> {
+    return this.session.run(signal, async (client) => {
+      const connection = this.session.connection;
+      const loggedInAt = Date.now();
+      const startedAt = connection?.startedAt ?? loggedInAt;
+      const milestones = connection?.log.milestones;
+      const connectedAt = milestones?.tlsAt ?? milestones?.connectedAt ?? startedAt;
+      const { host, port } = this.config.imap;
+      const checks: CheckStep[] = [
+        { step: 'connect', ok: true, ms: connectedAt - startedAt, detail: `${host}:${port}, ${milestones?.tlsVersion ?? 'no TLS'}` },
+        {
+          step: 'login',
+          ok: true,
+          ms: (milestones?.authenticatedAt ?? loggedInAt) - connectedAt,
+          detail: `logged in as ${this.config.credentials.user}`,
+        },
+      ];
+      const selectStarted = Date.now();
+      const exists = await withMailbox(client, 'INBOX', { readOnly: true }, async (mailbox) => mailbox.exists);
+      checks.push({ step: 'select', ok: true, ms: Date.now() - selectStarted, detail: `INBOX: ${exists} messages` });
+      const noopStarted = Date.now();
+      await client.noop();
+      return { checks, latencyMs: Date.now() - noopStarted, capabilities: [...client.capabilities.keys()] };
+    });
+  }
+
+  verifySend(signal: AbortSignal): Promise<VerifyResult> {
+    return verifySmtp(this.smtp, signal);
+  }
+
+  listFolders(signal: AbortSignal): Promise<Folder[]> {
+    return this.session.run(signal, async (client) => toFolders(await client.list({ statusQuery: { messages: true, unseen: true } })));
+  }
+
+  resolveRef(id: string, folder: string): MessageRef {
+    return resolveRef(id, folder);
+  }
+
+  list(folder: string, options: ListOptions, signal: AbortSignal): Promise<Page<Envelope>> {
+    const { limit, page } = options.page;
+    return this.session.run(signal, (client) =>
+      withMailbox(client, folder, { readOnly: true }, async (mailbox) => {
+        const criteria = compileImapSearch(options.query, searchContext(client));
+        const found = await this.checked(`searching "${mailbox.path}"`, () => client.search(criteria, { uid: true }));
+        // Newest first by arrival: UIDs grow with each message a folder receives.
+        const uids = [...found].sort((a, b) => b - a);
+        const start = (page - 1) * limit;
+        const slice = uids.slice(start, start + limit);
+        const items: Envelope[] = [];
+        if (slice.length > 0) {
+          // fetchAll collects everything before returning: no command may run inside a fetch loop.
+          const messages = await client.fetchAll(sequenceSet(slice), ENVELOPE_QUERY, { uid: true });
+          const byUid = new Map(messages.map((message) => [message.uid, message]));
+          const uidValidity = String(mailbox.uidValidity);
+          for (const uid of slice) {
+            const message = byUid.get(uid);
+            // Absent when expunged between SEARCH and FETCH.
+            if (message) items.push(toEnvelope(message, mailbox.path, uidValidity));
+          }
+        }
+        return { items, total: uids.length, page, pageSize: limit, hasNext: start + slice.length < uids.length };
+      }),
+    );
+  }
+
+  fetchRaw(ref: MessageRef, options: { peek: boolean }, signal: AbortSignal): Promise<Buffer> {
+    const uid = uidOf(ref);
+    return this.session.run(signal, (client) =>
+      withMailbox(client, ref.folder, { readOnly: options.peek }, async (mailbox) => {
+        checkUidValidity(ref, mailbox);
+        // imapflow always fetches with BODY.PEEK[]; reading without peek sets \Seen explicitly afterwards.
+        const message = await client.fetchOne(String(uid), { uid: true, flags: true, source: true }, { uid: true });
+        if (!message || !message.source) throw messageNotFound(ref.id);
+        if (!options.peek && !message.flags?.has('\\Seen')) {
+          await this.checked('marking the message read', () => client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true }));
+        }
+        return message.source;
+      }),
+    );
+  }
+
+  setFlags(refs: MessageRef[], change: FlagChange, signal: AbortSignal): Promise<number> {
+    return this.session.run(signal, async (client) => {
+      let changed = 0;
+      for (const [folder, group] of groupByFolder(refs)) {
+        changed += await withMailbox(client, folder, { readOnly: false }, async (mailbox) => {
+          const uids = await this.present(client, mailbox, group);
+          if (uids.length === 0) return 0;
+          const set = sequenceSet(uids);
+          if (change.add.length > 0) {
+            await this.checkedFlags(mailbox, change.add, () => client.messageFlagsAdd(set, change.add, { uid: true }));
+          }
+          if (change.remove.length > 0) {
+            await this.checkedFlags(mailbox, change.remove, () => client.messageFlagsRemove(set, change.remove, { uid: true }));
+          }
+          return uids.length;
+        });
+      }
+      return changed;
+    });
+  }
+
+  move(refs: MessageRef[], to: string, signal: AbortSignal): Promise<number> {
+    return this.session.run(signal, async (client) => {
+      const native = client.capabilities.has('MOVE');
+      if (!native) requireUidExpunge(client, 'move messages');
+      const destination = await this.existingFolder(client, to);
+      let moved = 0;
+      for (const [folder, group] of groupByFolder(refs)) {
+        moved += await withMailbox(client, folder, { readOnly: false }, async (mailbox) => {
+          const uids = await this.present(client, mailbox, group);
+          if (uids.length === 0) return 0;
+          // Moving into the folder a message is in leaves it there.
+          if (mailbox.path === destination) return uids.length;
+          const set = sequenceSet(uids);
+          if (native) {
+            await this.checked(`moving messages to "${destination}"`, () => client.messageMove(set, destination, { uid: true }));
+          } else {
+            // COPY, then \Deleted and UID EXPUNGE of exactly these UIDs (UIDPLUS, checked above):
+            // a plain EXPUNGE would also remove messages someone else marked \Deleted.
+            await this.checked(`copying messages to "${destination}"`, () => client.messageCopy(set, destination, { uid: true }));
+            await this.expunge(client, set);
+          }
+          return uids.length - (await this.present(client, mailbox, group)).length;
+        });
+      }
+      return moved;
+    });
+  }
+
+  deleteForever(refs: MessageRef[], signal: AbortSignal): Promise<number> {
+    return this.session.run(signal, async (client) => {
+      requireUidExpunge(client, 'delete messages for good');
+      let deleted = 0;
+      for (const [folder, group] of groupByFolder(refs)) {
+        deleted += await withMailbox(client, folder, { readOnly: false }, async (mailbox) => {
+          const uids = await this.present(client, mailbox, group);
+          if (uids.length === 0) return 0;
+          await this.expunge(client, sequenceSet(uids));
+          return uids.length - (await this.present(client, mailbox, group)).length;
+        });
+      }
+      return deleted;
+    });
+  }
+
+  append(folder: string, raw: Buffer, flags: Flag[], signal: AbortSignal): Promise<void> {
+    return this.session.run(signal, async (client) => {
+      try {
+        await client.append(folder, raw, flags);
+      } catch (err) {
+        if ((err as { serverResponseCode?: string }).serverResponseCode === 'TRYCREATE') throw folderNotFound(folder);
+        throw err;
+      }
+    });
+  }
+
+  explain(query: QueryNode | null, folder: string): string {
+    const client = this.session.connection?.client ?? null;
+    return `EXAMINE ${quoteImap(folder)}\n${explainImapSearch(query, client ? searchContext(client) : {})}`;
+  }
+
+  send(message: OutgoingMessage, signal: AbortSignal): Promise<SendReceipt> {
+    return sendSmtp(this.smtp, message, signal);
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+
+  /**
+   * imapflow reports most failed commands as `false` and logs the reason;
+   * this turns that back into an error carrying the server's words.
+   */
+  private async checked<T>(what: string, command: () => Promise<T | false>): Promise<T> {
+    const log = this.session.connection?.log;
+    if (log) log.lastCommandError = null;
+    const result = await command();
+    if (result !== false) return result;
+    throw commandFailed(what, log?.lastCommandError);
+  }
+
+  /** A flag change also comes back `false`, without sending anything, when the folder does not accept the flag. */
+  private async checkedFlags(mailbox: MailboxObject, flags: Flag[], command: () => Promise<boolean>): Promise<void> {
+    const log = this.session.connection?.log;
+    if (log) log.lastCommandError = null;
+    if (await command()) return;
+    if (log?.lastCommandError) throw commandFailed('changing flags', log.lastCommandError);
+    throw new MailopsError('UNSUPPORTED', `folder "${mailbox.path}" does not accept the flag${flags.length > 1 ? 's' : ''} ${flags.join(' ')}`, {
+      hint: `the flags it accepts: ${[...(mailbox.permanentFlags ?? [])].join(' ') || 'none'}`,
+    });
+  }
+
+  /** The UIDs of `refs` that still exist in the selected folder; a stale id (UIDVALIDITY changed) throws. */
+  private async present(client: ImapFlow, mailbox: MailboxObject, refs: MessageRef[]): Promise<number[]> {
+    for (const ref of refs) checkUidValidity(ref, mailbox);
+    const wanted = sequenceSet(refs.map(uidOf));
+    const found = await this.checked(`looking up messages in "${mailbox.path}"`, () => client.search({ uid: wanted }, { uid: true }));
+    return [...found];
+  }
+
+  /** +FLAGS \Deleted and UID EXPUNGE of exactly `set`. */
+  private async expunge(client: ImapFlow, set: string): Promise<void> {
+    await this.checked('marking messages deleted', () => client.messageFlagsAdd(set, ['\\Deleted'], { uid: true }));
+    await this.checked('expunging messages', () => client.messageDelete(set, { uid: true }));
+  }
+
+  /** The folder's path as the server spells it (INBOX in any case is INBOX); FOLDER_NOT_FOUND when it is missing. */
+  private async existingFolder(client: ImapFlow, path: string): Promise<string> {
+    try {
+      const status = await this.checked(`opening folder "${path}"`, () => client.status(path, { messages: true }));
+      return status.path;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'NotFound') throw folderNotFound(path);
+      throw err;
+    }
+  }
+}
+
+function commandFailed(what: string, cause: unknown): MailopsError {
+  const said = cause ? imapServerText(cause) : '';
+  return new MailopsError('FAILED', `${what} failed${said ? `: ${said}` : ''}`, {
+    hint: 'run the command again with --trace to see the conversation',
+    cause,
+  });
+}
+
+function searchContext(client: ImapFlow): ImapSearchContext {
+  return { capabilities: client.capabilities.keys(), enabled: client.enabled };
+}
+
+/** Without UIDPLUS only a plain EXPUNGE exists, which would also remove messages we were not asked to touch. */
+function requireUidExpunge(client: ImapFlow, action: string): void {
+  if (!client.capabilities.has('UIDPLUS')) {
+    throw new MailopsError('UNSUPPORTED', `this IMAP server cannot ${action} safely: it lacks UIDPLUS (UID EXPUNGE)`, {
+      hint: 'a plain EXPUNGE would also remove other messages marked deleted; use another mail client for this server',
+    });
+  }
+}
+
+function checkUidValidity(ref: MessageRef, mailbox: MailboxObject): void {
+  if (ref.uidValidity !== undefined && ref.uidValidity !== String(mailbox.uidValidity)) {
+    throw new MailopsError('MESSAGE_NOT_FOUND', `message id ${ref.id} is stale: the server renumbered folder "${mailbox.path}" (UIDVALIDITY changed)`, {
+      hint: 'get current ids with mailops ls or search',
+    });
+  }
+}
+
+/** UIDs as an IMAP sequence set with runs collapsed (1:3,7), so long selections stay short on the wire. */
+function sequenceSet(uids: number[]): string {
+  const sorted = [...new Set(uids)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+function groupByFolder(refs: MessageRef[]): Map<string, MessageRef[]> {
+  const groups = new Map<string, MessageRef[]>();
+  for (const ref of refs) {
+    const group = groups.get(ref.folder);
+    if (group) group.push(ref);
+    else groups.set(ref.folder, [ref]);
+  }
+  return groups;
+}
+
+function quoteImap(value: string): string {
+  return `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
