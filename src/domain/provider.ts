@@ -22,6 +22,11 @@ import type { QueryNode } from './query.js';
 
 export type BackendKind = 'imap' | 'gmail' | 'graph';
 
+export interface FetchedMessage {
+  raw: Buffer;
+  envelope: Envelope;
+}
+
 export interface ListOptions {
   /** Filter; null lists everything. `ls --unread --since` is compiled into one too. */
   query: QueryNode | null;
@@ -47,8 +52,12 @@ export interface MailProvider {
   /** Newest first. Throws FOLDER_NOT_FOUND for a missing folder. */
   list(folder: string, options: ListOptions, signal: AbortSignal): Promise<Page<Envelope>>;
 
-  /** The RFC 5322 bytes exactly as stored. `peek` leaves \Seen alone. Throws MESSAGE_NOT_FOUND. */
-  fetchRaw(ref: MessageRef, options: { peek: boolean }, signal: AbortSignal): Promise<Buffer>;
+  /**
+   * One message: the RFC 5322 bytes exactly as stored, with its envelope (the
+   * fields `ls` prints) from the same round trip. `peek` leaves \Seen alone;
+   * without it the message is marked read. Throws MESSAGE_NOT_FOUND.
+   */
+  fetchMessage(ref: MessageRef, options: { peek: boolean }, signal: AbortSignal): Promise<FetchedMessage>;
 
   /** Resolves with the number of messages changed. */
   setFlags(refs: MessageRef[], change: FlagChange, signal: AbortSignal): Promise<number>;

@@ -374,7 +374,7 @@ describe('list', () => {
   });
 });
 
-describe('fetchRaw', () => {
+describe('fetchMessage', () => {
   it('returns the stored bytes exactly; peek leaves \\Seen unset and reading sets it', async () => {
     const user = newUser('raw');
     const raw = message({ subject: 'Grüße', body: 'Zeile eins\r\n.leading dot\r\n\r\n  trailing spaces  \r\n\tTab und Ümlaut' });
@@ -382,11 +382,11 @@ describe('fetchRaw', () => {
     const { provider } = open(user);
     const ref = await refFor(provider, 'INBOX', uid);
 
-    const peeked = await provider.fetchRaw(ref, { peek: true }, never);
+    const peeked = (await provider.fetchMessage(ref, { peek: true }, never)).raw;
     expect(peeked.equals(raw)).toBe(true);
     expect(await flagsOf(user, 'INBOX', uid)).toEqual([]);
 
-    const read = await provider.fetchRaw(ref, { peek: false }, never);
+    const read = (await provider.fetchMessage(ref, { peek: false }, never)).raw;
     expect(read.equals(raw)).toBe(true);
     expect(await flagsOf(user, 'INBOX', uid)).toEqual(['\\Seen']);
   });
@@ -396,7 +396,7 @@ describe('fetchRaw', () => {
     const raw = message({ subject: 'bare uid' });
     const uid = await appendMessage(user, 'Archive', raw);
     const { provider } = open(user);
-    const fetched = await provider.fetchRaw(provider.resolveRef(String(uid), 'Archive'), { peek: true }, never);
+    const fetched = (await provider.fetchMessage(provider.resolveRef(String(uid), 'Archive'), { peek: true }, never)).raw;
     expect(fetched.equals(raw)).toBe(true);
   });
 
@@ -406,17 +406,17 @@ describe('fetchRaw', () => {
     const { provider } = open(user);
     const ref = await refFor(provider, 'INBOX', uid);
 
-    const gone = await failure(provider.fetchRaw({ ...ref, id: encodeMessageId({ folder: 'INBOX', uidValidity: ref.uidValidity!, uid: uid + 100 }), uid: uid + 100 }, { peek: true }, never));
+    const gone = await failure(provider.fetchMessage({ ...ref, id: encodeMessageId({ folder: 'INBOX', uidValidity: ref.uidValidity!, uid: uid + 100 }), uid: uid + 100 }, { peek: true }, never));
     expect(gone.code).toBe('MESSAGE_NOT_FOUND');
     expect(gone.exitCode).toBe(5);
 
     const staleId = encodeMessageId({ folder: 'INBOX', uidValidity: String(Number(ref.uidValidity) + 1), uid });
-    const stale = await failure(provider.fetchRaw(provider.resolveRef(staleId, 'INBOX'), { peek: true }, never));
+    const stale = await failure(provider.fetchMessage(provider.resolveRef(staleId, 'INBOX'), { peek: true }, never));
     expect(stale.code).toBe('MESSAGE_NOT_FOUND');
     expect(stale.message).toContain('UIDVALIDITY');
 
     expect(() => provider.resolveRef('not-an-id!', 'INBOX')).toThrow(expect.objectContaining({ code: 'MESSAGE_NOT_FOUND', message: 'no message with id not-an-id!', hint: 'ids come from mailops ls or search' }));
-    const folder = await failure(provider.fetchRaw({ id: '1', folder: 'Nowhere', uid: 1 }, { peek: true }, never));
+    const folder = await failure(provider.fetchMessage({ id: '1', folder: 'Nowhere', uid: 1 }, { peek: true }, never));
     expect(folder.code).toBe('FOLDER_NOT_FOUND');
   });
 });
@@ -447,7 +447,7 @@ describe('message ids', () => {
     const { provider } = open(user);
     const ref = await refFor(provider, 'Entwürfe/Ärger', uid);
     expect(decodeMessageId(ref.id)?.folder).toBe('Entwürfe/Ärger');
-    const fetched = await provider.fetchRaw(provider.resolveRef(ref.id, 'INBOX'), { peek: true }, never);
+    const fetched = (await provider.fetchMessage(provider.resolveRef(ref.id, 'INBOX'), { peek: true }, never)).raw;
     expect(fetched.equals(raw)).toBe(true);
   });
 });
@@ -633,7 +633,7 @@ describe('SMTP', () => {
 
     const inbox = await open(rcpt).provider.list('INBOX', { query: null, page: { limit: 10, page: 1 } }, never);
     expect(inbox.items.map((m) => m.subject)).toEqual(['Über SMTP']);
-    const delivered = await open(rcpt).provider.fetchRaw(inbox.items[0]!.ref, { peek: true }, never);
+    const delivered = (await open(rcpt).provider.fetchMessage(inbox.items[0]!.ref, { peek: true }, never)).raw;
     // LMTP delivery prepends Return-Path and Received; the message itself follows unchanged.
     expect(delivered.subarray(delivered.length - raw.length).equals(raw)).toBe(true);
   });

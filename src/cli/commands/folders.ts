@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { folderJson, isoDate, printJson, printNdjson, printRows } from '../output.js';
 import { cacheAgeNote } from '../cache-note.js';
+import { sortFolders } from '../../core/folders.js';
 
 interface Options {
   account?: string;
@@ -17,12 +18,12 @@ export async function run(ctx: CliContext, _args: unknown[], options: Options): 
     let cachedAt: string | null = null;
     if (options.offline) {
       const cached = session.folders.list(account.config.name);
-      folders = cached.folders;
+      folders = sortFolders(cached.folders);
       cachedAt = cached.listedAt;
       ctx.note(cacheAgeNote(cachedAt));
     } else {
       const provider = await session.provider(account.config);
-      folders = await provider.listFolders(ctx.signal);
+      folders = sortFolders(await provider.listFolders(ctx.signal));
       session.folders.replace(account.config.name, folders);
     }
 

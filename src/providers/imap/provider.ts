@@ -7,7 +7,7 @@
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import { MailopsError } from '../../domain/errors.js';
-import type { Credentials, ListOptions, MailProvider, ProviderRuntime } from '../../domain/provider.js';
+import type { Credentials, FetchedMessage, ListOptions, MailProvider, ProviderRuntime } from '../../domain/provider.js';
 import type { QueryNode } from '../../domain/query.js';
 import type {
   CheckStep,
@@ -122,18 +122,20 @@ class ImapProvider implements MailProvider {
     );
   }
 
-  fetchRaw(ref: MessageRef, options: { peek: boolean }, signal: AbortSignal): Promise<Buffer> {
+  fetchMessage(ref: MessageRef, options: { peek: boolean }, signal: AbortSignal): Promise<FetchedMessage> {
     const uid = uidOf(ref);
     return this.session.run(signal, (client) =>
       withMailbox(client, ref.folder, { readOnly: options.peek }, async (mailbox) => {
         checkUidValidity(ref, mailbox);
         // imapflow always fetches with BODY.PEEK[]; reading without peek sets \Seen explicitly afterwards.
-        const message = await client.fetchOne(String(uid), { uid: true, flags: true, source: true }, { uid: true });
+        const message = await client.fetchOne(String(uid), { ...ENVELOPE_QUERY, source: true }, { uid: true });
         if (!message || !message.source) throw messageNotFound(ref.id);
-        if (!options.peek && !message.flags?.has('\\Seen')) {
+        const envelope = toEnvelope(message, mailbox.path, String(mailbox.uidValidity));
+        if (!options.peek && !envelope.flags.includes('\\Seen')) {
           await this.checked('marking the message read', () => client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true }));
+          envelope.flags = [...envelope.flags, '\\Seen'];
         }
-        return message.source;
+        return { raw: message.source, envelope };
       }),
     );
   }

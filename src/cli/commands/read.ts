@@ -1,0 +1,69 @@
+/**
+ * `mailops read ID`: headers, text body and attachments of one message.
+ * Peeks by default (the message stays unread) unless --mark-read.
+ */
+import { MailopsError } from '../../domain/errors.js';
+import type { CliContext } from '../context.js';
+import { withSession } from '../session.js';
+import { envelopeJson, printJson } from '../output.js';
+
+interface Options {
+  account?: string;
+  folder: string;
+  html?: boolean;
+  headers?: boolean;
+  raw?: boolean;
+  saveAttachments?: string;
+  force?: boolean;
+  markRead?: boolean;
+}
+
+export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
+  const id = args[0] as string;
+  if (options.raw && (options.html || options.headers)) {
+    throw new MailopsError('USAGE', '--raw prints the message as stored; it cannot be combined with --html or --headers');
+  }
+  return withSession(ctx, async (session) => {
+    const account = session.resolveAccount(options.account);
+    const provider = await session.provider(account.config);
+    const ref = provider.resolveRef(id, options.folder);
+    const { raw, envelope } = await provider.fetchMessage(ref, { peek: !options.markRead }, ctx.signal);
+
+    if (options.raw && !ctx.isMachineOutput) {
+      // Byte-exact: written as a Buffer, no decoding, no newline added.
+      ctx.io.stdout.write(raw);
+      return 0;
+    }
+
+    const { parseMessage } = await import('../../core/message/parse.js');
+    const message = await parseMessage(raw);
+
+    let saved: Array<{ filename: string; path: string; size: number }> = [];
+    if (options.saveAttachments !== undefined) {
+      const { saveAttachments } = await import('../../core/message/attachments.js');
+      saved = await saveAttachments(message.attachments, options.saveAttachments, { force: options.force === true });
+      if (!ctx.isMachineOutput) for (const s of saved) ctx.note(`saved ${s.path} (${s.size} bytes)`);
+    }
+
+    if (ctx.isMachineOutput) {
+      printJson(ctx, {
+        ...envelopeJson(envelope),
+        bcc: message.bcc,
+        reply_to: message.replyTo,
+        in_reply_to: message.inReplyTo,
+        references: message.references,
+        body_text: message.bodyText,
+        body_html: message.bodyHtml,
+        attachments: message.attachments.map((a) => ({ filename: a.filename, content_type: a.contentType, size: a.size })),
+        ...(options.headers ? { headers: message.headers.map((h) => ({ name: h.name, value: h.value })) } : {}),
+        ...(options.raw ? { raw: raw.toString('utf8') } : {}),
+        ...(saved.length ? { saved: saved.map((s) => ({ filename: s.filename, path: s.path, size: s.size })) } : {}),
+      });
+      return 0;
+    }
+
+    const { renderMessage } = await import('../../core/message/render.js');
+    ctx.out(renderMessage(message, { allHeaders: options.headers === true, html: options.html === true }));
+    return 0;
+  });
+}

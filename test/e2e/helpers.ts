@@ -1,0 +1,91 @@
+// Shared steps of the CLI end-to-end tests: connecting a bed user the way a script would.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { mailBed, newUser } from '../support/bed.js';
+import { makeHome, runCli, type CliOptions, type CliResult } from '../support/cli.js';
+import type { MailUser } from '../support/users.js';
+
+export const PASSPHRASE = 'correct horse battery staple';
+
+/** Flags that point an account at the bed's Dovecot (implicit TLS) and SMTP (STARTTLS). */
+export function serverFlags(user: MailUser): string[] {
+  const bed = mailBed();
+  return [
+    '--email', user.email,
+    '--imap-host', bed.host, '--imap-port', String(bed.imapsPort), '--imap-tls', 'implicit',
+    '--smtp-host', bed.host, '--smtp-port', String(bed.smtpPort), '--smtp-tls', 'starttls',
+    '--ca-file', bed.caFile,
+  ];
+}
+
+export interface Account {
+  user: MailUser;
+  home: string;
+  /** Runs mailops against this account's home with the file store unlocked. */
+  cli(args: string[], opts?: CliOptions): Promise<CliResult>;
+}
+
+/** A fresh bed user connected in a fresh home, secrets in the encrypted file (no keychain needed). */
+export async function connectedAccount(label = 'user'): Promise<Account> {
+  const user = newUser(label);
+  const home = makeHome();
+  const cli = (args: string[], opts: CliOptions = {}) =>
+    runCli(args, { home, ...opts, env: { MAILOPS_PASSPHRASE: PASSPHRASE, ...opts.env } });
+  const result = await cli(['connect', 'main', ...serverFlags(user), '--secret-store', 'file', '--password-env', 'PW'], {
+    env: { PW: user.password },
+  });
+  expect(result.stderr).toContain('Connected main');
+  expect(result.code).toBe(0);
+  return { user, home, cli };
+}
+
+export function parseJson<T = any>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\n--- stderr\n${result.stderr}`);
+  }
+}
+
+export function jsonError(result: CliResult): { code: string; message: string; hint?: string } {
+  const line = result.stderr.trim().split('\n').pop() ?? '';
+  return (JSON.parse(line) as { error: { code: string; message: string; hint?: string } }).error;
+}
+
+/** Every file under a folder, read as bytes (for "no secret on disk" checks). */
+export function filesUnder(dir: string): Array<{ path: string; content: Buffer; mode: number }> {
+  const out: Array<{ path: string; content: Buffer; mode: number }> = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const st = statSync(path);
+    if (st.isDirectory()) out.push(...filesUnder(path));
+    else out.push({ path, content: readFileSync(path), mode: st.mode & 0o777 });
+  }
+  return out;
+}
+
+/** Asserts the secret appears nowhere: not in any file of the home, not in the output. */
+export function expectNoSecret(secret: string, home: string, ...outputs: string[]): void {
+  const forms = [secret, Buffer.from(secret).toString('base64')];
+  for (const file of filesUnder(home)) {
+    for (const form of forms) expect(file.content.includes(form), `${form} found in ${file.path}`).toBe(false);
+  }
+  for (const output of outputs) for (const form of forms) expect(output).not.toContain(form);
+}
+
+/** A small text message for seeding mailboxes. */
+export function textMessage(opts: { subject: string; from?: string; to?: string; body?: string; date?: string; messageId?: string }): string {
+  return [
+    `From: ${opts.from ?? 'Alice Example <alice@example.org>'}`,
+    `To: ${opts.to ?? 'bob@example.org'}`,
+    `Subject: ${opts.subject}`,
+    `Date: ${opts.date ?? 'Thu, 09 Jan 2025 10:30:00 +0000'}`,
+    `Message-ID: ${opts.messageId ?? `<${Math.random().toString(36).slice(2)}@example.org>`}`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    opts.body ?? 'Hello.',
+    '',
+  ].join('\r\n');
+}
