@@ -9,6 +9,7 @@ export async function withSession<T>(ctx: CliContext, body: (session: Session) =
     runtime: ctx.runtime(),
     redactor: ctx.redactor,
     passphraseFile: ctx.flags.passphraseFile,
+    signal: ctx.signal,
   });
   try {
     return await body(session);

@@ -19,6 +19,8 @@ export interface SessionOptions {
   env: NodeJS.ProcessEnv;
   runtime: ProviderRuntime;
   redactor: Redactor;
+  /** Ctrl-C: reaches password commands too (they run in their own process group). */
+  signal?: AbortSignal | undefined;
   /** --passphrase-file, for the encrypted secret file. */
   passphraseFile?: string | undefined;
 }
@@ -79,7 +81,7 @@ export class Session {
     let password: string | null;
     if (config.passwordCommand) {
       const { runPasswordCommand } = await import('../secrets/password-command.js');
-      password = await runPasswordCommand(config.passwordCommand, { timeoutMs: this.options.runtime.timeoutMs });
+      password = await runPasswordCommand(config.passwordCommand, { timeoutMs: this.options.runtime.timeoutMs, signal: this.options.signal });
     } else {
       const store = await this.secretStore(config.secretStore);
       password = await store.get(config.name, PASSWORD_KEY);

@@ -92,6 +92,8 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     // The store must be usable before we test the login: failing after a successful
     // login would leave the user with nothing saved and a confusing order of errors.
     const store = config.passwordCommand ? null : await session.secretStore(config.secretStore);
+    // Opening proves the keychain answers; some fail only on write (no default collection).
+    await store?.checkWritable();
 
     let password: string | null = null;
     if (!config.passwordCommand) {

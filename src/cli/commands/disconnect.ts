@@ -1,5 +1,4 @@
 /** `mailops disconnect NAME`: the account, its secrets and its cache, gone. */
-import { PASSWORD_KEY } from '../../core/session.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printJson } from '../output.js';
@@ -17,7 +16,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     if (!config.passwordCommand) {
       try {
         const store = await session.secretStore(config.secretStore);
-        await store.delete(config.name, PASSWORD_KEY);
+        await store.deleteAccount(config.name);
       } catch (error) {
         // The account goes anyway: a keychain that is gone must not keep it alive forever.
         secretsRemoved = false;

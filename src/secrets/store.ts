@@ -1,0 +1,62 @@
+/**
+ * The secret store: where passwords, refresh tokens and token caches live, per
+ * MAILOPS_HOME. Two kinds: the OS keychain (default) and an encrypted file for
+ * hosts without one. There is no plaintext fallback, by design: a store that
+ * cannot be opened is an error the user must resolve.
+ *
+ * Both implementations are loaded lazily so that commands which never touch a
+ * secret (and `--help`) never load the keyring's native module.
+ */
+import type { SecretStoreKind } from '../domain/types.js';
+
+export type { SecretStoreKind };
+
+export interface SecretStore {
+  readonly kind: SecretStoreKind;
+  /** The value, or null when nothing is stored under that account and key. */
+  get(account: string, key: string): Promise<string | null>;
+  /** Creates or replaces. Values may be large (a token cache is tens of KB). */
+  set(account: string, key: string, value: string): Promise<void>;
+  /** Removes one key; removing a key that is not there is not an error. */
+  delete(account: string, key: string): Promise<void>;
+  /** Removes every key of the account (disconnect), whichever keys were ever written. */
+  deleteAccount(account: string): Promise<void>;
+  /**
+   * Proves that a write would succeed now, without leaving anything behind. `connect` calls it
+   * before testing a login, so that a store that can be read but not written (a keychain with no
+   * default collection, a read-only home) fails before anything is sent to a server.
+   */
+  checkWritable(): Promise<void>;
+}
+
+export interface OpenSecretStoreOptions {
+  /** MAILOPS_HOME: the keychain entries are scoped to it, the encrypted file lives in it. */
+  home: string;
+  /** For the file store; when null or absent, MAILOPS_PASSPHRASE from `env` is used. */
+  passphrase?: string | null | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Opens a store and checks that it can be used: the keychain answers, or the passphrase opens
+ * the existing file. Failures are MailopsErrors (SECRET_STORE_UNAVAILABLE, MISSING_INPUT).
+ */
+export async function openSecretStore(kind: SecretStoreKind, opts: OpenSecretStoreOptions): Promise<SecretStore> {
+  if (kind === 'keychain') {
+    const { openKeychainStore } = await import('./keychain.js');
+    return openKeychainStore(opts.home);
+  }
+  const { openEncryptedFileStore } = await import('./encrypted-file.js');
+  const passphrase = opts.passphrase || opts.env.MAILOPS_PASSPHRASE || null;
+  return openEncryptedFileStore(opts.home, passphrase);
+}
+
+/**
+ * Keys are fixed names chosen by the code ('password', 'refresh_token', 'msal_cache'), never user
+ * input. Keeping them to [a-z0-9_] makes `account:key` unambiguous even when an account name
+ * contains a colon, which deleteAccount relies on.
+ */
+export function assertSecretName(account: string, key: string): void {
+  if (account.length === 0) throw new TypeError('secret store: empty account name');
+  if (!/^[a-z][a-z0-9_]*$/.test(key)) throw new TypeError(`secret store: invalid key name ${JSON.stringify(key)}`);
+}
