@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   mark: () => import('./commands/mark.js'),
   move: () => import('./commands/move.js'),
   search: () => import('./commands/search.js'),
+  sync: () => import('./commands/sync.js'),
 };
 
 export async function main(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv): Promise<number> {

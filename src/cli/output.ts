@@ -25,6 +25,34 @@ export interface Column {
   header: string;
   /** Cap for table cells (TSV is never cut). */
   maxWidth?: number;
+  /** Never cut to fit the terminal: values a user copies (ids) or that mean nothing cut (dates). */
+  keep?: boolean;
+}
+
+/** Blanks between table columns. */
+const GAP = 2;
+/** A cut column keeps at least its header, or this many characters. */
+const MIN_CUT_WIDTH = 6;
+
+/**
+ * Column widths for a table no wider than the terminal: each column as wide as its widest cell
+ * (up to maxWidth), then the widest column that may be cut gives way first, one character at a
+ * time, so short columns stay whole. Only `keep` columns and minimum widths can still overflow.
+ */
+export function fitWidths(columns: Column[], rows: string[][], width: number): number[] {
+  const widths = columns.map((c, i) => Math.min(c.maxWidth ?? Infinity, Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length))));
+  const floors = columns.map((c, i) => (c.keep ? widths[i]! : Math.min(widths[i]!, Math.max(c.header.length, MIN_CUT_WIDTH))));
+  let excess = widths.reduce((sum, w) => sum + w, 0) + GAP * (columns.length - 1) - width;
+  while (excess > 0) {
+    let widest = -1;
+    for (let i = 0; i < widths.length; i++) {
+      if (widths[i]! > floors[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+    }
+    if (widest < 0) break;
+    widths[widest]!--;
+    excess--;
+  }
+  return widths;
 }
 
 /** A table on a TTY, TSV when piped. Cells are single-line. */
@@ -36,18 +64,19 @@ export async function printRows(ctx: CliContext, columns: Column[], rows: string
   }
   const [{ default: Table }, { Chalk }] = await Promise.all([import('cli-table3'), import('chalk')]);
   const chalk = new Chalk({ level: ctx.colorFor('stdout') ? 1 : 0 });
-  const width = ctx.io.stdout.isTTY ? ((ctx.io.stdout as { columns?: number }).columns ?? 120) : 120;
+  // A terminal that reports no size (0 or none) gets a common width.
+  const width = (ctx.io.stdout as { columns?: number }).columns || 120;
   const table = new Table({
     head: columns.map((c) => chalk.bold(c.header)),
-    style: { head: [], border: [], compact: true },
-    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+    style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 0 },
+    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' '.repeat(GAP) },
     wordWrap: false,
   });
-  const budget = Math.max(20, width - 2 * columns.length);
+  const widths = fitWidths(columns, clean, width);
   for (const row of clean) {
-    table.push(row.map((cell, i) => truncate(cell, Math.min(columns[i]?.maxWidth ?? budget, budget))));
+    table.push(row.map((cell, i) => truncate(cell, widths[i] ?? cell.length)));
   }
-  ctx.out(table.toString().split('\n').map((l) => l.replace(/^ /, '').trimEnd()).join('\n') + '\n');
+  ctx.out(table.toString().split('\n').map((l) => l.trimEnd()).join('\n') + '\n');
 }
 
 function truncate(text: string, max: number): string {

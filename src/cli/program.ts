@@ -145,6 +145,7 @@ export function buildProgram(run: (name: string, args: unknown[], options: Recor
       .option('--since <date>', 'on or after DATE (YYYY-MM-DD, today, yesterday, 7d, 2w, 6m, 1y)')
       .option('--before <date>', 'before DATE')
       .option('--from <text>', 'sender contains TEXT')
+      .option('--offline', 'read the cache that mailops sync fills; do not connect')
       .action(action('ls')),
     { server: true, stream: true },
   );
@@ -160,7 +161,8 @@ export function buildProgram(run: (name: string, args: unknown[], options: Recor
         .option('--raw', 'print the RFC 5322 message exactly as stored')
         .option('--save-attachments <dir>', 'save the attachments into DIR')
         .option('--force', 'overwrite existing files when saving attachments')
-        .option('--mark-read', 'mark the message read'),
+        .option('--mark-read', 'mark the message read')
+        .option('--offline', 'read the message from the cache that mailops sync fills; do not connect'),
     ).action(action('read')),
     { server: true },
   );
@@ -227,8 +229,28 @@ export function buildProgram(run: (name: string, args: unknown[], options: Recor
         .option('--all-folders', 'search every folder')
         .option('--limit <n>', 'messages per page', positiveInt('--limit'), 50)
         .option('--page <p>', 'page number, from 1', positiveInt('--page'), 1)
-        .option('--explain', 'print the provider-native query; search nothing'),
+        .option('--explain', 'print the provider-native query; search nothing')
+        .option('--offline', 'search the cache that mailops sync fills; do not connect'),
     ).action(action('search')),
+    { server: true, stream: true },
+  );
+
+  common(
+    program
+      .command('sync')
+      .argument('[names...]', 'accounts (default: all, in priority order)')
+      .description('bring the local cache up to date (incremental, safe to kill, one run per account at a time)')
+      .option('--folders <list>', 'only these folders, comma-separated full paths (default: all)')
+      .option('--full', 'ignore what is cached and fetch everything again')
+      .option('--since <date>', 'first sync of a folder: only mail that arrived on or after DATE')
+      .option('--headers-only', 'envelopes and flags only, no bodies')
+      .option('--max-body <size>', 'store bodies up to SIZE; bigger ones are read live', '2M')
+      .option('--wait', 'wait for a running sync of the same account instead of exiting 75')
+      .option('--max-time <seconds>', 'wall-clock budget; work done by then is kept', seconds)
+      .option('--on-new <command>', 'run COMMAND for each new message (raw message on stdin, MAILOPS_* variables)')
+      .option('--unread-only', 'with --on-new: only unread messages')
+      .option('--mark-read', 'with --on-new: mark messages read once COMMAND succeeded')
+      .action(action('sync')),
     { server: true, stream: true },
   );
 

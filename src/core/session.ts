@@ -110,6 +110,13 @@ export class Session {
     return provider;
   }
 
+  /** Closes one provider (a failed connection, before a retry opens a new one). */
+  async closeProvider(provider: MailProvider): Promise<void> {
+    const index = this.providers.indexOf(provider);
+    if (index >= 0) this.providers.splice(index, 1);
+    await provider.close().catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled(this.providers.splice(0).map((p) => p.close()));
     this.database?.close();

@@ -41,6 +41,8 @@ const CODE_TO_EXIT = {
   ACCOUNT_NOT_FOUND: ExitCode.NOT_FOUND,
   FOLDER_NOT_FOUND: ExitCode.NOT_FOUND,
   MESSAGE_NOT_FOUND: ExitCode.NOT_FOUND,
+  /** read --offline of a message cached without its content (over the size limit, or --headers-only). */
+  NOT_CACHED: ExitCode.NOT_FOUND,
   NOT_FOUND: ExitCode.NOT_FOUND,
   UNSUPPORTED: ExitCode.UNSUPPORTED,
   BUSY: ExitCode.BUSY,

@@ -19,6 +19,7 @@ import type {
   VerifyResult,
 } from './types.js';
 import type { QueryNode } from './query.js';
+import type { FolderCursor, SyncEvent, SyncOptions } from './sync.js';
 
 export type BackendKind = 'imap' | 'gmail' | 'graph';
 
@@ -73,6 +74,9 @@ export interface MailProvider {
   /** Deletes for good (IMAP: \Deleted + UID EXPUNGE of exactly these UIDs). */
   deleteForever?(refs: MessageRef[], signal: AbortSignal): Promise<number>;
 
+  /** The change feed `sync` consumes (src/domain/sync.ts), given where each folder's sync stands. */
+  syncChanges?(cursors: ReadonlyMap<string, FolderCursor>, options: SyncOptions, signal: AbortSignal): AsyncIterable<SyncEvent>;
+
   /** The provider-native form of a query, for `search --explain`. */
   explain?(query: QueryNode | null, folder: string): string;
 
@@ -82,14 +86,27 @@ export interface MailProvider {
 /** How a provider proves who it is. Secrets are resolved by src/secrets before this point. */
 export type Credentials =
   | { kind: 'password'; user: string; password: string }
-  | { kind: 'oauth2'; user: string; accessToken: () => Promise<string> };
+  | {
+      kind: 'oauth2';
+      user: string;
+      /**
+       * A valid access token, refreshed silently when it is about to expire. `forceRefresh` gets a
+       * new one even if the cached one looks valid: for a server that rejected it (revoked early).
+       */
+      accessToken: (options?: { forceRefresh?: boolean }) => Promise<string>;
+    };
 
 /** Per-run settings a provider needs from the CLI. */
 export interface ProviderRuntime {
   /** Connection, greeting and socket timeouts. */
   timeoutMs: number;
   /** Receives protocol lines for --trace; null when tracing is off. Lines are redacted by the sink. */
-  trace: ((source: 'imap' | 'smtp' | 'http', direction: 'C' | 'S' | '*', line: string) => void) | null;
+  trace: ((source: 'imap' | 'smtp' | 'http' | 'dns', direction: 'C' | 'S' | '*', line: string) => void) | null;
+  /**
+   * The address to connect to for a host name, when MAILOPS_DNS_SERVERS names other DNS servers
+   * (TLS still verifies the host name); absent or null: the system resolver applies.
+   */
+  resolveHost?: ((host: string) => Promise<string>) | null;
   /** Warnings for people (stderr). */
   warn: (message: string) => void;
 }

@@ -93,4 +93,18 @@ export class AccountRepository {
       .prepare('UPDATE accounts SET state = ?, last_error = ?, last_checked_at = ? WHERE name = ?')
       .run(state, lastError, new Date().toISOString(), name);
   }
+
+  /** OAuth accounts: when the access token in use expires (status shows it as token_expires_at). */
+  recordTokenExpiry(name: string, expiresAt: Date | null): void {
+    this.db.prepare('UPDATE accounts SET token_expires_at = ? WHERE name = ?').run(expiresAt ? expiresAt.toISOString() : null, name);
+  }
+
+  /** After a sync: when it last succeeded, and its error (cleared by a success). */
+  recordSync(name: string, error: string | null, at: Date = new Date()): void {
+    if (error === null) {
+      this.db.prepare("UPDATE accounts SET last_sync_at = ?, last_error = NULL, state = CASE WHEN state = 'error' THEN 'active' ELSE state END WHERE name = ?").run(at.toISOString(), name);
+    } else {
+      this.db.prepare('UPDATE accounts SET last_error = ? WHERE name = ?').run(error, name);
+    }
+  }
 }

@@ -35,4 +35,80 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (account, path)
   );
   `,
+  // 2: the sync cache (issue: sync). 64-bit values (UIDVALIDITY, MODSEQ) are TEXT: exact, never a float.
+  `
+  CREATE TABLE sync_folders (
+    account       TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE ON UPDATE CASCADE,
+    path          TEXT NOT NULL,
+    uidvalidity   TEXT NOT NULL,
+    uidnext       INTEGER,
+    highestmodseq TEXT,
+    last_uid      INTEGER NOT NULL DEFAULT 0,   -- every UID up to here has been fetched
+    message_count INTEGER,
+    synced_at     TEXT,
+    PRIMARY KEY (account, path)
+  );
+  CREATE TABLE messages (
+    id              INTEGER PRIMARY KEY,        -- stable rowid, shared with messages_fts
+    account         TEXT NOT NULL,
+    folder          TEXT NOT NULL,
+    uidvalidity     TEXT NOT NULL,
+    uid             INTEGER NOT NULL,
+    message_id      TEXT,
+    subject         TEXT NOT NULL DEFAULT '',
+    from_name       TEXT,
+    from_address    TEXT,
+    to_json         TEXT NOT NULL DEFAULT '[]',
+    cc_json         TEXT NOT NULL DEFAULT '[]',
+    bcc_json        TEXT NOT NULL DEFAULT '[]',
+    reply_to_json   TEXT NOT NULL DEFAULT '[]',
+    in_reply_to     TEXT,
+    references_json TEXT NOT NULL DEFAULT '[]',
+    date            TEXT,                       -- ISO 8601 UTC
+    internal_date   TEXT,
+    size            INTEGER NOT NULL DEFAULT 0,
+    flags_json      TEXT NOT NULL DEFAULT '[]',
+    has_attachments INTEGER NOT NULL DEFAULT 0,
+    modseq          TEXT,
+    raw             BLOB,                       -- NULL when over the size limit or --headers-only
+    body_text       TEXT,
+    UNIQUE (account, folder, uid),
+    FOREIGN KEY (account, folder) REFERENCES sync_folders(account, path) ON DELETE CASCADE ON UPDATE CASCADE
+  );
+  CREATE INDEX messages_by_date ON messages(account, folder, uid DESC);
+  CREATE INDEX messages_by_message_id ON messages(account, message_id);
+  CREATE VIRTUAL TABLE messages_fts USING fts5(subject, addresses, body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2');
+  -- However a message goes (expunged, folder reset, account removed by cascade), its index entry goes too.
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM messages_fts WHERE rowid = old.id;
+  END;
+  CREATE TABLE processed (
+    account      TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE ON UPDATE CASCADE,
+    dedupe_key   TEXT NOT NULL,                 -- Message-ID + size, or a content hash
+    folder       TEXT NOT NULL,
+    uid          INTEGER NOT NULL,
+    processed_at TEXT NOT NULL,
+    PRIMARY KEY (account, dedupe_key)
+  );
+  CREATE TABLE sync_locks (
+    account     TEXT PRIMARY KEY,
+    pid         INTEGER NOT NULL,
+    host        TEXT NOT NULL,
+    token       TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+  );
+  CREATE TABLE sync_runs (
+    id          INTEGER PRIMARY KEY,
+    account     TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE ON UPDATE CASCADE,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    status      TEXT NOT NULL,                  -- running, ok, failed
+    new         INTEGER NOT NULL DEFAULT 0,
+    updated     INTEGER NOT NULL DEFAULT 0,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    bytes       INTEGER NOT NULL DEFAULT 0,
+    error       TEXT
+  );
+  `,
 ];

@@ -3,7 +3,6 @@ import type { Folder } from '../../domain/types.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { folderJson, isoDate, printJson, printNdjson, printRows } from '../output.js';
-import { cacheAgeNote } from '../cache-note.js';
 import { sortFolders } from '../../core/folders.js';
 
 interface Options {
@@ -17,10 +16,10 @@ export async function run(ctx: CliContext, _args: unknown[], options: Options): 
     let folders: Folder[];
     let cachedAt: string | null = null;
     if (options.offline) {
-      const cached = session.folders.list(account.config.name);
-      folders = sortFolders(cached.folders);
-      cachedAt = cached.listedAt;
-      ctx.note(cacheAgeNote(cachedAt));
+      const [{ foldersOffline }, { noteCache }] = await Promise.all([import('../../core/offline.js'), import('../offline.js')]);
+      const { result, cache } = foldersOffline(session.db, account.config.name);
+      folders = result;
+      cachedAt = noteCache(ctx, cache).cache_synced_at;
     } else {
       const provider = await session.provider(account.config);
       folders = sortFolders(await provider.listFolders(ctx.signal));
@@ -36,7 +35,7 @@ export async function run(ctx: CliContext, _args: unknown[], options: Options): 
     } else {
       await printRows(
         ctx,
-        [{ header: 'FOLDER' }, { header: 'ROLE' }, { header: 'UNREAD' }, { header: 'TOTAL' }],
+        [{ header: 'FOLDER', keep: true }, { header: 'ROLE' }, { header: 'UNREAD' }, { header: 'TOTAL' }],
         folders.map((f) => [f.path, f.role ?? '', count(f.unreadCount), count(f.totalCount)]),
       );
     }

@@ -13,6 +13,7 @@ interface Options {
   since?: string;
   before?: string;
   from?: string;
+  offline?: boolean;
 }
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
@@ -21,8 +22,15 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   const query = queryFromListFilters({ unread: options.unread, since: options.since, before: options.before, from: options.from });
   return withSession(ctx, async (session) => {
     const account = session.resolveAccount(options.account);
+    const pageRequest = { limit: options.limit, page: options.page };
+    if (options.offline) {
+      const [{ listOffline }, { noteCache }] = await Promise.all([import('../../core/offline.js'), import('../offline.js')]);
+      const { result, cache } = listOffline(session.db, account.config.name, folder, query, pageRequest);
+      await printMessagePage(ctx, result, { folder, ...noteCache(ctx, cache) });
+      return 0;
+    }
     const provider = await session.provider(account.config);
-    const page = await provider.list(folder, { query, page: { limit: options.limit, page: options.page } }, ctx.signal);
+    const page = await provider.list(folder, { query, page: pageRequest }, ctx.signal);
     await printMessagePage(ctx, page, { folder });
     return 0;
   });

@@ -3,6 +3,7 @@
  * Peeks by default (the message stays unread) unless --mark-read.
  */
 import { MailopsError } from '../../domain/errors.js';
+import type { FetchedMessage } from '../../domain/provider.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { envelopeJson, printJson } from '../output.js';
@@ -16,6 +17,7 @@ interface Options {
   saveAttachments?: string;
   force?: boolean;
   markRead?: boolean;
+  offline?: boolean;
 }
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
@@ -23,11 +25,24 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   if (options.raw && (options.html || options.headers)) {
     throw new MailopsError('USAGE', '--raw prints the message as stored; it cannot be combined with --html or --headers');
   }
+  if (options.offline && options.markRead) {
+    throw new MailopsError('USAGE', '--mark-read changes the message on the server; it cannot be combined with --offline');
+  }
   return withSession(ctx, async (session) => {
     const account = session.resolveAccount(options.account);
-    const provider = await session.provider(account.config);
-    const ref = provider.resolveRef(id, options.folder);
-    const { raw, envelope } = await provider.fetchMessage(ref, { peek: !options.markRead }, ctx.signal);
+    let fetched: FetchedMessage;
+    let cacheField: { cache_synced_at?: string | null } = {};
+    if (options.offline) {
+      const [{ readOffline }, { noteCache }] = await Promise.all([import('../../core/offline.js'), import('../offline.js')]);
+      const { result, cache } = readOffline(session.db, account.config.name, id, options.folder);
+      fetched = result;
+      cacheField = noteCache(ctx, cache);
+    } else {
+      const provider = await session.provider(account.config);
+      const ref = provider.resolveRef(id, options.folder);
+      fetched = await provider.fetchMessage(ref, { peek: !options.markRead }, ctx.signal);
+    }
+    const { raw, envelope } = fetched;
 
     if (options.raw && !ctx.isMachineOutput) {
       // Byte-exact: written as a Buffer, no decoding, no newline added.
@@ -58,6 +73,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
         ...(options.headers ? { headers: message.headers.map((h) => ({ name: h.name, value: h.value })) } : {}),
         ...(options.raw ? { raw: raw.toString('utf8') } : {}),
         ...(saved.length ? { saved: saved.map((s) => ({ filename: s.filename, path: s.path, size: s.size })) } : {}),
+        ...cacheField,
       });
       return 0;
     }

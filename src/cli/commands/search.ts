@@ -13,6 +13,7 @@ interface Options {
   limit: number;
   page: number;
   explain?: boolean;
+  offline?: boolean;
 }
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
@@ -20,6 +21,20 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   const query = parseQuery(text);
   return withSession(ctx, async (session) => {
     const account = session.resolveAccount(options.account);
+    const pageRequest = { limit: options.limit, page: options.page };
+    const scope = options.allFolders ? null : options.folder;
+    if (options.offline) {
+      const [offline, { noteCache }] = await Promise.all([import('../../core/offline.js'), import('../offline.js')]);
+      if (options.explain) {
+        const native = offline.explainOffline(session.db, query, scope);
+        if (ctx.output === 'json') printJson(ctx, { query: text, provider: 'cache', folder: scope ?? '(every folder)', native });
+        else ctx.out(native + '\n');
+        return 0;
+      }
+      const { result, cache } = offline.listOffline(session.db, account.config.name, scope, query, pageRequest);
+      await printMessagePage(ctx, result, { query: text, folder: scope, ...noteCache(ctx, cache) }, { showFolder: scope === null });
+      return 0;
+    }
     const provider = await session.provider(account.config);
     if (options.explain) {
       const folder = options.allFolders ? '(every folder)' : options.folder;
@@ -28,7 +43,6 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       else ctx.out(native + '\n');
       return 0;
     }
-    const pageRequest = { limit: options.limit, page: options.page };
     const page = options.allFolders
       ? await searchAllFolders(provider, query, pageRequest, ctx.signal)
       : await provider.list(options.folder, { query, page: pageRequest }, ctx.signal);

@@ -16,14 +16,14 @@ export const ENVELOPE_QUERY = {
   bodyStructure: true,
 } as const;
 
-function toAddresses(list: MessageAddressObject[] | undefined): Address[] {
+export function toAddresses(list: MessageAddressObject[] | undefined): Address[] {
   // Group syntax ("undisclosed-recipients:;") yields entries without an address.
   return (list ?? [])
     .filter((entry) => entry.address)
     .map((entry) => ({ name: entry.name ?? '', address: entry.address ?? '' }));
 }
 
-function validDate(value: Date | string | undefined): Date | null {
+export function validDate(value: Date | string | undefined): Date | null {
   if (value === undefined) return null;
   const date = value instanceof Date ? value : new Date(value);
   return Number.isNaN(date.getTime()) ? null : date;

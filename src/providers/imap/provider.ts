@@ -23,12 +23,14 @@ import type {
   VerifyResult,
 } from '../../domain/types.js';
 import { ENVELOPE_QUERY, toEnvelope } from './envelope.js';
-import { folderNotFound, imapServerText } from './errors.js';
+import { folderNotFound, imapServerText, mapImapError } from './errors.js';
 import { toFolders } from './folders.js';
 import { messageNotFound, resolveRef, uidOf } from './ids.js';
 import { compileImapSearch, explainImapSearch, type ImapSearchContext } from './search.js';
 import { ImapSession, withMailbox } from './session.js';
 import { sendSmtp, verifySmtp, type SmtpSettings } from './smtp.js';
+import { imapSyncFeed } from './sync.js';
+import type { FolderCursor, SyncEvent, SyncOptions } from '../../domain/sync.js';
 
 export interface ImapProviderConfig {
   email: string;
@@ -50,7 +52,7 @@ class ImapProvider implements MailProvider {
 
   constructor(
     private readonly config: ImapProviderConfig,
-    runtime: ProviderRuntime,
+    private readonly runtime: ProviderRuntime,
   ) {
     const shared = { credentials: config.credentials, insecure: config.insecure, caFile: config.caFile, runtime };
     this.session = new ImapSession({ endpoint: config.imap, ...shared });
@@ -223,6 +225,20 @@ class ImapProvider implements MailProvider {
 
   send(message: OutgoingMessage, signal: AbortSignal): Promise<SendReceipt> {
     return sendSmtp(this.smtp, message, signal);
+  }
+
+  async *syncChanges(cursors: ReadonlyMap<string, FolderCursor>, options: SyncOptions, signal: AbortSignal): AsyncGenerator<SyncEvent> {
+    const client = await this.session.run(signal, async (c) => c);
+    // The feed runs many commands over minutes: an abort closes the connection under it.
+    const onAbort = () => client.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      yield* imapSyncFeed(client, cursors, options, signal);
+    } catch (err) {
+      throw mapImapError(err, this.session.context, this.runtime.timeoutMs);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   close(): Promise<void> {

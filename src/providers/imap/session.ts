@@ -101,7 +101,7 @@ export class ImapSession {
 
   private open(): Connection {
     const state: ConnectionState = { client: null, log: new ImapProtocolLog(this.settings.runtime.trace), startedAt: Date.now(), dropped: false };
-    const connection: Connection = Object.assign(state, { ready: this.login(state) });
+    const connection: Connection = Object.assign(state, { ready: this.loginWithRetry(state) });
     connection.ready.catch(() => {
       // A failed login is reported to whoever awaited it; the next operation starts afresh.
       if (this.current === connection) this.current = null;
@@ -109,23 +109,43 @@ export class ImapSession {
     return connection;
   }
 
-  private async login(connection: ConnectionState): Promise<ImapFlow> {
+  /**
+   * OAuth: a server may refuse a token that looked valid (revoked or replaced early). One retry
+   * with a token refreshed on the spot tells that apart from a grant that is gone, whose refresh
+   * then fails with NEEDS_REAUTH ("run mailops connect NAME again").
+   */
+  private async loginWithRetry(connection: ConnectionState): Promise<ImapFlow> {
+    try {
+      return await this.login(connection, false);
+    } catch (err) {
+      // imapflow keeps the socket of a refused login open; it would hold the process for seconds.
+      connection.client?.close();
+      const refused = (err as { authenticationFailed?: unknown }).authenticationFailed === true;
+      if (this.settings.credentials.kind !== 'oauth2' || !refused || connection.dropped) throw err;
+      return this.login(connection, true);
+    }
+  }
+
+  private async login(connection: ConnectionState, forceRefresh: boolean): Promise<ImapFlow> {
     const { endpoint, credentials, runtime } = this.settings;
     const [{ ImapFlow: Client }, ca, auth] = await Promise.all([
       import('imapflow'),
       loadCa(this.settings.caFile),
       credentials.kind === 'password'
         ? { user: credentials.user, pass: credentials.password }
-        : credentials.accessToken().then((accessToken) => ({ user: credentials.user, accessToken })),
+        : credentials.accessToken({ forceRefresh }).then((accessToken) => ({ user: credentials.user, accessToken })),
     ]);
     const options: ImapFlowOptions = {
-      host: endpoint.host,
+      // With MAILOPS_DNS_SERVERS, the address those servers give; TLS still checks endpoint.host.
+      host: (await runtime.resolveHost?.(endpoint.host)) ?? endpoint.host,
       port: endpoint.port,
       secure: endpoint.tls === 'implicit',
       tls: tlsOptions(endpoint.host, this.settings.insecure, ca),
       auth,
       logger: connection.log,
       disableAutoIdle: true,
+      // VANISHED responses carry UIDs, so sync learns about expunges without comparing UID lists.
+      qresync: true,
       connectionTimeout: runtime.timeoutMs,
       greetingTimeout: runtime.timeoutMs,
       socketTimeout: runtime.timeoutMs,

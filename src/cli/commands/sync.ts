@@ -1,0 +1,140 @@
+/**
+ * `mailops sync [NAME...]`: bring the local cache up to date, for cron.
+ * Never prompts. A summary on stdout (table, TSV, --json), events with
+ * --ndjson, a progress line on a TTY (stderr).
+ */
+import { MailopsError } from '../../domain/errors.js';
+import type { SyncOptions } from '../../domain/sync.js';
+import { parseDay, parseSize } from '../../core/query/index.js';
+import { syncAccounts, syncExitCode, type AccountSummary, type SyncProgress } from '../../core/sync/engine.js';
+import type { CliContext } from '../context.js';
+import { withSession } from '../session.js';
+import { printJson, printNdjson, printRows } from '../output.js';
+import { ProgressLine } from '../progress.js';
+
+interface Options {
+  account?: string;
+  folders?: string;
+  full?: boolean;
+  since?: string;
+  headersOnly?: boolean;
+  maxBody: string;
+  wait?: boolean;
+  maxTime?: number;
+  onNew?: string;
+  unreadOnly?: boolean;
+  markRead?: boolean;
+}
+
+function summaryJson(s: AccountSummary) {
+  return {
+    name: s.name,
+    status: s.status,
+    folders: s.folders,
+    new: s.new,
+    updated: s.updated,
+    deleted: s.deleted,
+    bytes: s.bytes,
+    duration_ms: s.durationMs,
+    error: s.error,
+    error_code: s.errorCode,
+    processed: s.processed,
+    process_failed: s.processFailed,
+  };
+}
+
+function eventJson(event: SyncProgress): Record<string, unknown> {
+  switch (event.kind) {
+    case 'account_start':
+      return { event: 'account_start', account: event.account };
+    case 'folder':
+      return { event: 'folder', account: event.account, ...event.report };
+    case 'messages':
+      return { event: 'messages', account: event.account, folder: event.folder, count: event.count, bytes: event.bytes };
+    case 'retry':
+      return { event: 'retry', account: event.account, attempt: event.attempt, delay_ms: event.delayMs, error: event.error };
+    case 'handed_over':
+      return {
+        event: 'handed_over',
+        account: event.account,
+        folder: event.result.folder,
+        uid: event.result.uid,
+        message_id: event.result.messageId,
+        ok: event.result.ok,
+        exit_code: event.result.exitCode,
+      };
+    case 'account_done':
+      return { event: 'account_done', ...summaryJson(event.summary) };
+  }
+}
+
+export function syncOptions(options: Options): SyncOptions {
+  if ((options.unreadOnly || options.markRead) && !options.onNew) {
+    throw new MailopsError('USAGE', '--unread-only and --mark-read go with --on-new');
+  }
+  const folders = options.folders?.split(',').map((f) => f.trim()).filter(Boolean) ?? null;
+  if (folders && folders.length === 0) throw new MailopsError('INVALID_VALUE', '--folders needs at least one folder');
+  return {
+    folders,
+    full: options.full === true,
+    since: options.since ? parseDay(options.since) : null,
+    headersOnly: options.headersOnly === true,
+    bodyLimit: parseSize(options.maxBody),
+    batchSize: 200,
+  };
+}
+
+export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
+  const syncOpts = syncOptions(options);
+  const names = [...(args[0] as string[]), ...(options.account ? [options.account] : [])];
+  // A wall-clock budget for cron: what is done by then stays done.
+  const signal = options.maxTime ? AbortSignal.any([ctx.signal, AbortSignal.timeout(options.maxTime * 1000)]) : ctx.signal;
+  return withSession(ctx, async (session) => {
+    const all = session.accounts.list();
+    const missing = names.filter((n) => !all.some((a) => a.config.name === n));
+    if (missing.length) throw new MailopsError('ACCOUNT_NOT_FOUND', `no account named ${missing.join(', ')}`);
+    const accounts = names.length ? all.filter((a) => names.includes(a.config.name)) : all;
+    if (accounts.length === 0) ctx.note('no accounts: add one with mailops connect');
+
+    const line = ctx.io.stderr.isTTY && !ctx.isMachineOutput ? new ProgressLine(ctx.io.stderr) : null;
+    let fetched = 0;
+    const summaries = await syncAccounts(
+      session,
+      {
+        accounts,
+        options: syncOpts,
+        wait: options.wait === true,
+        onNew: options.onNew ? { command: options.onNew, unreadOnly: options.unreadOnly === true, markRead: options.markRead === true } : null,
+      },
+      (event) => {
+        if (ctx.output === 'ndjson') printNdjson(ctx, eventJson(event));
+        if (event.kind === 'account_start') fetched = 0;
+        if (event.kind === 'messages') {
+          fetched += event.count;
+          line?.update(`${event.account}: ${event.folder}: ${fetched} messages`);
+        }
+        if (event.kind === 'retry') ctx.warn(`${event.account}: ${event.error}; retrying in ${event.delayMs} ms`);
+        if (event.kind === 'handed_over' && !event.result.ok) {
+          ctx.warn(`${event.account}: --on-new failed for ${event.result.folder} UID ${event.result.uid} (exit ${event.result.exitCode}); it will be handed over again next run`);
+        }
+        if (event.kind === 'account_done') {
+          line?.clear();
+          if (event.summary.error && !ctx.isMachineOutput) ctx.warn(`${event.summary.name}: ${event.summary.error}`);
+        }
+      },
+      { stderr: ctx.io.stderr, env: ctx.env },
+      signal,
+    );
+    line?.clear();
+
+    if (ctx.output === 'json') printJson(ctx, { accounts: summaries.map(summaryJson) });
+    else if (ctx.output !== 'ndjson') {
+      await printRows(
+        ctx,
+        [{ header: 'ACCOUNT' }, { header: 'STATUS' }, { header: 'FOLDERS' }, { header: 'NEW' }, { header: 'UPDATED' }, { header: 'DELETED' }, { header: 'BYTES' }, { header: 'MS' }, { header: 'ERROR', maxWidth: 60 }],
+        summaries.map((s) => [s.name, s.status, String(s.folders), String(s.new), String(s.updated), String(s.deleted), String(s.bytes), String(s.durationMs), s.error ?? '']),
+      );
+    }
+    return syncExitCode(summaries);
+  });
+}

@@ -1,0 +1,170 @@
+/**
+ * `sync` across accounts: in priority order, one lease per account, retries
+ * with backoff on transient network failures inside a wall-clock budget, and
+ * one failing account never stops the others. Progress commits as it goes
+ * (see apply.ts), so a retry or the next run continues where this one stopped.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MailopsError, exitCodeFor, isMailopsError, type ErrorCode } from '../../domain/errors.js';
+import type { SyncOptions } from '../../domain/sync.js';
+import { MessageCache } from '../../store/cache.js';
+import { SyncLocks } from '../../store/sync-lock.js';
+import type { StoredAccount } from '../../store/accounts.js';
+import type { Session } from '../session.js';
+import { FeedApplier, type FolderReport, type SyncCounts } from './apply.js';
+import { handOverNewMessages, type HandOver } from './on-new.js';
+
+export interface SyncRequest {
+  accounts: StoredAccount[];
+  options: SyncOptions;
+  /** Wait for another sync's lease instead of reporting busy. */
+  wait: boolean;
+  onNew: { command: string; unreadOnly: boolean; markRead: boolean } | null;
+}
+
+export interface AccountSummary extends SyncCounts {
+  name: string;
+  status: 'ok' | 'failed' | 'busy';
+  durationMs: number;
+  error: string | null;
+  errorCode: ErrorCode | null;
+  processed: number;
+  processFailed: number;
+}
+
+export type SyncProgress =
+  | { kind: 'account_start'; account: string }
+  | { kind: 'folder'; account: string; report: FolderReport }
+  | { kind: 'messages'; account: string; folder: string; count: number; bytes: number }
+  | { kind: 'retry'; account: string; attempt: number; delayMs: number; error: string }
+  | { kind: 'handed_over'; account: string; result: HandOver }
+  | { kind: 'account_done'; summary: AccountSummary };
+
+const MAX_ATTEMPTS = 4;
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['NETWORK', 'TIMEOUT', 'CONNECTION_REFUSED', 'DNS_FAILED']);
+
+export async function syncAccounts(
+  session: Session,
+  request: SyncRequest,
+  progress: (event: SyncProgress) => void,
+  io: { stderr: NodeJS.WritableStream; env: NodeJS.ProcessEnv },
+  signal: AbortSignal,
+): Promise<AccountSummary[]> {
+  const summaries: AccountSummary[] = [];
+  for (const account of request.accounts) {
+    const summary = await syncOne(session, account, request, progress, io, signal);
+    summaries.push(summary);
+    progress({ kind: 'account_done', summary });
+  }
+  return summaries;
+}
+
+async function acquireLease(session: Session, name: string, wait: boolean, signal: AbortSignal) {
+  const locks = new SyncLocks(session.db);
+  for (;;) {
+    const attempt = locks.acquire(name);
+    if ('lease' in attempt) return attempt.lease;
+    if (!wait) {
+      throw new MailopsError('BUSY', `another sync (pid ${attempt.holder.pid} on ${attempt.holder.host}) holds ${name}`, {
+        hint: 'try again later, or pass --wait',
+      });
+    }
+    await sleep(500, undefined, { signal }).catch(() => {
+      throw new MailopsError('BUSY', `gave up waiting for the sync of ${name} held by pid ${attempt.holder.pid}`);
+    });
+  }
+}
+
+async function syncOne(
+  session: Session,
+  account: StoredAccount,
+  request: SyncRequest,
+  progress: (event: SyncProgress) => void,
+  io: { stderr: NodeJS.WritableStream; env: NodeJS.ProcessEnv },
+  signal: AbortSignal,
+): Promise<AccountSummary> {
+  const name = account.config.name;
+  const started = Date.now();
+  const cache = new MessageCache(session.db);
+  const applier = new FeedApplier(name, cache, session.folders, {
+    folder: (report) => progress({ kind: 'folder', account: name, report }),
+    messages: (folder, count, bytes) => progress({ kind: 'messages', account: name, folder, count, bytes }),
+  });
+  const summary = (status: AccountSummary['status'], error: MailopsError | null, handed = { processed: 0, failed: 0 }): AccountSummary => ({
+    name,
+    status,
+    ...applier.counts,
+    durationMs: Date.now() - started,
+    error: error?.message ?? null,
+    errorCode: error?.code ?? null,
+    processed: handed.processed,
+    processFailed: handed.failed,
+  });
+
+  progress({ kind: 'account_start', account: name });
+  let lease;
+  try {
+    lease = await acquireLease(session, name, request.wait, signal);
+  } catch (error) {
+    return summary('busy', error as MailopsError);
+  }
+
+  const run = session.db.prepare("INSERT INTO sync_runs (account, started_at, status) VALUES (?, ?, 'running')").run(name, new Date(started).toISOString());
+  let failure: MailopsError | null = null;
+  let handed = { processed: 0, failed: 0 };
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const provider = await session.provider(account.config);
+      try {
+        if (!provider.syncChanges) throw new MailopsError('UNSUPPORTED', `sync is not supported for ${provider.kind} accounts yet`);
+        for await (const event of provider.syncChanges(cache.cursors(name), request.options, signal)) {
+          applier.apply(event);
+          lease.renew();
+        }
+        if (request.onNew && !signal.aborted) {
+          const folders = request.options.folders ?? ['INBOX'];
+          handed = await handOverNewMessages(session.db, name, provider, { ...request.onNew, folders }, {
+            ...io,
+            signal,
+            onResult: (result) => progress({ kind: 'handed_over', account: name, result }),
+          });
+        }
+        if (signal.aborted) throw new MailopsError('INTERRUPTED', 'stopped before the sync finished (interrupted or out of time)');
+        break;
+      } catch (error) {
+        const mapped = isMailopsError(error) ? error : new MailopsError('FAILED', (error as Error).message, { cause: error });
+        await session.closeProvider(provider);
+        if (signal.aborted || !TRANSIENT.has(mapped.code) || attempt >= MAX_ATTEMPTS) throw mapped;
+        // Transient: a new connection continues from the committed cursors.
+        const delayMs = 500 * 2 ** (attempt - 1);
+        progress({ kind: 'retry', account: name, attempt, delayMs, error: mapped.message });
+        await sleep(delayMs, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  } catch (error) {
+    failure = isMailopsError(error) ? error : new MailopsError('FAILED', (error as Error).message, { cause: error });
+  } finally {
+    lease.release();
+  }
+
+  const result = summary(failure ? 'failed' : 'ok', failure, handed);
+  session.db
+    .prepare('UPDATE sync_runs SET finished_at = ?, status = ?, new = ?, updated = ?, deleted = ?, bytes = ?, error = ? WHERE id = ?')
+    .run(new Date().toISOString(), result.status, result.new, result.updated, result.deleted, result.bytes, result.error, run.lastInsertRowid);
+  session.accounts.recordSync(name, result.error);
+  if (failure && exitCodeFor(failure.code) === 3) session.accounts.recordCheck(name, 'needs_reauth', failure.message);
+  return result;
+}
+
+/**
+ * The contract's exit code: 0 all synced; 75 when the only trouble was a
+ * busy lease; 3 or 4 when every failure was authentication or network; else 1.
+ */
+export function syncExitCode(summaries: AccountSummary[]): number {
+  const failed = summaries.filter((s) => s.status === 'failed');
+  if (failed.length === 0) return summaries.some((s) => s.status === 'busy') ? 75 : summaries.some((s) => s.processFailed > 0) ? 1 : 0;
+  const codes = new Set(failed.map((s) => (s.errorCode ? exitCodeFor(s.errorCode) : 1)));
+  if (codes.size === 1 && (codes.has(3) || codes.has(4))) return [...codes][0]!;
+  if ([...codes].every((c) => c === 3 || c === 4)) return 4;
+  return codes.has(130) && codes.size === 1 ? 130 : 1;
+}

@@ -1,0 +1,292 @@
+/**
+ * The read side of the message cache (the --offline commands): the query
+ * language compiled to SQL over `messages` and the FTS5 index `messages_fts`,
+ * and the paged listing that runs it. The write side is ./cache.ts.
+ *
+ * Every value from the user travels as a bound parameter; the SQL text is
+ * built from fixed pieces only. Each leaf evaluates to 0 or 1, never NULL, so
+ * NOT keeps its meaning on messages without a From, a Message-ID or a date.
+ *
+ * How each term matches (chosen to agree with IMAP SEARCH where it can):
+ * - `word` / `"a phrase"` and `body:`: the FTS5 index (unicode61, diacritics
+ *   removed), as a phrase whose last word may be a prefix: `report` finds
+ *   "report" and "reports", `"quarterly rep"` finds "quarterly report".
+ *   Words only match from their start (IMAP's substring search also finds
+ *   "misreport"), and a word is searched in the subject, the addresses and
+ *   the body text: IMAP TEXT also looks at every other header. A value with
+ *   no letters or digits at all (`"!!!"`) has no words for the index and is
+ *   matched as a substring of the subject, the addresses and the body text.
+ * - `subject:` `from:` `to:` `cc:` `bcc:`: a substring, as IMAP does, of the
+ *   subject or of each address written `Name <address>` (so both the name and
+ *   the address are searched), case- and diacritic-insensitively.
+ * - `message-id:`: equal to the stored Message-ID, angle brackets optional on
+ *   both sides, ASCII case-insensitive.
+ * - `is:`: the stored flags (\Seen, \Flagged, \Answered), as of the last sync.
+ * - `has:attachment`: the attachment marker sync stored from the message's
+ *   structure (exact, where IMAP only approximates it with multipart/mixed).
+ * - `since:` / `before:`: the day's local midnight compared with the arrival
+ *   time (INTERNALDATE, as IMAP SINCE/BEFORE and YOUNGER/OLDER use; the Date
+ *   header when there is none); since is inclusive, before exclusive.
+ * - `larger:` / `smaller:`: the size in bytes, strictly (as IMAP LARGER/SMALLER).
+ */
+import { MailopsError } from '../domain/errors.js';
+import type { FlagTest, QueryNode, TextField } from '../domain/query.js';
+import type { Address } from '../domain/types.js';
+import type { CachedMessage } from '../domain/sync.js';
+import type { Database } from './db.js';
+
+/** A piece of SQL and the parameters its `?` placeholders take, in order. */
+export interface SqlCondition {
+  sql: string;
+  params: unknown[];
+}
+
+/** What a listing returns for one message: the envelope fields, without the stored bytes and text. */
+export type CachedEnvelope = Pick<
+  CachedMessage,
+  'folder' | 'uidValidity' | 'uid' | 'messageId' | 'subject' | 'from' | 'to' | 'cc' | 'date' | 'internalDate' | 'size' | 'flags' | 'hasAttachments'
+>;
+
+/** One folder as the cache holds it. */
+export interface CachedFolder {
+  path: string;
+  uidValidity: string;
+  /** When its last sync finished; null while its first sync has not. */
+  syncedAt: string | null;
+}
+
+export interface CachePage {
+  items: CachedEnvelope[];
+  total: number;
+}
+
+/** Name of the SQL function the compiled conditions call for substring tests. */
+const CONTAINS = 'mailops_contains';
+
+/** Case and diacritics folded away, so `cafe` finds "Café" (as FTS5's remove_diacritics does for words). */
+export function foldText(text: string): string {
+  return text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+}
+
+/**
+ * unicode61 keeps letters, digits and private-use characters as word
+ * characters; a value without any gives FTS5 an empty phrase.
+ */
+const WORD_CHARACTER = /[\p{L}\p{N}\p{Co}]/u;
+
+/**
+ * The FTS5 query for a value: one quoted phrase (a `"` doubled inside it, so
+ * `*`, `-`, `:`, NEAR, AND, OR, NOT and parentheses are just text), its last
+ * word a prefix when the value ends in one (`rep` finds "report"; `C++` finds
+ * the word "C", not every word starting with c). Null when the value has no
+ * word to search for.
+ */
+export function ftsPhrase(value: string): string | null {
+  if (!WORD_CHARACTER.test(value)) return null;
+  const phrase = `"${value.replace(/"/g, '""')}"`;
+  return WORD_CHARACTER.test(Array.from(value).at(-1) ?? '') ? `${phrase} *` : phrase;
+}
+
+const FTS_COLUMNS: Record<'any' | 'body', string> = {
+  any: '',
+  body: 'body : ',
+};
+
+const FLAG_NAMES: Record<FlagTest, { flag: string; present: boolean }> = {
+  unread: { flag: '\\seen', present: false },
+  read: { flag: '\\seen', present: true },
+  flagged: { flag: '\\flagged', present: true },
+  unflagged: { flag: '\\flagged', present: false },
+  answered: { flag: '\\answered', present: true },
+};
+
+/** `Name <address>`, or the bare address, from a name and an address column (or JSON fields). */
+function addressText(name: string, address: string): string {
+  return `CASE WHEN coalesce(${name}, '') = '' THEN coalesce(${address}, '') ELSE ${name} || ' <' || coalesce(${address}, '') || '>' END`;
+}
+
+const ADDRESS_LISTS: Record<'to' | 'cc' | 'bcc', string> = { to: 'm.to_json', cc: 'm.cc_json', bcc: 'm.bcc_json' };
+
+/** The WHERE condition for a query over `messages m`; `1` for no query. */
+export function compileCacheQuery(node: QueryNode | null): SqlCondition {
+  if (node === null) return { sql: '1', params: [] };
+  return compileNode(node);
+}
+
+function compileNode(node: QueryNode): SqlCondition {
+  switch (node.kind) {
+    case 'and':
+    case 'or': {
+      const parts = node.children.map(compileNode);
+      const joiner = node.kind === 'and' ? ' AND ' : ' OR ';
+      return { sql: `(${parts.map((p) => p.sql).join(joiner)})`, params: parts.flatMap((p) => p.params) };
+    }
+    case 'not': {
+      const inner = compileNode(node.child);
+      return { sql: `(NOT ${inner.sql})`, params: inner.params };
+    }
+    case 'text':
+      return compileText(node.field, node.value);
+    case 'message_id':
+      return {
+        sql: `(trim(coalesce(m.message_id, ''), '<> ') = ? COLLATE NOCASE)`,
+        params: [node.value.trim().replace(/^<+|>+$/g, '').trim()],
+      };
+    case 'flag': {
+      const { flag, present } = FLAG_NAMES[node.flag];
+      return {
+        sql: `(${present ? '' : 'NOT '}EXISTS (SELECT 1 FROM json_each(m.flags_json) f WHERE lower(f.value) = ?))`,
+        params: [flag],
+      };
+    }
+    case 'has_attachment':
+      return { sql: '(m.has_attachments = 1)', params: [] };
+    case 'date':
+      return {
+        sql: `(coalesce(coalesce(m.internal_date, m.date) ${node.op === 'since' ? '>=' : '<'} ?, 0))`,
+        params: [localMidnight(node.date).toISOString()],
+      };
+    case 'size':
+      return { sql: `(m.size ${node.op === 'larger' ? '>' : '<'} ?)`, params: [node.bytes] };
+  }
+}
+
+function compileText(field: TextField, value: string): SqlCondition {
+  if (value === '') {
+    // An empty substring matches everything: that would widen a query instead of narrowing it.
+    throw new MailopsError('INVALID_VALUE', `empty search text for ${field === 'any' ? 'a word' : `${field}:`}`);
+  }
+  const needle = foldText(value);
+  switch (field) {
+    case 'any':
+    case 'body': {
+      const phrase = ftsPhrase(value);
+      if (phrase !== null) {
+        return {
+          sql: '(m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?))',
+          params: [FTS_COLUMNS[field] + phrase],
+        };
+      }
+      const body: SqlCondition = { sql: `(${CONTAINS}(m.body_text, ?))`, params: [needle] };
+      if (field === 'body') return body;
+      const parts = [...(['subject', 'from', 'to', 'cc', 'bcc'] as const).map((f) => compileText(f, value)), body];
+      return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
+    }
+    case 'subject':
+      return { sql: `(${CONTAINS}(m.subject, ?))`, params: [needle] };
+    case 'from':
+      return { sql: `(${CONTAINS}(${addressText('m.from_name', 'm.from_address')}, ?))`, params: [needle] };
+    case 'to':
+    case 'cc':
+    case 'bcc':
+      return {
+        sql: `(EXISTS (SELECT 1 FROM json_each(${ADDRESS_LISTS[field]}) j WHERE ${CONTAINS}(${addressText(
+          "json_extract(j.value, '$.name')",
+          "json_extract(j.value, '$.address')",
+        )}, ?)))`,
+        params: [needle],
+      };
+  }
+}
+
+/** The day's midnight in the local time zone: "today" and `since:2025-01-09` are the user's days. */
+function localMidnight(day: string): Date {
+  const [year, month, date] = day.split('-').map(Number) as [number, number, number];
+  const result = new Date(0);
+  result.setFullYear(year, month - 1, date);
+  result.setHours(0, 0, 0, 0);
+  return result;
+}
+
+interface EnvelopeRow {
+  folder: string;
+  uidvalidity: string;
+  uid: number;
+  message_id: string | null;
+  subject: string;
+  from_name: string | null;
+  from_address: string | null;
+  to_json: string;
+  cc_json: string;
+  date: string | null;
+  internal_date: string | null;
+  size: number;
+  flags_json: string;
+  has_attachments: number;
+}
+
+const ENVELOPE_COLUMNS =
+  'm.folder, m.uidvalidity, m.uid, m.message_id, m.subject, m.from_name, m.from_address, m.to_json, m.cc_json, m.date, m.internal_date, m.size, m.flags_json, m.has_attachments';
+
+function toCachedEnvelope(row: EnvelopeRow): CachedEnvelope {
+  return {
+    folder: row.folder,
+    uidValidity: row.uidvalidity,
+    uid: row.uid,
+    messageId: row.message_id,
+    subject: row.subject,
+    from: row.from_address !== null ? { name: row.from_name ?? '', address: row.from_address } : null,
+    to: JSON.parse(row.to_json) as Address[],
+    cc: JSON.parse(row.cc_json) as Address[],
+    date: row.date ? new Date(row.date) : null,
+    internalDate: row.internal_date ? new Date(row.internal_date) : null,
+    size: row.size,
+    flags: JSON.parse(row.flags_json) as string[],
+    hasAttachments: row.has_attachments === 1,
+  };
+}
+
+const prepared = new WeakSet<Database>();
+
+/** The substring function the compiled conditions use; registered once per connection. */
+function registerFunctions(db: Database): void {
+  if (prepared.has(db)) return;
+  db.function(CONTAINS, { deterministic: true }, (haystack: unknown, needle: unknown) =>
+    typeof haystack === 'string' && typeof needle === 'string' && foldText(haystack).includes(needle) ? 1 : 0,
+  );
+  prepared.add(db);
+}
+
+export class CacheQuery {
+  constructor(private readonly db: Database) {
+    registerFunctions(db);
+  }
+
+  /** The account's cached folders (a row exists from the first sync of a folder on). */
+  folders(account: string): CachedFolder[] {
+    const rows = this.db
+      .prepare('SELECT path, uidvalidity, synced_at FROM sync_folders WHERE account = ? ORDER BY path')
+      .all(account) as Array<{ path: string; uidvalidity: string; synced_at: string | null }>;
+    return rows.map((r) => ({ path: r.path, uidValidity: r.uidvalidity, syncedAt: r.synced_at }));
+  }
+
+  /**
+   * One page of the messages in `folders` (null: every cached folder) that
+   * match `query`, with the total. One folder is ordered newest first by UID
+   * (arrival), as the live `ls` is; several are merged newest first by date,
+   * as the live `search --all-folders` is.
+   */
+  page(account: string, folders: string[] | null, query: QueryNode | null, page: { limit: number; page: number }): CachePage {
+    const condition = compileCacheQuery(query);
+    const scope: SqlCondition =
+      folders === null
+        ? { sql: 'm.account = ?', params: [account] }
+        : { sql: `m.account = ? AND m.folder IN (${folders.map(() => '?').join(', ') || 'NULL'})`, params: [account, ...folders] };
+    const where = `${scope.sql} AND ${condition.sql}`;
+    const params = [...scope.params, ...condition.params];
+    const total = this.db.prepare(`SELECT count(*) FROM messages m WHERE ${where}`).pluck().get(...params) as number;
+    const order =
+      folders !== null && folders.length === 1
+        ? 'm.uid DESC'
+        : 'coalesce(m.date, m.internal_date) DESC NULLS LAST, m.folder, m.uid DESC';
+    const rows = this.db
+      .prepare(`SELECT ${ENVELOPE_COLUMNS} FROM messages m WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(...params, page.limit, (page.page - 1) * page.limit) as EnvelopeRow[];
+    return { items: rows.map(toCachedEnvelope), total };
+  }
+
+  /** The SQL a query runs, with its parameters, for `search --offline --explain`. */
+  explain(query: QueryNode | null): SqlCondition {
+    return compileCacheQuery(query);
+  }
+}

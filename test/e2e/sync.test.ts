@@ -1,0 +1,291 @@
+// mailops sync against the bed's Dovecot: incremental runs, changes made by another client,
+// UIDVALIDITY changes, kill -9 and resume, locking, a dropped connection, and --on-new.
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mailBed } from '../support/bed.js';
+import { startCli } from '../support/cli.js';
+import { appendMessage, createFolder, listUids, withImap } from '../support/mailbox.js';
+import { openDatabase } from '../../src/store/db.js';
+import { connectedAccount, parseJson, textMessage, type Account } from './helpers.js';
+
+interface Summary {
+  name: string;
+  status: string;
+  folders: number;
+  new: number;
+  updated: number;
+  deleted: number;
+  bytes: number;
+  error: string | null;
+}
+
+async function sync(account: Account, args: string[] = []): Promise<{ code: number | null; summary: Summary; stderr: string }> {
+  const result = await account.cli(['sync', '--json', ...args], { timeoutMs: 120_000 });
+  const summary = parseJson<{ accounts: Summary[] }>(result).accounts[0]!;
+  return { code: result.code, summary, stderr: result.stderr };
+}
+
+/** What the cache holds for a folder: uid → flags, straight from SQLite. */
+function cached(account: Account, folder: string): Map<number, string[]> {
+  const db = openDatabase(account.home);
+  try {
+    const rows = db.prepare('SELECT uid, flags_json FROM messages WHERE account = ? AND folder = ? ORDER BY uid').all('main', folder) as Array<{ uid: number; flags_json: string }>;
+    return new Map(rows.map((r) => [r.uid, JSON.parse(r.flags_json) as string[]]));
+  } finally {
+    db.close();
+  }
+}
+
+function bigMessage(i: number, kb: number): string {
+  const line = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. '.repeat(1);
+  return textMessage({ subject: `Bulk ${i}`, body: `number ${i}\r\n` + `${line}\r\n`.repeat(Math.ceil((kb * 1024) / (line.length + 2))) });
+}
+
+async function seed(account: Account, folder: string, count: number, kb = 2): Promise<number[]> {
+  return withImap(account.user, async (client) => {
+    const uids: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const result = await client.append(folder, bigMessage(i, kb));
+      if (!result || result.uid === undefined) throw new Error('no APPENDUID');
+      uids.push(result.uid);
+    }
+    return uids;
+  });
+}
+
+describe('sync', () => {
+  it('first sync fetches everything; a second run with no change fetches nothing', async () => {
+    const account = await connectedAccount('sync-first');
+    const inbox = await seed(account, 'INBOX', 12);
+    await createFolder(account.user, 'Projekte/Übersicht');
+    await appendMessage(account.user, 'Projekte/Übersicht', textMessage({ subject: 'nested' }), ['\\Seen']);
+
+    const first = await sync(account);
+    expect(first.code).toBe(0);
+    expect(first.summary).toMatchObject({ name: 'main', status: 'ok', new: 13, deleted: 0, error: null });
+    expect(first.summary.bytes).toBeGreaterThan(12 * 2000);
+    expect([...cached(account, 'INBOX').keys()]).toEqual(inbox);
+    expect([...cached(account, 'Projekte/Übersicht').values()]).toEqual([['\\Seen']]);
+
+    const second = await sync(account);
+    expect(second.summary).toMatchObject({ status: 'ok', new: 0, updated: 0, deleted: 0, bytes: 0 });
+
+    // status shows when it last synced.
+    const status = parseJson((await account.cli(['status', '--offline', '--json'])));
+    expect(status.accounts[0].last_sync_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(status.accounts[0].last_error).toBeNull();
+  });
+
+  it('picks up new mail, flag changes and expunges made by another client', async () => {
+    const account = await connectedAccount('sync-changes');
+    const uids = await seed(account, 'INBOX', 6);
+    await sync(account);
+
+    const added = await seed(account, 'INBOX', 2);
+    await withImap(account.user, async (client) => {
+      await client.mailboxOpen('INBOX');
+      await client.messageFlagsAdd(`${uids[0]},${uids[1]}`, ['\\Seen', '\\Flagged'], { uid: true });
+      await client.messageDelete(`${uids[2]}`, { uid: true });
+    });
+    const next = await sync(account);
+    expect(next.summary).toMatchObject({ status: 'ok', new: 2, updated: 2, deleted: 1 });
+    const cache = cached(account, 'INBOX');
+    expect([...cache.keys()]).toEqual([uids[0], uids[1], uids[3], uids[4], uids[5], ...added]);
+    expect(cache.get(uids[0]!)!.sort()).toEqual(['\\Flagged', '\\Seen']);
+    expect(cache.get(uids[3]!)).toEqual([]);
+    // The cache agrees with the server.
+    expect([...cache.keys()]).toEqual(await listUids(account.user, 'INBOX'));
+  });
+
+  it('reflects folders renamed and deleted on the server, and a UIDVALIDITY change drops stale UIDs', async () => {
+    const account = await connectedAccount('sync-folders');
+    await createFolder(account.user, 'Old');
+    await seed(account, 'Old', 2);
+    await createFolder(account.user, 'Doomed');
+    await seed(account, 'Doomed', 1);
+    await createFolder(account.user, 'Reborn');
+    const before = await seed(account, 'Reborn', 3);
+    await sync(account);
+
+    await withImap(account.user, async (client) => {
+      await client.mailboxRename('Old', 'New');
+      await client.mailboxDelete('Doomed');
+      await client.mailboxDelete('Reborn');
+      await client.mailboxCreate('Reborn');
+    });
+    const after = await seed(account, 'Reborn', 1);
+    const result = await sync(account);
+    expect(result.code).toBe(0);
+    expect(cached(account, 'Old').size).toBe(0);
+    expect(cached(account, 'Doomed').size).toBe(0);
+    expect(cached(account, 'New').size).toBe(2);
+    // Only the message now on the server: the old UIDs are gone even where numbers repeat.
+    expect([...cached(account, 'Reborn').keys()]).toEqual(after);
+    expect(after[0]).toBeLessThanOrEqual(before[before.length - 1]!);
+    const folders = parseJson((await account.cli(['folders', '--offline', '--json']))).folders.map((f: { path: string }) => f.path);
+    expect(folders).toContain('New');
+    expect(folders).not.toContain('Old');
+  });
+
+  it('kill -9 in the middle loses nothing and duplicates nothing; the next run completes', async () => {
+    const account = await connectedAccount('sync-kill');
+    const uids = await seed(account, 'INBOX', 400, 20);
+    const running = startCli(['sync', '--json'], { home: account.home, env: { MAILOPS_PASSPHRASE: 'correct horse battery staple' }, timeoutMs: 120_000 });
+    // Kill it once some batches have been committed.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && cachedCount(account) < 150) await new Promise((r) => setTimeout(r, 20));
+    running.child.kill('SIGKILL');
+    const killed = await running.result;
+    expect(killed.signal).toBe('SIGKILL');
+    const partial = cachedCount(account);
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(400);
+
+    // The lease of the dead process is recovered at once (same host, pid gone).
+    const resumed = await sync(account);
+    expect(resumed.code).toBe(0);
+    expect(resumed.summary.new).toBe(400 - partial);
+    expect([...cached(account, 'INBOX').keys()]).toEqual(uids);
+    const db = openDatabase(account.home);
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(db.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(400);
+      expect(db.prepare("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'number'").pluck().get()).toBe(400);
+    } finally {
+      db.close();
+    }
+  }, 180_000);
+
+  it('a second sync of the same account exits 75 at once, or waits with --wait', async () => {
+    const account = await connectedAccount('sync-lock');
+    await seed(account, 'INBOX', 300, 20);
+    const env = { MAILOPS_PASSPHRASE: 'correct horse battery staple' };
+    const first = startCli(['sync', '--json'], { home: account.home, env, timeoutMs: 120_000 });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && cachedCount(account) === 0) await new Promise((r) => setTimeout(r, 10));
+    const started = Date.now();
+    const busy = await account.cli(['sync', '--json']);
+    expect(busy.code).toBe(75);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(parseJson(busy).accounts[0]).toMatchObject({ status: 'busy' });
+    const waiting = await account.cli(['sync', '--json', '--wait'], { timeoutMs: 120_000 });
+    expect(waiting.code).toBe(0);
+    expect((await first.result).code).toBe(0);
+  }, 180_000);
+
+  it('survives the server closing the connection mid-fetch: it reconnects and finishes', async () => {
+    const account = await connectedAccount('sync-drop');
+    const uids = await seed(account, 'INBOX', 60, 10);
+    const proxy = await droppingProxy(mailBed().imapsPort, 200_000);
+    try {
+      // The account reaches Dovecot through the proxy (which passes everything until armed).
+      const repaired = await account.cli(['connect', 'main', '--imap-port', String(proxy.port)]);
+      expect(repaired.code).toBe(0);
+      proxy.armed = true;
+      const synced = await sync(account);
+      expect(synced.code).toBe(0);
+      expect(synced.stderr).toMatch(/retrying/);
+      expect(proxy.dropped).toBe(1);
+      expect([...cached(account, 'INBOX').keys()]).toEqual(uids);
+    } finally {
+      proxy.server.close();
+    }
+  }, 180_000);
+});
+
+describe('sync --on-new', () => {
+  it('hands each new message over once; a failure is retried on the next run, never a success', async () => {
+    const account = await connectedAccount('ingest');
+    await appendMessage(account.user, 'INBOX', textMessage({ subject: 'first', messageId: '<first@x>' }));
+    await appendMessage(account.user, 'INBOX', textMessage({ subject: 'poison', messageId: '<poison@x>' }));
+    await appendMessage(account.user, 'INBOX', textMessage({ subject: 'read already', messageId: '<read@x>' }), ['\\Seen']);
+    const log = join(account.home, 'handed.log');
+    const failFlag = join(account.home, 'fail-poison');
+    writeFileSync(failFlag, '');
+    // The hook logs what it got; it fails for "poison" while the flag file exists.
+    const hook = `subject=$(grep -m1 '^Subject:' | tr -d '\\r' | cut -d' ' -f2-); echo "$MAILOPS_FOLDER $MAILOPS_UID $MAILOPS_MESSAGE_ID $subject" >> ${log}; if [ "$MAILOPS_MESSAGE_ID" = "<poison@x>" ] && [ -e ${failFlag} ]; then exit 3; fi`;
+
+    const first = await account.cli(['sync', '--on-new', hook, '--unread-only', '--mark-read', '--json']);
+    expect(first.code).toBe(1);
+    expect(parseJson(first).accounts[0]).toMatchObject({ status: 'ok', processed: 1, process_failed: 1 });
+    expect(readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ').slice(2).join(' '))).toEqual(['<first@x> first', '<poison@x> poison']);
+    // Processed and marked read on the server; the failed one stays unread.
+    const flags = await withImap(account.user, async (client) => {
+      await client.mailboxOpen('INBOX');
+      return (await client.fetchAll('1:*', { flags: true, envelope: true })).map((m) => [m.envelope?.subject, [...(m.flags ?? [])].includes('\\Seen')]);
+    });
+    expect(flags).toEqual([['first', true], ['poison', false], ['read already', true]]);
+
+    // Next run: the poison message is handed over again and now succeeds; the first is not repeated.
+    const { rmSync } = await import('node:fs');
+    rmSync(failFlag);
+    const second = await account.cli(['sync', '--on-new', hook, '--unread-only', '--mark-read', '--json']);
+    expect(second.code).toBe(0);
+    expect(parseJson(second).accounts[0]).toMatchObject({ processed: 1, process_failed: 0 });
+    const third = await account.cli(['sync', '--on-new', hook, '--json']);
+    expect(parseJson(third).accounts[0]).toMatchObject({ processed: 1 }); // "read already": handed over without --unread-only
+    const fourth = await account.cli(['sync', '--on-new', hook, '--json']);
+    expect(parseJson(fourth).accounts[0]).toMatchObject({ processed: 0 });
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(4);
+
+    // A UIDVALIDITY change refetches everything under new UIDs: nothing is handed over again.
+    await withImap(account.user, async (client) => {
+      await client.mailboxCreate('Tmp');
+      await client.mailboxOpen('INBOX');
+      await client.messageMove('1:*', 'Tmp');
+    });
+    await withImap(account.user, async (client) => {
+      await client.mailboxOpen('Tmp');
+      await client.messageMove('1:*', 'INBOX');
+    });
+    const fifth = await account.cli(['sync', '--on-new', hook, '--json']);
+    expect(parseJson(fifth).accounts[0]).toMatchObject({ processed: 0 });
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(4);
+    expect(existsSync(log)).toBe(true);
+  });
+});
+
+function cachedCount(account: Account): number {
+  if (!existsSync(join(account.home, 'mailops.db'))) return 0;
+  try {
+    const db = openDatabase(account.home);
+    try {
+      return db.prepare('SELECT count(*) FROM messages').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+/** A TCP proxy to `port` that, once armed, cuts the first connection after `bytes` from the server. */
+async function droppingProxy(port: number, bytes: number): Promise<{ server: Server; port: number; armed: boolean; dropped: number }> {
+  const state = { server: null as unknown as Server, port: 0, armed: false, dropped: 0 };
+  state.server = createServer((client: Socket) => {
+    const upstream = tcpConnect(port, '127.0.0.1');
+    const cut = state.armed && state.dropped === 0;
+    let seen = 0;
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (cut && seen > bytes) {
+        state.dropped++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => state.server.listen(0, '127.0.0.1', () => resolve()));
+  state.port = (state.server.address() as { port: number }).port;
+  return state;
+}
+

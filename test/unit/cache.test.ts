@@ -1,0 +1,91 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/store/db.js';
+import { AccountRepository } from '../../src/store/accounts.js';
+import { MessageCache, type CachedMessage } from '../../src/store/cache.js';
+import { SyncLocks } from '../../src/store/sync-lock.js';
+import type { AccountConfig } from '../../src/domain/types.js';
+
+function setup() {
+  const db = openDatabase(mkdtempSync(join(tmpdir(), 'mailops-cache-')));
+  const config: AccountConfig = {
+    name: 'a', provider: 'imap', email: 'a@x.org', user: 'a@x.org',
+    imap: { host: 'h', port: 993, tls: 'implicit' }, smtp: { host: 'h', port: 465, tls: 'implicit' },
+    insecure: false, caFile: null, secretStore: 'file', passwordCommand: null, priority: 0, isDefault: false, createdAt: new Date().toISOString(),
+  };
+  new AccountRepository(db).save(config, true);
+  return { db, cache: new MessageCache(db) };
+}
+
+function message(uid: number, extra: Partial<CachedMessage> = {}): CachedMessage {
+  return {
+    folder: 'INBOX', uidValidity: '4294967295', uid, messageId: `<${uid}@x>`, subject: `subject ${uid}`, from: { name: 'Al', address: 'al@x.org' },
+    to: [], cc: [], bcc: [], replyTo: [], inReplyTo: null, references: [], date: new Date('2025-01-09T10:30:00Z'), internalDate: null,
+    size: 100, flags: [], hasAttachments: false, modseq: '18446744073709551615', raw: Buffer.from('raw'), bodyText: `body word${uid}`, ...extra,
+  };
+}
+
+const ftsCount = (db: ReturnType<typeof setup>['db'], term: string) => db.prepare('SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?').pluck().get(term);
+
+describe('MessageCache', () => {
+  it('stores a batch with its cursor; storing it again duplicates nothing; 64-bit values stay exact', () => {
+    const { db, cache } = setup();
+    cache.resetFolder('a', 'INBOX', '4294967295');
+    cache.storeBatch('a', 'INBOX', [message(1), message(2)], 2);
+    cache.storeBatch('a', 'INBOX', [message(1), message(2, { subject: 'changed' })], 2);
+    expect(cache.cachedUids('a', 'INBOX')).toEqual([1, 2]);
+    expect(cache.get('a', 'INBOX', 2)?.subject).toBe('changed');
+    expect(cache.get('a', 'INBOX', 1)?.modseq).toBe('18446744073709551615');
+    expect(cache.cursors('a').get('INBOX')).toMatchObject({ uidValidity: '4294967295', lastUid: 2 });
+    expect(ftsCount(db, 'word1')).toBe(1);
+    expect(ftsCount(db, 'changed')).toBe(1);
+    expect(ftsCount(db, '"subject 2"')).toBe(0);
+  });
+
+  it('the cursor never moves backwards; flags and expunges apply; index entries go with their messages', () => {
+    const { db, cache } = setup();
+    cache.resetFolder('a', 'INBOX', '1');
+    cache.storeBatch('a', 'INBOX', [message(5)], 5);
+    cache.storeBatch('a', 'INBOX', [message(3)], 3);
+    expect(cache.cursors('a').get('INBOX')?.lastUid).toBe(5);
+    expect(cache.applyFlags('a', 'INBOX', [{ uid: 5, flags: ['\\Seen'], modseq: '7' }, { uid: 99, flags: [], modseq: null }])).toBe(1);
+    expect(cache.get('a', 'INBOX', 5)?.flags).toEqual(['\\Seen']);
+    expect(cache.removeUids('a', 'INBOX', [3, 42])).toBe(1);
+    expect(ftsCount(db, 'word3')).toBe(0);
+    cache.resetFolder('a', 'INBOX', '2');
+    expect(cache.cachedUids('a', 'INBOX')).toEqual([]);
+    expect(ftsCount(db, 'word5')).toBe(0);
+    expect(cache.cursors('a').get('INBOX')).toMatchObject({ uidValidity: '2', lastUid: 0, highestModseq: null });
+  });
+
+  it('removing the account removes its cache and its index entries', () => {
+    const { db, cache } = setup();
+    cache.resetFolder('a', 'INBOX', '1');
+    cache.storeBatch('a', 'INBOX', [message(1)], 1);
+    new AccountRepository(db).delete('a');
+    expect(db.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(0);
+    expect(ftsCount(db, 'word1')).toBe(0);
+  });
+});
+
+describe('SyncLocks', () => {
+  it('one holder at a time; a dead holder on this host is taken over; release frees it', () => {
+    const { db } = setup();
+    const locks = new SyncLocks(db);
+    const first = locks.acquire('a');
+    if (!('lease' in first)) throw new Error('expected the lease');
+    const second = locks.acquire('a');
+    expect(second).toMatchObject({ holder: { pid: process.pid } });
+    first.lease.release();
+    const third = locks.acquire('a');
+    if (!('lease' in third)) throw new Error('expected the lease after release');
+    // A holder whose process is gone (pid 2^22 + 1 is never a live pid here) is taken over.
+    db.prepare('UPDATE sync_locks SET pid = ? WHERE account = ?').run(4194305, 'a');
+    expect('lease' in locks.acquire('a')).toBe(true);
+    // An expired lease is taken over even from a live process.
+    db.prepare('UPDATE sync_locks SET pid = ?, expires_at = ? WHERE account = ?').run(process.pid, '2000-01-01T00:00:00Z', 'a');
+    expect('lease' in locks.acquire('a')).toBe(true);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { extractIndexText, parseReferences } from '../../src/core/message/index-text.js';
+
+const crlf = (lines: string[]) => Buffer.from(lines.join('\r\n'), 'latin1');
+
+describe('extractIndexText', () => {
+  it('takes the text/plain part of a multipart message, decoding QP and the charset, skipping attachments', () => {
+    const raw = crlf([
+      'Subject: x',
+      'Content-Type: multipart/mixed; boundary="outer"',
+      '',
+      'preamble',
+      '--outer',
+      'Content-Type: multipart/alternative; boundary=inner',
+      '',
+      '--inner',
+      'Content-Type: text/plain; charset=iso-8859-1',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      'Gr=FC=DFe aus K=F6ln, eine sehr lange Zeile die umgebrochen =',
+      'wird',
+      '--inner',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      '<p>HTML version</p>',
+      '--inner--',
+      '--outer',
+      'Content-Type: text/plain; name="notes.txt"',
+      'Content-Disposition: attachment; filename="notes.txt"',
+      '',
+      'attachment text must not be indexed',
+      '--outer--',
+      '',
+    ]);
+    expect(extractIndexText(raw)).toBe('Grüße aus Köln, eine sehr lange Zeile die umgebrochen wird');
+  });
+
+  it('falls back to HTML without tags, scripts or styles; decodes base64 and KOI8-R', () => {
+    const html = crlf([
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      '<html><head><style>p{}</style></head><body><script>x()</script><p>Hello&nbsp;<b>world</b> &amp; more</p></body></html>',
+    ]);
+    expect(extractIndexText(html)).toBe('Hello world & more');
+    const koi8 = Buffer.concat([
+      Buffer.from('Content-Type: text/plain; charset=koi8-r\r\nContent-Transfer-Encoding: base64\r\n\r\n'),
+      Buffer.from(Buffer.from([0xf0, 0xd2, 0xc9, 0xd7, 0xc5, 0xd4]).toString('base64')),
+    ]);
+    expect(extractIndexText(koi8)).toBe('Привет');
+  });
+
+  it('copes with a truncated multipart (partial fetch) and with no body at all', () => {
+    const truncated = crlf(['Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain', '', 'start of a long te']);
+    expect(extractIndexText(truncated)).toBe('start of a long te');
+    expect(extractIndexText(Buffer.from('Subject: only headers\r\n'))).toBe('');
+  });
+
+  it('parses References', () => {
+    expect(parseReferences('<a@x> <b@y>\r\n <c@z>')).toEqual(['<a@x>', '<b@y>', '<c@z>']);
+    expect(parseReferences(null)).toEqual([]);
+  });
+});
