@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(dovecot-imapd dovecot-lmtpd gnome-keyring dbus libsecret-tools openssl)
-commands=(dovecot doveadm gnome-keyring-daemon dbus-run-session secret-tool openssl)
+packages=(dovecot-imapd dovecot-lmtpd gnome-keyring dbus libsecret-tools openssl dnsmasq-base python3)
+commands=(dovecot doveadm gnome-keyring-daemon dbus-run-session secret-tool openssl dnsmasq python3)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -22,9 +22,8 @@ export function reportError(ctx: Pick<CliContext, 'io' | 'redactor' | 'flags' | 
   const message = ctx.redactor.redact(err.message);
   const hint = err.hint === undefined ? undefined : ctx.redactor.redact(err.hint);
   if (ctx.flags.json || ctx.flags.ndjson) {
-    const body: Record<string, string> = { code: err.code, message };
-    if (hint !== undefined) body.hint = hint;
-    ctx.io.stderr.write(JSON.stringify({ error: body }) + '\n');
+    // Always the same three keys, so scripts can rely on the shape: a missing hint is null.
+    ctx.io.stderr.write(JSON.stringify({ error: { code: err.code, message, hint: hint ?? null } }) + '\n');
   } else {
     const colour = ctx.colorFor('stderr');
     const label = colour ? '\u001b[31merror:\u001b[39m' : 'error:';

@@ -26,8 +26,8 @@ export async function printMessagePage(
   }
   const table = ctx.output === 'table';
   const columns = [
-    { header: 'ID' },
-    { header: 'DATE' },
+    { header: 'ID', keep: true },
+    { header: 'DATE', keep: true },
     ...(options.showFolder ? [{ header: 'FOLDER', maxWidth: 24 }] : []),
     { header: 'FROM', maxWidth: 28 },
     { header: 'SUBJECT' },

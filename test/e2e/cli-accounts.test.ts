@@ -5,15 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mailBed, newUser } from '../support/bed.js';
 import { makeHome, runCli } from '../support/cli.js';
-import { PASSPHRASE, connectedAccount, expectNoSecret, filesUnder, jsonError, parseJson, serverFlags } from './helpers.js';
+import { PASSPHRASE, accountsIn, connectedAccount, expectNoSecret, filesUnder, jsonError, parseJson, serverFlags } from './helpers.js';
 
 const fileStore = { MAILOPS_PASSPHRASE: PASSPHRASE };
-
-async function accountsIn(home: string): Promise<string[]> {
-  const result = await runCli(['status', '--offline', '--json'], { home, env: fileStore });
-  expect(result.code).toBe(0);
-  return parseJson<{ accounts: Array<{ name: string }> }>(result).accounts.map((a) => a.name);
-}
 
 describe('connect', () => {
   it('tests the login, saves the account with its password in the encrypted file, and status sees it live', async () => {

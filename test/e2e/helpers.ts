@@ -40,6 +40,13 @@ export async function connectedAccount(label = 'user'): Promise<Account> {
   return { user, home, cli };
 }
 
+/** Names of the accounts saved in a home (the file store unlocked), straight from `status --offline`. */
+export async function accountsIn(home: string, env: Record<string, string> = { MAILOPS_PASSPHRASE: PASSPHRASE }): Promise<string[]> {
+  const result = await runCli(['status', '--offline', '--json'], { home, env });
+  expect(result.code).toBe(0);
+  return parseJson<{ accounts: Array<{ name: string }> }>(result).accounts.map((a) => a.name);
+}
+
 export function parseJson<T = any>(result: CliResult): T {
   try {
     return JSON.parse(result.stdout) as T;

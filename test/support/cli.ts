@@ -86,7 +86,7 @@ export function makeHome(): string {
 }
 
 /** Only what a program needs from the parent; nothing of the developer's or CI's own settings. */
-function cliEnv(home: string, opts: CliOptions): Record<string, string> {
+export function cliEnv(home: string, opts: CliOptions): Record<string, string> {
   const env: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     HOME: home,
