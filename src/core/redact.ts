@@ -9,7 +9,8 @@ const MASK = '[REDACTED]';
 /** Protocol patterns that carry credentials even when we never saw the secret itself. */
 const PATTERNS: Array<[RegExp, string]> = [
   // IMAP: a1 LOGIN user "password"  /  a1 LOGIN user password
-  [/^(\S+ LOGIN \S+ )(.+)$/i, `$1${MASK}`],
+  // Case-sensitive: imapflow sends commands in capitals, and "IMAP login ok" in a note is no command.
+  [/^(\S+ LOGIN \S+ )(.+)$/, `$1${MASK}`],
   // IMAP/SMTP: AUTHENTICATE PLAIN <b64>, AUTH PLAIN <b64>, AUTH XOAUTH2 <b64>, OAUTHBEARER
   [/^((?:\S+ )?AUTH(?:ENTICATE)? (?:PLAIN|LOGIN|XOAUTH2|OAUTHBEARER) )\S+/i, `$1${MASK}`],
   // HTTP

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { changePassword } from '../support/users.js';
 import { mailBed, newUser } from '../support/bed.js';
 import { makeHome, runCli } from '../support/cli.js';
 import { PASSPHRASE, accountsIn, connectedAccount, expectNoSecret, filesUnder, jsonError, parseJson, serverFlags } from './helpers.js';
@@ -176,8 +177,7 @@ describe('status and disconnect', () => {
   it('status exits 3 when the password stopped working and records the error', async () => {
     const account = await connectedAccount('status-fail');
     // Someone changed the password on the server.
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(join(mailBed().usersDir, account.user.email), `${account.user.email}:{PLAIN}changed-elsewhere::::::\n`);
+    await changePassword(mailBed().usersDir, account.user.email, 'changed-elsewhere');
     const live = await account.cli(['status', '--json']);
     expect(live.code).toBe(3);
     const [row] = parseJson(live).accounts;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changePassword } from '../support/users.js';
 import { mailBed, newUser, receivedFor } from '../support/bed.js';
 import { makeHome, runCli, startCli } from '../support/cli.js';
 import { appendMessage, createFolder, fetchSource, listUids, withImap } from '../support/mailbox.js';
@@ -419,7 +420,7 @@ describe('several accounts in one home', () => {
     expect(parseJson(healthy).accounts.map((a: { name: string }) => a.name).sort()).toEqual(['first', 'second']);
 
     // Someone changed the second account's password on the server.
-    writeFileSync(join(mailBed().usersDir, second.email), `${second.email}:{PLAIN}changed-${randomBytes(4).toString('hex')}::::::\n`);
+    await changePassword(mailBed().usersDir, second.email, `changed-${randomBytes(4).toString('hex')}`);
     const broken = await cli(['status', '--json']);
     expect(broken.code).toBe(3);
     const rows = Object.fromEntries(parseJson(broken).accounts.map((a: { name: string }) => [a.name, a]));

@@ -45,3 +45,16 @@ export function lookupPassword(usersDir: string, user: string): string | undefin
   const [, password] = line.split(':');
   return password?.startsWith('{PLAIN}') ? password.slice('{PLAIN}'.length) : undefined;
 }
+
+/**
+ * Changes a user's password as an administrator would, behind mailops' back, and waits until
+ * Dovecot must see it: it re-checks a passwd-file at most once a second, so a login within a
+ * second of the last lookup would still get the old password. The file is replaced by a rename
+ * (a new inode), so the change shows even when the size and the mtime second are the same.
+ */
+export async function changePassword(usersDir: string, email: string, password: string): Promise<void> {
+  const file = join(usersDir, email.toLowerCase());
+  writeFileSync(`${file}.tmp`, `${email}:{PLAIN}${password}::::::\n`, { mode: 0o644 });
+  renameSync(`${file}.tmp`, file);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+}
