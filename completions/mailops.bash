@@ -5,7 +5,7 @@ _mailops() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   cmd="${COMP_WORDS[1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "connect disconnect status folders ls read send mark move search --help --version" -- "$cur"))
+    COMPREPLY=($(compgen -W "connect disconnect status folders ls read send mark move search sync --help --version" -- "$cur"))
     return
   fi
   case "$cmd" in
@@ -15,9 +15,9 @@ _mailops() {
         --imap-tls) COMPREPLY=($(compgen -W "implicit starttls none" -- "$cur")); return ;;
         --smtp-tls) COMPREPLY=($(compgen -W "implicit starttls none" -- "$cur")); return ;;
         --secret-store) COMPREPLY=($(compgen -W "keychain file" -- "$cur")); return ;;
-        --password-file|--ca-file|--passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --password-file|--ca-file|--port|--passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
-      COMPREPLY=($(compgen -W "--provider --email --user --imap-host --imap-port --imap-tls --smtp-host --smtp-port --smtp-tls --password-env --password-file --password-stdin --password-cmd --insecure --ca-file --secret-store --default --priority -a --account --json --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--provider --email --user --imap-host --imap-port --imap-tls --smtp-host --smtp-port --smtp-tls --password-env --password-file --password-stdin --password-cmd --insecure --ca-file --secret-store --client-id --client-secret --client-secrets --tenant --no-browser --device-code --port --default --priority --diagnose --explain -a --account --json --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     disconnect)
       case "$prev" in
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -27,7 +27,7 @@ _mailops() {
       case "$prev" in
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
-      COMPREPLY=($(compgen -W "--offline -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--offline --diagnose --nagios -w --warning -c --critical -f --folder --probe --probe-to --probe-wait -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     folders)
       case "$prev" in
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -37,12 +37,12 @@ _mailops() {
       case "$prev" in
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
-      COMPREPLY=($(compgen -W "-f --folder --limit --page --unread --since --before --from -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "-f --folder --limit --page --unread --since --before --from --offline -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     read)
       case "$prev" in
         --save-attachments|--passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
-      COMPREPLY=($(compgen -W "--html --headers --raw --save-attachments --force --mark-read -f --folder -a --account --json --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--html --headers --raw --save-attachments --force --mark-read --offline -f --folder -a --account --json --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     send)
       case "$prev" in
         --body-file|--html-file|--attach|--passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -62,7 +62,12 @@ _mailops() {
       case "$prev" in
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
-      COMPREPLY=($(compgen -W "--all-folders --limit --page --explain -f --folder -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--all-folders --limit --page --explain --offline -f --folder -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
+    sync)
+      case "$prev" in
+        --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      COMPREPLY=($(compgen -W "--folders --full --since --headers-only --max-body --wait --max-time --on-new --unread-only --mark-read -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
   esac
 }
 complete -F _mailops mailops

@@ -98,6 +98,10 @@ export class CliContext {
           this.io.stderr.write(`[${source}] ${direction}: ${this.redactor.redact(line.replace(/\r?\n$/, ''))}\n`);
         }
       : null;
-    return { timeoutMs: this.timeoutMs, trace, warn: (m) => this.warn(m) };
+    // MAILOPS_DNS_SERVERS: connections go to the address those servers give (split-horizon DNS, tests).
+    const resolveHost = this.env.MAILOPS_DNS_SERVERS
+      ? async (host: string) => (await import('../diagnose/dns.js')).hostResolverFromEnv(this.env, this.timeoutMs)!(host)
+      : null;
+    return { timeoutMs: this.timeoutMs, trace, warn: (m) => this.warn(m), resolveHost };
   }
 }

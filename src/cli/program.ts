@@ -99,8 +99,17 @@ export function buildProgram(run: (name: string, args: unknown[], options: Recor
       .option('--insecure', 'do not verify TLS certificates (stored, and warned about at each use)')
       .option('--ca-file <pem>', 'trust this private CA')
       .addOption(new Option('--secret-store <kind>', 'where secrets live').choices(['keychain', 'file']))
+      .option('--client-id <id>', 'OAuth client id of your app registration (gmail, outlook)')
+      .option('--client-secret <secret>', 'OAuth client secret (gmail; stored in the secret store)')
+      .option('--client-secrets <file>', "Google's downloaded OAuth client JSON (\"installed\" or \"web\")")
+      .option('--tenant <tenant>', 'Microsoft tenant: common, organizations, consumers, or an id (default: common)')
+      .option('--no-browser', 'OAuth: print the sign-in URL and read back the address the browser ends on')
+      .option('--device-code', 'OAuth: sign in with a code on another device (outlook)')
+      .option('--port <n>', 'OAuth: fixed loopback port for the sign-in redirect (e.g. for ssh -L)', positiveInt('--port'))
       .option('--default', 'make this the default account')
       .option('--priority <n>', 'sync order: lower runs first', nonNegativeInt)
+      .option('--diagnose', 'check these settings step by step like status --diagnose; save nothing')
+      .option('--explain', 'show every discovery source (autoconfig, DNS SRV, MX, probed names) and what it said; save nothing')
       .action(action('connect')),
     { server: true },
   );
@@ -120,6 +129,14 @@ export function buildProgram(run: (name: string, args: unknown[], options: Recor
       .argument('[names...]', 'accounts (default: all)')
       .description('account state, with a live login check and its round-trip time')
       .option('--offline', 'report stored state only; do not connect')
+      .option('--diagnose', 'the connection step by step (DNS, TCP, TLS, greeting, login, first command); the first failure explained')
+      .option('--nagios', 'one monitoring-plugins line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
+      .option('-w, --warning <metric=range>', 'with --nagios: warning threshold, e.g. time=2, cert_days=30: (repeatable)', collect)
+      .option('-c, --critical <metric=range>', 'with --nagios: critical threshold, e.g. unseen=100, unseen_age=3600 (repeatable)', collect)
+      .option('-f, --folder <path>', 'folder for the first command and the message counts', 'INBOX')
+      .option('--probe', 'send a tagged message to the account itself, time its arrival, then delete it')
+      .option('--probe-to <address>', 'send the probe to ADDRESS and watch for it through the account that has that address')
+      .option('--probe-wait <seconds>', 'how long to wait for the probe to arrive (default 120)', seconds)
       .action(action('status')),
     { server: true, stream: true },
   );

@@ -78,6 +78,11 @@ export class Session {
 
   /** The password of an account: its stored secret, or the output of its password command. */
   async credentials(config: AccountConfig): Promise<Credentials> {
+    if (config.provider !== 'imap') {
+      // Gmail and Outlook: an OAuth access token, refreshed silently (src/auth).
+      const { oauthCredentials } = await import('./oauth.js');
+      return oauthCredentials(this, config);
+    }
     let password: string | null;
     if (config.passwordCommand) {
       const { runPasswordCommand } = await import('../secrets/password-command.js');

@@ -6,6 +6,8 @@
 import { exitCodeFor, isMailopsError, type ErrorCode } from '../domain/errors.js';
 import type { AccountState, CheckStep } from '../domain/types.js';
 import type { StoredAccount } from '../store/accounts.js';
+import { GRANT_STATES } from '../auth/errors.js';
+import { isOAuthProvider } from '../providers/oauth-servers.js';
 import type { Session } from './session.js';
 
 export interface AccountStatus {
@@ -20,6 +22,9 @@ export interface AccountStatus {
 
 /** Which stored state a failed check puts the account in. */
 function stateForError(code: ErrorCode): AccountState['state'] {
+  // OAuth grants: needs_reauth, expired, revoked, not_configured (src/auth/errors.ts).
+  const grantState = GRANT_STATES[code];
+  if (grantState) return grantState;
   switch (code) {
     case 'AUTH_FAILED':
     case 'NEEDS_REAUTH':
@@ -32,6 +37,11 @@ function stateForError(code: ErrorCode): AccountState['state'] {
 }
 
 export function storedStatus(account: StoredAccount): AccountStatus {
+  const { config } = account;
+  if (isOAuthProvider(config.provider) && !config.oauth?.clientId) {
+    const lastError = `${config.name} has no OAuth client configured`;
+    return { account, state: 'not_configured', healthy: false, latencyMs: null, checks: [], lastError, errorCode: 'OAUTH_NOT_CONFIGURED' };
+  }
   return {
     account,
     state: account.state.state,
@@ -49,6 +59,8 @@ export async function checkAccount(session: Session, account: StoredAccount, sig
     const provider = await session.provider(account.config);
     const result = await provider.verify(signal);
     session.accounts.recordCheck(name, 'active', null);
+    // Re-read: an OAuth check may have refreshed the token (token_expires_at).
+    account = session.accounts.get(name) ?? account;
     return { account, state: 'active', healthy: true, latencyMs: result.latencyMs, checks: result.checks, lastError: null, errorCode: null };
   } catch (error) {
     if (!isMailopsError(error)) throw error;

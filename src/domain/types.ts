@@ -32,6 +32,39 @@ export interface AccountConfig {
   priority: number;
   isDefault: boolean;
   createdAt: string;
+  /** Gmail and Outlook accounts: how their OAuth grant was made (never a secret). */
+  oauth?: OAuthSettings | null;
+}
+
+/**
+ * The non-secret half of an OAuth grant. Tokens and a client secret live in the secret store
+ * (keys `refresh_token`, `access_token`, `client_secret`, `msal_cache`).
+ */
+export interface OAuthSettings {
+  /** The app registration's client id; a refresh token only works with the client it was issued to. */
+  clientId: string;
+  /** Whether a client secret is kept in the secret store (Google "installed" and "web" clients). */
+  hasClientSecret: boolean;
+  /** Microsoft: common, organizations, consumers or a tenant id; null for Google. */
+  tenant: string | null;
+  /** A fixed redirect URI (a Google "web" client's registered loopback URI), else null. */
+  redirectUri: string | null;
+  /** What was asked for, and what the provider granted. */
+  scopes: string[];
+  grantedScopes: string[];
+  /** When the user consented: a Google app in "testing" mode loses its grants after 7 days. */
+  grantedAt: string;
+  /** Endpoints in force at connect time when they were overridden (MAILOPS_* variables); the variables win at each run. */
+  endpoints: OAuthEndpointOverrides | null;
+  /** Microsoft: MSAL's id of the signed-in account in its token cache. */
+  homeAccountId: string | null;
+}
+
+export interface OAuthEndpointOverrides {
+  googleAuthUrl?: string;
+  googleTokenUrl?: string;
+  googleRevokeUrl?: string;
+  msAuthority?: string;
 }
 
 export interface AccountState {

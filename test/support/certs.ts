@@ -42,6 +42,8 @@ export interface ServerCertOptions {
   selfSigned?: boolean;
   /** Output folder; default a fresh sub-folder of the CA's folder. */
   dir?: string;
+  /** Authority Information Access "CA Issuers" URL: where clients may fetch the issuer (an intermediate). */
+  aiaIssuerUrl?: string;
 }
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -102,6 +104,7 @@ keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 subjectAltName = @alt_names
+${opts.aiaIssuerUrl ? `authorityInfoAccess = caIssuers;URI:${opts.aiaIssuerUrl}` : ''}
 [ alt_names ]
 ${altNames}
 `);

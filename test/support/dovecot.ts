@@ -12,6 +12,9 @@ import { MAIL_DOMAIN, addUserFile, type MailUser } from './users.js';
 
 const run = promisify(execFile);
 
+/** With plaintextAuth: false, connect here to see LOGINDISABLED (see dovecotConfig). */
+export const PLAINTEXT_CHECK_HOST = '127.0.0.2';
+
 /** The unprivileged account that owns mail when the suite runs as root (scripts/test.sh creates it). */
 export const MAIL_SYSTEM_USER = 'mailops-test';
 
@@ -26,6 +29,13 @@ export interface DovecotOptions {
   imapCapability?: string;
   /** Users to create at start (more can be added at any time). Default 0. */
   users?: number;
+  /**
+   * OAuth instead of passwords: XOAUTH2/OAUTHBEARER checked by `passdb oauth2` against an RFC 7662
+   * introspection endpoint (POST token=...; `active` and `username` in the answer).
+   */
+  oauth2?: { introspectionUrl: string; mechanisms?: Array<'xoauth2' | 'oauthbearer'> };
+  /** false: no login without TLS (LOGINDISABLED on the plain port until STARTTLS). Default true. */
+  plaintextAuth?: boolean;
 }
 
 export interface Dovecot {
@@ -84,7 +94,7 @@ async function startIn(dir: string, ownsDir: boolean, opts: DovecotOptions): Pro
   const usersDir = join(dir, 'users');
   mkdirSync(usersDir, { recursive: true, mode: 0o755 }); // read by the auth process, which runs as `dovecot`
   const logFile = join(dir, 'dovecot.log');
-  const config = { dir, cert, mailDir, usersDir, logFile, mailOwner, imapCapability: opts.imapCapability };
+  const config = { dir, cert, mailDir, usersDir, logFile, mailOwner, imapCapability: opts.imapCapability, oauth2: opts.oauth2, plaintextAuth: opts.plaintextAuth ?? true };
   const { child, ports } = await launch(config);
 
   const killOnExit = () => child.kill('SIGKILL');
@@ -187,10 +197,44 @@ interface ConfigInput {
   ports: Ports;
   mailOwner: MailOwner;
   imapCapability: string | undefined;
+  oauth2: DovecotOptions['oauth2'];
+  plaintextAuth: boolean;
+}
+
+/** The passdb: the users' passwd-files, or (oauth2) the tokens' introspection endpoint. */
+function passdbConfig(c: ConfigInput): string {
+  if (!c.oauth2) {
+    return `auth_mechanisms = plain login
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%Lu ${c.usersDir}/%Lu
+}`;
+  }
+  const mechanisms = (c.oauth2.mechanisms ?? ['xoauth2', 'oauthbearer']).join(' ');
+  const oauthFile = join(c.dir, 'dovecot-oauth2.conf.ext');
+  writeFileSync(
+    oauthFile,
+    `introspection_mode = post
+introspection_url = ${c.oauth2.introspectionUrl}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+`,
+  );
+  return `auth_mechanisms = ${mechanisms}
+passdb {
+  driver = oauth2
+  mechanisms = ${mechanisms}
+  args = ${oauthFile}
+}`;
 }
 
 function dovecotConfig(c: ConfigInput): string {
   const { runAs } = c.mailOwner;
+  // Dovecot counts a client whose address equals the server's as secure (no LOGINDISABLED then):
+  // without plaintext auth, IMAP also listens on 127.0.0.2, which clients on 127.0.0.1 reach "from outside".
+  const imapListen = c.plaintextAuth ? HOST : `${HOST}, ${PLAINTEXT_CHECK_HOST}`;
   const me = runAs
     ? `default_internal_user = ${runAs.user}\ndefault_internal_group = ${runAs.group}\ndefault_login_user = ${runAs.user}\n`
     : '';
@@ -205,22 +249,18 @@ base_dir = ${join(c.dir, 'run')}
 state_dir = ${join(c.dir, 'state')}
 log_path = ${c.logFile}
 protocols = imap lmtp
-listen = ${HOST}
+listen = ${imapListen}
 ${me}
 ssl = yes
 ssl_cert = <${c.cert.certPath}
 ssl_key = <${c.cert.keyPath}
 ssl_min_protocol = TLSv1.2
-disable_plaintext_auth = no
-auth_mechanisms = plain login
+disable_plaintext_auth = ${c.plaintextAuth ? 'no' : 'yes'}
 auth_verbose = yes
 # A failed login answers at once instead of after 2 s, so wrong-password tests stay fast.
 auth_failure_delay = 0
 
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%Lu ${c.usersDir}/%Lu
-}
+${passdbConfig(c)}
 userdb {
   driver = passwd-file
   args = username_format=%Lu ${c.usersDir}/%Lu
@@ -241,11 +281,11 @@ mail_max_userip_connections = 200
 
 service imap-login {
 ${chroot}  inet_listener imap {
-    address = ${HOST}
+    address = ${imapListen}
     port = ${c.ports.imap}
   }
   inet_listener imaps {
-    address = ${HOST}
+    address = ${imapListen}
     port = ${c.ports.imaps}
     ssl = yes
   }

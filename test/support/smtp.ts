@@ -40,6 +40,11 @@ export interface SmtpOptions {
   ca?: CertAuthority;
   /** Certificate for STARTTLS and implicit TLS; default issued by `ca` for 127.0.0.1. */
   cert?: ServerCert;
+  /**
+   * Also offer AUTH XOAUTH2, each token checked against this RFC 7662 introspection endpoint
+   * (active, and issued to the login user); a refused token gets the SASL error challenge.
+   */
+  oauth2?: { introspectionUrl: string };
 }
 
 export interface SmtpServerHandle {
@@ -74,12 +79,24 @@ export async function startSmtp(opts: SmtpOptions): Promise<SmtpServerHandle> {
   const handlers = (listener: SmtpListener): SMTPServerOptions => ({
     name: 'smtp.mailops.test',
     banner: 'mailops test SMTP',
-    authMethods: ['PLAIN', 'LOGIN'],
+    authMethods: opts.oauth2 ? ['PLAIN', 'LOGIN', 'XOAUTH2'] : ['PLAIN', 'LOGIN'],
     size: 50 * 1024 * 1024,
     logger: false,
     closeTimeout: 1_000,
     ...tls,
     onAuth(auth, _session, callback) {
+      if (auth.method === 'XOAUTH2') {
+        if (!opts.oauth2) return callback(smtpError(504, '5.5.4 Unrecognized authentication type'));
+        const user = auth.username!.toLowerCase();
+        introspect(opts.oauth2.introspectionUrl, auth.accessToken ?? '').then(
+          (info) => {
+            if (info.active === true && String(info.username ?? '').toLowerCase() === user) return callback(null, { user });
+            callback(null, { data: { status: '401', schemes: 'bearer', scope: String(info.scope ?? '') } });
+          },
+          (err: Error) => callback(smtpError(454, `4.7.0 Temporary authentication failure: ${err.message}`)),
+        );
+        return;
+      }
       const expected = auth.username ? lookupPassword(dovecot.usersDir, auth.username) : undefined;
       if (expected !== undefined && auth.password === expected) return callback(null, { user: auth.username!.toLowerCase() });
       callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
@@ -161,6 +178,12 @@ function listen(server: SMTPServer): Promise<number> {
       else reject(new Error('SMTP server has no port'));
     });
   });
+}
+
+async function introspect(url: string, token: string): Promise<Record<string, unknown>> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }) });
+  if (!response.ok) throw new Error(`introspection answered ${response.status}`);
+  return (await response.json()) as Record<string, unknown>;
 }
 
 function smtpError(responseCode: number, message: string): Error {

@@ -6,7 +6,7 @@
 import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { MailopsError } from '../../domain/errors.js';
-import type { ProviderName, SecretStoreKind, TlsMode } from '../../domain/types.js';
+import type { ProviderName, SecretStoreKind, ServerEndpoint, TlsMode } from '../../domain/types.js';
 import {
   buildAccountConfig,
   domainOf,
@@ -21,8 +21,9 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { askChoice, askPassword, askText } from '../prompt.js';
 import { printJson } from '../output.js';
+import { accountJson } from '../account-json.js';
 
-interface Options {
+export interface Options {
   account?: string;
   provider?: ProviderName;
   email?: string;
@@ -42,12 +43,16 @@ interface Options {
   secretStore?: SecretStoreKind;
   default?: boolean;
   priority?: number;
+  diagnose?: boolean;
+  explain?: boolean;
 }
 
 const TLS_MODES = ['implicit', 'starttls', 'none'] as const;
 const PASSWORD_FLAGS = '--password-env VAR, --password-file FILE, --password-stdin or --password-cmd CMD';
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
+  // Checks and discovery reports for settings not saved: their own module.
+  if (options.diagnose || options.explain) return (await import('./connect-diagnose.js')).run(ctx, args, options);
   const sources = [options.passwordEnv, options.passwordFile, options.passwordStdin, options.passwordCmd].filter((v) => v !== undefined && v !== false);
   if (sources.length > 1) throw new MailopsError('USAGE', `give one password source, not ${sources.length}`, { hint: `one of ${PASSWORD_FLAGS}` });
   const caFile = options.caFile === undefined ? undefined : checkReadable(resolve(options.caFile), '--ca-file');
@@ -60,22 +65,25 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     const email = validateEmail(options.email ?? old?.email ?? (await askText(ctx, 'Email address:', '--email')));
     const provider = options.provider ?? old?.provider ?? guessProvider(email);
     if (provider !== 'imap') {
-      throw new MailopsError('UNSUPPORTED', `${provider} accounts with OAuth are not supported yet`, {
-        hint: `to use ${provider} over IMAP with an app password, pass --provider imap (and its servers)`,
-      });
+      // Gmail and Outlook sign in with OAuth: src/cli/oauth-connect.ts and src/core/oauth-connect.ts.
+      const { connectOAuth } = await import('../oauth-connect.js');
+      return connectOAuth(ctx, session, { requestedName, email, provider, existing: old, caFile, passwordSources: sources.length, options });
     }
     const name = validateAccountName(requestedName ?? email);
     const repairing = existing ?? session.accounts.get(name);
     const previous = repairing?.config ?? null;
 
-    const imap = resolveEndpoint('imap', await endpointInput(ctx, 'imap', email, options.imapHost, options.imapPort, options.imapTls, previous !== null), previous?.imap, email);
-    const smtp = resolveEndpoint('smtp', await endpointInput(ctx, 'smtp', email, options.smtpHost, options.smtpPort, options.smtpTls, previous !== null), previous?.smtp, email);
+    // Hosts neither given nor kept from a repair are discovered (autoconfig, DNS SRV, MX, probing).
+    const { discoverForConnect } = await import('./connect-diagnose.js');
+    const found = await discoverForConnect(ctx, email, { imap: !options.imapHost && !previous, smtp: !options.smtpHost && !previous }, { caFile, insecure: options.insecure === true });
+    const imap = resolveEndpoint('imap', await endpointInput(ctx, 'imap', email, options.imapHost, options.imapPort, options.imapTls, previous !== null, found.imap), previous?.imap ?? found.imap, email);
+    const smtp = resolveEndpoint('smtp', await endpointInput(ctx, 'smtp', email, options.smtpHost, options.smtpPort, options.smtpTls, previous !== null, found.smtp), previous?.smtp ?? found.smtp, email);
 
     const config = buildAccountConfig(
       {
         name,
         email,
-        user: options.user,
+        user: options.user ?? found.user,
         provider,
         imap,
         smtp,
@@ -108,6 +116,10 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     const smtpCheck = await client.verifySend(ctx.signal);
     if (!ctx.isMachineOutput) ctx.note(`SMTP login ok: ${config.smtp.host}:${config.smtp.port} (${config.smtp.tls}), ${smtpCheck.latencyMs} ms`);
 
+    // An OAuth account turned into a password one: its tokens and client secret go.
+    if (previous && previous.provider !== 'imap') {
+      await session.secretStore(previous.secretStore).then((s) => s.deleteAccount(name)).catch(() => ctx.warn(`could not remove the OAuth secrets of ${name}`));
+    }
     // Save: the secret first (so the account never exists without it), then the row.
     if (store && password !== null) await store.set(name, PASSWORD_KEY, password);
     const makeDefault = options.default === true || session.accounts.list().length === 0;
@@ -127,21 +139,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
 
     const saved = session.accounts.get(name)!;
     if (ctx.isMachineOutput) {
-      printJson(ctx, {
-        account: {
-          name,
-          provider,
-          email,
-          user: config.user,
-          imap: config.imap,
-          smtp: config.smtp,
-          secret_store: config.passwordCommand ? 'command' : config.secretStore,
-          insecure: config.insecure,
-          is_default: saved.config.isDefault,
-          priority: config.priority,
-          repaired: previous !== null,
-        },
-      });
+      printJson(ctx, { account: accountJson(config, saved.config.isDefault, previous !== null) });
     } else {
       ctx.note(`${previous ? 'Repaired' : 'Connected'} ${name} <${email}>${saved.config.isDefault ? ' (default account)' : ''}`);
     }
@@ -158,8 +156,9 @@ async function endpointInput(
   port: number | undefined,
   tls: TlsMode | undefined,
   repairing: boolean,
+  discovered?: ServerEndpoint,
 ): Promise<EndpointInput> {
-  if (!ctx.canPrompt || repairing || (host !== undefined && (port !== undefined || tls !== undefined))) return { host, port, tls };
+  if (!ctx.canPrompt || repairing || discovered || (host !== undefined && (port !== undefined || tls !== undefined))) return { host, port, tls };
   const label = kind.toUpperCase();
   const askedHost = host ?? (await askText(ctx, `${label} server:`, `--${kind}-host`, { default: `${kind}.${domainOf(email)}` }));
   const askedTls = tls ?? (await askChoice(ctx, `${label} TLS mode:`, `--${kind}-tls`, TLS_MODES, 'implicit'));

@@ -12,6 +12,19 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   return withSession(ctx, async (session) => {
     const account = session.resolveAccount(name);
     const config = account.config;
+    // OAuth: end the grant at the provider while its tokens are still at hand.
+    let revoked: boolean | null = null;
+    if (config.provider !== 'imap' && config.oauth) {
+      const { revokeOAuthGrant } = await import('../../core/oauth.js');
+      try {
+        const outcome = await revokeOAuthGrant(session, config);
+        revoked = outcome.revoked;
+        ctx.note(outcome.note);
+      } catch (error) {
+        revoked = false;
+        ctx.warn(`could not revoke the grant of ${config.name} (${(error as Error).message}); remove the app at https://myaccount.google.com/permissions`);
+      }
+    }
     let secretsRemoved = true;
     if (!config.passwordCommand) {
       try {
@@ -24,8 +37,8 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       }
     }
     session.accounts.delete(config.name);
-    if (ctx.isMachineOutput) printJson(ctx, { disconnected: config.name, secrets_removed: secretsRemoved });
+    if (ctx.isMachineOutput) printJson(ctx, { disconnected: config.name, secrets_removed: secretsRemoved, ...(config.oauth ? { revoked } : {}) });
     else ctx.note(`Disconnected ${config.name}`);
-    return secretsRemoved ? 0 : 1;
+    return secretsRemoved && revoked !== false ? 0 : 1;
   });
 }

@@ -8,9 +8,13 @@ import { isoDate, printJson, printNdjson, printRows } from '../output.js';
 interface Options {
   account?: string;
   offline?: boolean;
+  diagnose?: boolean;
+  nagios?: boolean;
+  probe?: boolean;
+  probeTo?: string;
 }
 
-function statusJson(s: AccountStatus) {
+export function statusJson(s: AccountStatus) {
   const c = s.account.config;
   return {
     name: c.name,
@@ -19,6 +23,8 @@ function statusJson(s: AccountStatus) {
     state: s.state,
     is_healthy: s.healthy,
     token_expires_at: isoDate(s.account.state.tokenExpiresAt),
+    // OAuth accounts: the scopes the provider granted; null for password accounts.
+    scopes: c.oauth?.grantedScopes ?? null,
     last_sync_at: isoDate(s.account.state.lastSyncAt),
     last_error: s.lastError,
     latency_ms: s.latencyMs,
@@ -27,6 +33,9 @@ function statusJson(s: AccountStatus) {
 }
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
+  // The support engineer's and the sysadmin's views live in their own modules.
+  if (options.nagios) return (await import('./status-nagios.js')).run(ctx, args, options);
+  if (options.diagnose || options.probe || options.probeTo) return (await import('./status-diagnose.js')).run(ctx, args, options);
   const names = [...(args[0] as string[]), ...(options.account ? [options.account] : [])];
   return withSession(ctx, async (session) => {
     const all = session.accounts.list();

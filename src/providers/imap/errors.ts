@@ -6,6 +6,7 @@
  */
 import { MailopsError, type ErrorCode } from '../../domain/errors.js';
 import type { TlsMode } from '../../domain/types.js';
+import { describeFailure, recognizeAuthReply, recognizeEnvelopeReply, type FailureCode } from '../../diagnose/failures.js';
 
 export interface EndpointContext {
   protocol: 'IMAP' | 'SMTP';
@@ -225,6 +226,8 @@ function imapAuthError(err: ErrorLike, ctx: EndpointContext): MailopsError {
   if (responseCode === 'UNAVAILABLE') {
     return fail('NETWORK', `${server} cannot check the login right now${said ? `: ${said}` : ''}`, 'try again later', err);
   }
+  const known = providerRefusal('imap', said, ctx, err);
+  if (known) return known;
   if (err.oauthError) {
     const status = str(asErrorLike(err.oauthError).code) || str((err.oauthError as { status?: unknown }).status);
     return fail(
@@ -295,6 +298,9 @@ export function folderNotFound(folder: string): MailopsError {
 /** Any error from an SMTP exchange. MailopsErrors pass through unchanged. */
 export function mapSmtpError(err: unknown, ctx: EndpointContext, timeoutMs: number): MailopsError {
   if (err instanceof MailopsError) return err;
+  // An OAuth token refresh that failed during the login (smtp.ts authFor).
+  const inner = (err as { mailopsError?: unknown } | null)?.mailopsError;
+  if (inner instanceof MailopsError) return inner;
   const e = asErrorLike(err);
   const code = str(e.code);
   const server = `SMTP server ${where(ctx)}`;
@@ -304,6 +310,8 @@ export function mapSmtpError(err: unknown, ctx: EndpointContext, timeoutMs: numb
     if (/^Missing credentials/.test(str(e.message))) {
       return fail('AUTH_FAILED', `no credentials to log in to ${server}`, 'fix the account with mailops connect', err);
     }
+    const known = providerRefusal('smtp', response, ctx, err);
+    if (known) return known;
     if (/^5(?:04|02|03)\b/.test(response) || /^538\b/.test(response)) {
       return fail(
         /^538\b/.test(response) ? 'TLS_MODE_MISMATCH' : 'UNSUPPORTED',
@@ -346,6 +354,11 @@ export function mapSmtpError(err: unknown, ctx: EndpointContext, timeoutMs: numb
       err,
     );
   }
+  if (code === 'EENVELOPE' && response) {
+    const stage = /^MAIL/i.test(str((e as { command?: unknown }).command)) ? 'mail' : 'rcpt';
+    const envelope = recognizeEnvelopeReply(stage, response);
+    if (envelope === 'RELAY_DENIED' || envelope === 'SENDER_NOT_ALLOWED') return explained(envelope, ctx, response, err);
+  }
   if (code === 'EENVELOPE' || code === 'EMESSAGE' || code === 'ESTREAM') {
     return fail(
       'SEND_FAILED',
@@ -355,6 +368,20 @@ export function mapSmtpError(err: unknown, ctx: EndpointContext, timeoutMs: numb
     );
   }
   return fail('FAILED', `${server} failed: ${str(e.message) || 'unknown error'}`, 'run the command again with --trace to see the conversation', err);
+}
+
+/** A failure explained by the shared knowledge (src/diagnose/failures.ts), in the contract's error class. */
+function explained(code: FailureCode, ctx: EndpointContext, said: string, cause: unknown): MailopsError {
+  const f = describeFailure(code, { protocol: ctx.protocol === 'IMAP' ? 'imap' : 'smtp', host: ctx.host, port: ctx.port, tls: ctx.tls, user: ctx.user, said: said || undefined });
+  return fail(f.errorCode, f.message, f.hint, cause);
+}
+
+/** Refusals with a provider-specific meaning (Google's app passwords, Microsoft's basic auth, throttling). */
+function providerRefusal(protocol: 'imap' | 'smtp', said: string, ctx: EndpointContext, cause: unknown): MailopsError | null {
+  if (!said) return null;
+  const code = recognizeAuthReply({ protocol, text: said, host: ctx.host });
+  const specific: FailureCode[] = ['APP_PASSWORD_REQUIRED', 'WEB_LOGIN_REQUIRED', 'BASIC_AUTH_DISABLED', 'THROTTLED'];
+  return specific.includes(code) ? explained(code, ctx, said, cause) : null;
 }
 
 /** The error for an operation cut short by its AbortSignal. */

@@ -72,7 +72,16 @@ async function authFor(credentials: Credentials): Promise<SMTPConnectionAuth> {
   if (credentials.kind === 'password') return { user: credentials.user, pass: credentials.password };
   const { default: XOAuth2 } = await import('nodemailer/lib/xoauth2');
   const accessToken = await credentials.accessToken();
-  return { type: 'OAuth2', user: credentials.user, method: 'XOAUTH2', oauth2: new XOAuth2({ user: credentials.user, accessToken }, false) };
+  // When the server refuses the token, nodemailer asks once for a renewed one: refreshed on the
+  // spot. A failed refresh travels inside a plain Error (nodemailer rewrites an error's code);
+  // mapSmtpError takes it out again.
+  const provisionCallback = (_user: string, renew: boolean, done: (err: Error | null, token?: string) => void) => {
+    credentials.accessToken({ forceRefresh: renew }).then(
+      (token) => done(null, token),
+      (error: unknown) => done(Object.assign(new Error(error instanceof Error ? error.message : String(error)), { mailopsError: error })),
+    );
+  };
+  return { type: 'OAuth2', user: credentials.user, method: 'XOAUTH2', oauth2: new XOAuth2({ user: credentials.user, accessToken, provisionCallback }, false) };
 }
 
 interface OpenedSmtp {
@@ -90,7 +99,8 @@ async function open(settings: SmtpSettings, log: SmtpProtocolLog, signal: AbortS
     authFor(settings.credentials),
   ]);
   const connection = new Connection({
-    host: endpoint.host,
+    // With MAILOPS_DNS_SERVERS, the address those servers give; TLS still checks endpoint.host.
+    host: (await runtime.resolveHost?.(endpoint.host)) ?? endpoint.host,
     port: endpoint.port,
     secure: endpoint.tls === 'implicit',
     requireTLS: endpoint.tls === 'starttls',

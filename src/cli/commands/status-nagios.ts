@@ -1,0 +1,118 @@
+/**
+ * `mailops status --nagios [NAME]`: one account checked as a monitoring
+ * plugin. The staged diagnosis gives the response times, certificate days and
+ * the folder's counts; --probe adds the delivery time. One line on stdout,
+ * `MAILOPS <STATE> - <summary> | <perfdata>`, and the plugin exit codes:
+ * 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for bad arguments and for
+ * anything that kept the check from running).
+ */
+import { isMailopsError } from '../../domain/errors.js';
+import {
+  NagiosState,
+  ThresholdError,
+  evaluate,
+  parseThresholds,
+  perfdata,
+  pluginLine,
+  stateName,
+  type Metric,
+  type NagiosStateValue,
+  type Thresholds,
+} from '../../diagnose/nagios/plugin.js';
+import type { CliContext } from '../context.js';
+import { withSession } from '../session.js';
+import { printJson } from '../output.js';
+import { diagnoseOne, probeOne, type Options as DiagnoseOptions } from './status-diagnose.js';
+
+interface Options extends DiagnoseOptions {
+  warning?: string[];
+  critical?: string[];
+}
+
+interface Outcome {
+  state: NagiosStateValue;
+  summary: string;
+  metrics: Metric[];
+}
+
+export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
+  let thresholds: Thresholds = { warning: new Map(), critical: new Map() };
+  let outcome: Outcome;
+  try {
+    thresholds = parseThresholds(options.warning, options.critical);
+    outcome = await check(ctx, args, options, thresholds);
+  } catch (err) {
+    if (!(err instanceof ThresholdError) && !isMailopsError(err)) throw err;
+    outcome = { state: NagiosState.UNKNOWN, summary: err instanceof ThresholdError ? `bad threshold: ${err.message}` : `cannot check: ${err.message}`, metrics: [] };
+  }
+  const summary = ctx.redactor.redact(outcome.summary);
+  const perf = perfdata(outcome.metrics, thresholds);
+  if (ctx.flags.json) {
+    printJson(ctx, {
+      nagios: {
+        state: stateName(outcome.state),
+        exit_code: outcome.state,
+        summary,
+        line: pluginLine(outcome.state, summary, perf),
+        metrics: outcome.metrics.map((m) => ({
+          label: m.label,
+          value: m.value,
+          uom: m.uom,
+          warning: thresholds.warning.get(m.label)?.text ?? null,
+          critical: thresholds.critical.get(m.label)?.text ?? null,
+        })),
+      },
+    });
+  } else {
+    ctx.out(pluginLine(outcome.state, summary, perf) + '\n');
+  }
+  return outcome.state;
+}
+
+async function check(ctx: CliContext, args: unknown[], options: Options, thresholds: Thresholds): Promise<Outcome> {
+  const names = [...((args[0] as string[] | undefined) ?? []), ...(options.account ? [options.account] : [])];
+  if (names.length > 1) return { state: NagiosState.UNKNOWN, summary: `--nagios checks one account at a time, not ${names.length}`, metrics: [] };
+  return withSession(ctx, async (session) => {
+    const account = session.resolveAccount(names[0]);
+    const name = account.config.name;
+    const folder = options.folder ?? 'INBOX';
+    const row = await diagnoseOne(ctx, session, account, { folder }, true);
+    const d = row.diagnosis;
+    if (!d) return { state: NagiosState.UNKNOWN, summary: `${name}: cannot check: ${row.status.lastError}`, metrics: [] };
+
+    const metrics: Metric[] = [];
+    const seconds = (ms: number) => ms / 1000;
+    for (const p of [d.imap, d.smtp]) {
+      const label = p.protocol.toUpperCase();
+      if (!p.failure) metrics.push({ label: `${p.protocol}_time`, value: seconds(p.total_ms), uom: 's', min: 0, describe: `${label} ${seconds(p.total_ms).toFixed(3)} s` });
+      if (p.tls) metrics.push({ label: `${p.protocol}_cert_days`, value: p.tls.days_left, uom: '', describe: `${label} certificate ${p.tls.days_left} days left` });
+    }
+    const mailbox = d.imap.mailbox;
+    if (mailbox && !d.imap.failure) {
+      metrics.push({ label: 'messages', value: mailbox.messages, uom: '', min: 0, describe: `${mailbox.messages} messages in ${folder}` });
+      metrics.push({ label: 'unseen', value: mailbox.unseen, uom: '', min: 0, describe: `${mailbox.unseen} unseen` });
+      metrics.push({ label: 'unseen_age', value: mailbox.oldest_unseen_age_s ?? 0, uom: 's', min: 0, describe: `oldest unseen ${mailbox.oldest_unseen_age_s ?? 0} s old` });
+    }
+
+    if (d.failure) {
+      const failed = d.imap.failure ? d.imap : d.smtp;
+      return { state: NagiosState.CRITICAL, summary: `${name}: ${failed.protocol.toUpperCase()} ${failed.failure!.code}: ${failed.failure!.message}`, metrics };
+    }
+
+    let probeProblem: string | null = null;
+    if (options.probe || options.probeTo) {
+      await probeOne(ctx, session, account, options, row);
+      const p = row.probe;
+      if (p?.delivered && p.delivery_ms !== null) {
+        metrics.push({ label: 'delivery', value: seconds(p.delivery_ms), uom: 's', min: 0, describe: `probe delivered in ${seconds(p.delivery_ms).toFixed(3)} s (${p.landed_in})` });
+      } else {
+        probeProblem = row.status.lastError ?? 'the probe did not arrive';
+      }
+    }
+
+    const evaluation = evaluate(metrics, thresholds);
+    if (probeProblem) return { state: NagiosState.CRITICAL, summary: `${name}: ${probeProblem}`, metrics };
+    const said = evaluation.breaches.length ? evaluation.breaches : metrics.filter((m) => m.label !== 'unseen_age' || (mailbox?.unseen ?? 0) > 0).map((m) => m.describe);
+    return { state: evaluation.state, summary: `${name}: ${said.join(', ')}`, metrics };
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * The command-line half of `connect` for Gmail and Outlook: which OAuth client and sign-in mode
+ * the flags (or the environment, or a prompt) ask for, how the sign-in talks to the person, and
+ * what is printed. The flow itself is src/core/oauth-connect.ts.
+ */
+import { MailopsError } from '../domain/errors.js';
+import type { AccountConfig, ProviderName, SecretStoreKind, TlsMode } from '../domain/types.js';
+import { validateAccountName } from '../core/accounts.js';
+import type { Session } from '../core/session.js';
+import { registrationHelp, resolveClient, type OAuthClient } from '../auth/client-config.js';
+import { googleDeviceFlowUnsupported, googleSecretMissing } from '../auth/errors.js';
+import { SECRET_KEYS, type SignInMode } from '../auth/sign-in.js';
+import type { OAuthProviderName } from '../providers/oauth-servers.js';
+import type { CliContext } from './context.js';
+import { askPassword, askText } from './prompt.js';
+import { isoDate, printJson } from './output.js';
+import { accountJson } from './account-json.js';
+
+export interface OAuthConnectOptions {
+  user?: string;
+  imapHost?: string;
+  imapPort?: number;
+  imapTls?: TlsMode;
+  smtpHost?: string;
+  smtpPort?: number;
+  smtpTls?: TlsMode;
+  insecure?: boolean;
+  secretStore?: SecretStoreKind;
+  default?: boolean;
+  priority?: number;
+  clientId?: string;
+  clientSecret?: string;
+  clientSecrets?: string;
+  tenant?: string;
+  /** false with --no-browser. */
+  browser?: boolean;
+  deviceCode?: boolean;
+  port?: number;
+}
+
+export interface OAuthConnectArgs {
+  requestedName: string | undefined;
+  email: string;
+  provider: ProviderName;
+  existing: AccountConfig | null;
+  caFile: string | undefined;
+  passwordSources: number;
+  options: OAuthConnectOptions;
+}
+
+/** How long the sign-in waits for the person, unless MAILOPS_OAUTH_TIMEOUT (seconds) says otherwise. */
+const DEFAULT_WAIT_SECONDS = 300;
+
+export async function connectOAuth(ctx: CliContext, session: Session, args: OAuthConnectArgs): Promise<number> {
+  const { email, options } = args;
+  const provider = args.provider as OAuthProviderName;
+  if (args.passwordSources > 0) {
+    throw new MailopsError('USAGE', `${provider} accounts sign in with OAuth: the password flags do not apply`, {
+      hint: `to log in with an app password instead, pass --provider imap (with --imap-host imap.${provider === 'gmail' ? 'gmail.com' : 'outlook.com'} ...)`,
+    });
+  }
+  const mode = signInMode(provider, options);
+  if (options.port !== undefined && options.port > 65535) throw new MailopsError('INVALID_VALUE', '--port must be between 1 and 65535');
+  const name = validateAccountName(args.requestedName ?? email);
+  const previous = args.existing ?? session.accounts.get(name)?.config ?? null;
+  const client = await oauthClient(ctx, session, provider, options, previous);
+
+  const { connectOAuthAccount } = await import('../core/oauth-connect.js');
+  const { openBrowser } = await import('../auth/browser.js');
+  const isFirst = session.accounts.list().length === 0;
+  const result = await connectOAuthAccount(
+    session,
+    {
+      name,
+      email,
+      user: options.user,
+      provider,
+      imap: { host: options.imapHost, port: options.imapPort, tls: options.imapTls },
+      smtp: { host: options.smtpHost, port: options.smtpPort, tls: options.smtpTls },
+      insecure: options.insecure,
+      caFile: args.caFile,
+      secretStore: options.secretStore,
+      priority: options.priority,
+      makeDefault: options.default === true || isFirst,
+      client,
+      mode,
+      port: options.port ?? null,
+      waitMs: waitSeconds(ctx.env) * 1000,
+      previous,
+    },
+    { note: (message) => ctx.note(message), openBrowser: (url) => openBrowser(url, ctx.env), input: ctx.io.stdin },
+  );
+
+  const { config, grant } = result;
+  const saved = session.accounts.get(name)!;
+  if (ctx.isMachineOutput) {
+    printJson(ctx, {
+      account: {
+        ...accountJson(config, saved.config.isDefault, previous !== null),
+        oauth: {
+          client_id: client.clientId,
+          tenant: client.tenant,
+          scopes: grant.grantedScopes,
+          token_expires_at: isoDate(grant.expiresAt),
+        },
+      },
+    });
+  } else {
+    ctx.note(`${previous ? 'Repaired' : 'Connected'} ${name} <${email}> with ${provider === 'gmail' ? 'Google' : 'Microsoft'} OAuth${saved.config.isDefault ? ' (default account)' : ''}`);
+  }
+  return 0;
+}
+
+function signInMode(provider: OAuthProviderName, options: OAuthConnectOptions): SignInMode {
+  if (options.deviceCode) {
+    if (options.browser === false) throw new MailopsError('USAGE', '--device-code and --no-browser are two different ways to sign in: pass one');
+    if (options.port !== undefined) throw new MailopsError('USAGE', '--port applies to the browser sign-in, not to --device-code');
+    if (provider === 'gmail') throw googleDeviceFlowUnsupported();
+    return 'device-code';
+  }
+  return options.browser === false ? 'paste' : 'browser';
+}
+
+function waitSeconds(env: NodeJS.ProcessEnv): number {
+  const raw = env.MAILOPS_OAUTH_TIMEOUT?.trim();
+  if (!raw) return DEFAULT_WAIT_SECONDS;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new MailopsError('INVALID_VALUE', `MAILOPS_OAUTH_TIMEOUT must be a number of seconds above 0, not ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** The client from flags, file, environment or the account being repaired; asked for on a terminal. */
+async function oauthClient(ctx: CliContext, session: Session, provider: OAuthProviderName, options: OAuthConnectOptions, previous: AccountConfig | null): Promise<OAuthClient> {
+  const previousOAuth = previous?.provider === provider ? (previous.oauth ?? null) : null;
+  const previousSecret =
+    previousOAuth?.hasClientSecret && previous ? await session.secretStore(previous.secretStore).then((s) => s.get(previous.name, SECRET_KEYS.clientSecret)).catch(() => null) : null;
+  const found = resolveClient({
+    provider,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    clientSecretsFile: options.clientSecrets,
+    tenant: options.tenant,
+    port: options.port,
+    env: ctx.env,
+    previous: previousOAuth,
+    previousSecret,
+  });
+  const label = provider === 'gmail' ? 'Gmail' : 'Outlook';
+  let clientId = found.clientId;
+  if (!clientId) {
+    if (!ctx.canPrompt) {
+      throw new MailopsError('MISSING_INPUT', `${label} accounts need an OAuth client (an app registration of your own): none was given`, {
+        hint: registrationHelp(provider),
+      });
+    }
+    ctx.note(`${label} accounts need an OAuth client of your own. To get one, ${registrationHelp(provider)}.`);
+    clientId = (await askText(ctx, 'OAuth client id:', '--client-id')).trim();
+  }
+  let clientSecret = found.clientSecret;
+  if (provider === 'gmail' && !clientSecret) {
+    if (!ctx.canPrompt) throw googleSecretMissing();
+    clientSecret = await askPassword(ctx, 'OAuth client secret:', '--client-secret');
+  }
+  if (clientSecret) ctx.redactor.add(clientSecret);
+  return { clientId, clientSecret, tenant: found.tenant, redirectUri: found.redirectUri };
+}

@@ -1,0 +1,175 @@
+/**
+ * `connect` for Gmail and Outlook: sign in (src/auth), prove the grant works by logging in to
+ * IMAP and SMTP with its access token, and only then save: the grant's secrets, the client
+ * secret, and the account with its OAuth settings. A failure at any step saves nothing.
+ */
+import { MailopsError } from '../domain/errors.js';
+import type { AccountConfig, SecretStoreKind, VerifyResult } from '../domain/types.js';
+import { OAUTH_MAIL_SERVERS, type OAuthProviderName } from '../providers/oauth-servers.js';
+import type { OAuthClient } from '../auth/client-config.js';
+import { endpointOverrides, googleEndpoints } from '../auth/endpoints.js';
+import type { HttpContext } from '../auth/http.js';
+import { providerLabel } from '../auth/errors.js';
+import { SECRET_KEYS, type Grant, type SignInMode, type SignInUi } from '../auth/sign-in.js';
+import { buildAccountConfig, resolveEndpoint, type EndpointInput } from './accounts.js';
+import { PASSWORD_KEY, type Session } from './session.js';
+
+export interface OAuthConnectInput {
+  name: string;
+  email: string;
+  user?: string | undefined;
+  provider: OAuthProviderName;
+  imap: EndpointInput;
+  smtp: EndpointInput;
+  insecure?: boolean | undefined;
+  caFile?: string | undefined;
+  secretStore?: SecretStoreKind | undefined;
+  priority?: number | undefined;
+  makeDefault: boolean;
+  client: OAuthClient;
+  mode: SignInMode;
+  port: number | null;
+  waitMs: number;
+  /** The account being repaired. */
+  previous: AccountConfig | null;
+}
+
+export interface OAuthConnectResult {
+  config: AccountConfig;
+  grant: Grant;
+  imap: VerifyResult;
+  smtp: VerifyResult;
+}
+
+/** Every key an account may have in the store; those the new grant does not use are removed. */
+const ACCOUNT_KEYS = [PASSWORD_KEY, SECRET_KEYS.refreshToken, SECRET_KEYS.accessToken, SECRET_KEYS.clientSecret, SECRET_KEYS.msalCache];
+/** Scopes every provider adds on its own; the mail scopes are the ones that matter. */
+const HOUSEKEEPING_SCOPES = new Set(['offline_access', 'openid', 'profile', 'email']);
+
+export async function connectOAuthAccount(session: Session, input: OAuthConnectInput, ui: SignInUi): Promise<OAuthConnectResult> {
+  const { provider, email, previous } = input;
+  const servers = OAUTH_MAIL_SERVERS[provider];
+  // The provider's servers unless the flags say otherwise (or a repair keeps what it had).
+  const base = previous?.provider === provider ? previous : null;
+  const config = buildAccountConfig(
+    {
+      name: input.name,
+      email,
+      user: input.user,
+      provider,
+      imap: resolveEndpoint('imap', input.imap, base?.imap ?? servers.imap, email),
+      smtp: resolveEndpoint('smtp', input.smtp, base?.smtp ?? servers.smtp, email),
+      insecure: input.insecure,
+      caFile: input.caFile,
+      secretStore: input.secretStore,
+      passwordCommand: null,
+      priority: input.priority,
+    },
+    previous,
+  );
+
+  const store = await session.secretStore(config.secretStore);
+  await store.checkWritable();
+
+  const { env, runtime, redactor, signal } = session.options;
+  const request = {
+    provider,
+    client: input.client,
+    email,
+    scopes: servers.scopes,
+    mode: input.mode,
+    port: input.port,
+    env,
+    http: { timeoutMs: runtime.timeoutMs, trace: runtime.trace, signal },
+    waitMs: input.waitMs,
+    ui,
+    redact: (secret: string) => redactor.add(secret),
+  };
+  if (input.client.clientSecret) redactor.add(input.client.clientSecret);
+  const grant =
+    provider === 'gmail'
+      ? await (await import('../auth/google.js')).signInGoogle(request)
+      : await (await import('../auth/microsoft.js')).signInMicrosoft(request);
+  checkScopes(provider, servers.scopes, grant.grantedScopes);
+  if (grant.username && grant.username.toLowerCase() !== email.toLowerCase()) {
+    ui.note(`warning: signed in to ${providerLabel(provider)} as ${grant.username}, not ${email}; IMAP and SMTP will log in as ${config.user}`);
+  }
+
+  config.oauth = {
+    clientId: input.client.clientId,
+    hasClientSecret: input.client.clientSecret !== null,
+    tenant: input.client.tenant,
+    redirectUri: input.client.redirectUri,
+    scopes: servers.scopes,
+    grantedScopes: grant.grantedScopes,
+    grantedAt: new Date().toISOString(),
+    endpoints: endpointOverrides(provider, env),
+    homeAccountId: grant.homeAccountId,
+  };
+
+  const client = await session.provider(config, { kind: 'oauth2', user: config.user, accessToken: async () => grant.accessToken });
+  let imap: VerifyResult;
+  let smtp: VerifyResult;
+  try {
+    imap = await client.verify(signal ?? new AbortController().signal);
+    ui.note(`Logged in to IMAP with the OAuth token: ${config.imap.host}:${config.imap.port} (${config.imap.tls}), ${imap.latencyMs} ms`);
+    smtp = await client.verifySend(signal ?? new AbortController().signal);
+    ui.note(`Logged in to SMTP with the OAuth token: ${config.smtp.host}:${config.smtp.port} (${config.smtp.tls}), ${smtp.latencyMs} ms`);
+  } catch (error) {
+    // Nothing is saved, so the grant just made would be left unused at the provider: end it.
+    await revokeUnused(provider, input.client, grant, env, request.http);
+    throw error;
+  }
+
+  // Save: the secrets first (an account never exists without them), then the row.
+  const secrets: Record<string, string> = { ...grant.secrets };
+  if (input.client.clientSecret) secrets[SECRET_KEYS.clientSecret] = input.client.clientSecret;
+  for (const [key, value] of Object.entries(secrets)) await store.set(config.name, key, value);
+  try {
+    session.accounts.save(config, input.makeDefault);
+    session.accounts.recordTokenExpiry(config.name, grant.expiresAt);
+  } catch (error) {
+    if (!previous) await store.deleteAccount(config.name).catch(() => undefined);
+    throw error;
+  }
+  // What the previous configuration left behind: a password, another provider's grant, another store.
+  for (const key of ACCOUNT_KEYS) if (!(key in secrets)) await store.delete(config.name, key).catch(() => undefined);
+  if (previous && previous.secretStore !== config.secretStore && !previous.passwordCommand) {
+    await session
+      .secretStore(previous.secretStore)
+      .then((old) => old.deleteAccount(config.name))
+      .catch(() => ui.note(`warning: could not remove the old secrets of ${config.name} from the ${previous.secretStore} store`));
+  }
+  return { config, grant, imap, smtp };
+}
+
+/**
+ * Scopes compare without case; a resource scope also matches its bare name, as Microsoft may
+ * answer "IMAP.AccessAsUser.All" for "https://outlook.office.com/IMAP.AccessAsUser.All".
+ */
+function sameScope(wanted: string, granted: string): boolean {
+  const a = wanted.toLowerCase();
+  const b = granted.toLowerCase();
+  if (a === b) return true;
+  const name = a.slice(a.lastIndexOf('/') + 1);
+  return name !== '' && (b === name || b.endsWith(`/${name}`));
+}
+
+/** Best effort: Google revokes; Microsoft has nothing to revoke with (the cache was only in memory). */
+async function revokeUnused(provider: OAuthProviderName, client: OAuthClient, grant: Grant, env: NodeJS.ProcessEnv, http: HttpContext): Promise<void> {
+  const token = grant.secrets[SECRET_KEYS.refreshToken];
+  if (provider !== 'gmail' || !token) return;
+  const { revokeGoogleToken } = await import('../auth/google.js');
+  await revokeGoogleToken({ client, endpoints: googleEndpoints(env, null), http, token }).catch(() => undefined);
+}
+
+function checkScopes(provider: OAuthProviderName, wanted: string[], granted: string[]): void {
+  const missing = wanted.filter((s) => !HOUSEKEEPING_SCOPES.has(s) && !granted.some((g) => sameScope(s, g)));
+  if (missing.length === 0) return;
+  throw new MailopsError('SCOPE_NOT_GRANTED', `${providerLabel(provider)} did not grant ${missing.join(' and ')}; nothing was saved`, {
+    hint:
+      provider === 'gmail'
+        ? 'run connect again and tick the box "Read, compose, send and permanently delete all your email from Gmail" on the consent screen'
+        : 'run connect again and accept every permission; in a work tenant an administrator may have to grant consent for IMAP.AccessAsUser.All and SMTP.Send',
+  });
+}
