@@ -7,6 +7,9 @@
 //
 // startup: `mailops --help` and `--version` against `node -e 0` (target: <= 1.5x),
 //          and the list of heavy modules they load (target: none).
+// sync:    `mailops sync` against mbsync and a raw IMAP floor on a generated 10,000-message
+//          mailbox in a private Dovecot: first sync, no change, 100 new + 100 flag changes; and
+//          peak RSS at 50,000 messages (BENCH_SKIP_50K=1 skips it). See scripts/bench/sync.mjs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,7 +78,12 @@ function startup() {
   return ok;
 }
 
-const sections = { startup };
+async function sync() {
+  const { syncBench } = await import('./bench/sync.mjs');
+  return syncBench(root);
+}
+
+const sections = { startup, sync };
 const wanted = process.argv.slice(2);
 let allOk = true;
 for (const [name, section] of Object.entries(sections)) {
