@@ -6,8 +6,6 @@
  * tags), decodes its transfer encoding and charset, and skips attachments.
  * Truncated input (a partial fetch of a large message) is fine.
  */
-import { readHeaderBlock, headerValue } from './headers.js';
-
 /** Enough text to find a message by; the full body is read from the message itself. */
 const MAX_TEXT = 64 * 1024;
 const MAX_DEPTH = 8;
@@ -17,30 +15,87 @@ interface ContentType {
   params: Map<string, string>;
 }
 
-function parseContentType(value: string | null): ContentType {
+/** Where the header block ends and the body starts (LF or CRLF line ends). */
+function headerEnd(raw: Buffer): [end: number, bodyOffset: number] {
+  if (raw[0] === 0x0a) return [0, 1];
+  if (raw[0] === 0x0d && raw[1] === 0x0a) return [0, 2];
+  let pos = raw.indexOf(0x0a);
+  while (pos !== -1) {
+    const next = pos + 1;
+    const end = raw[pos - 1] === 0x0d ? pos - 1 : pos;
+    if (raw[next] === 0x0a) return [end, next + 1];
+    if (raw[next] === 0x0d && raw[next + 1] === 0x0a) return [end, next + 2];
+    pos = raw.indexOf(0x0a, next);
+  }
+  return [raw.length, raw.length];
+}
+
+/**
+ * Only the Content-* fields of a part, unfolded and raw: they are ASCII, so
+ * the encoded-word decoding the full header reader does would be wasted here.
+ */
+function contentHeaders(raw: Buffer): { fields: Map<string, string>; bodyOffset: number } {
+  const [end, bodyOffset] = headerEnd(raw);
+  const text = raw.toString('latin1', 0, end);
+  const fields = new Map<string, string>();
+  const re = /^content-(type|transfer-encoding|disposition)[ \t]*:(.*(?:\r?\n[ \t].*)*)/gim;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const key = m[1]!.toLowerCase();
+    if (!fields.has(key)) fields.set(key, m[2]!.replace(/\r?\n/g, '').trim());
+  }
+  return { fields, bodyOffset };
+}
+
+function parseContentType(value: string | undefined): ContentType {
   const [type = 'text/plain', ...rest] = (value ?? 'text/plain').split(';');
   const params = new Map<string, string>();
   for (const part of rest) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
-    const key = part.slice(0, eq).trim().toLowerCase();
-    const val = part.slice(eq + 1).trim().replace(/^"(.*)"$/s, '$1');
-    params.set(key, val);
+    params.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim().replace(/^"(.*)"$/s, '$1'));
   }
   return { type: type.trim().toLowerCase() || 'text/plain', params };
 }
 
-function decodeTransfer(body: Buffer, encoding: string): Buffer {
-  switch (encoding) {
-    case 'base64':
-      return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-    case 'quoted-printable': {
-      const text = body.toString('latin1').replace(/=\r?\n/g, '');
-      return Buffer.from(text.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
+
+/** Quoted-printable by a byte loop: soft line breaks dropped, =XX decoded, anything malformed kept. */
+function decodeQuotedPrintable(body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(body.length);
+  let o = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== 0x3d) {
+      out[o++] = c;
+      continue;
     }
-    default:
-      return body;
+    const a = body[i + 1];
+    const b = body[i + 2];
+    if (a === 0x0a) {
+      i += 1;
+      continue;
+    }
+    if (a === 0x0d && b === 0x0a) {
+      i += 2;
+      continue;
+    }
+    const high = a === undefined ? -1 : HEX[a]!;
+    const low = b === undefined ? -1 : HEX[b]!;
+    if (high >= 0 && low >= 0) {
+      out[o++] = (high << 4) | low;
+      i += 2;
+    } else out[o++] = c;
   }
+  return out.subarray(0, o);
+}
+
+function decodeTransfer(body: Buffer, encoding: string): Buffer {
+  // Node's base64 decoder skips line breaks and stray characters by itself.
+  if (encoding === 'base64') return Buffer.from(body.toString('latin1'), 'base64');
+  if (encoding === 'quoted-printable') return decodeQuotedPrintable(body);
+  return body;
 }
 
 function decodeCharset(bytes: Buffer, charset: string | undefined): string {
@@ -63,24 +118,22 @@ function htmlToIndexText(html: string): string {
     .replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)));
 }
 
-/** Splits a multipart body at its boundary lines; the preamble and epilogue are dropped. */
+/** Splits a multipart body at its boundary lines (on bytes, no copy); preamble and epilogue are dropped. */
 function splitMultipart(body: Buffer, boundary: string): Buffer[] {
-  const text = body.toString('latin1');
-  const delimiter = `--${boundary}`;
+  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
   const parts: Buffer[] = [];
   let start = -1;
   let index = 0;
   for (;;) {
-    const at = text.indexOf(delimiter, index);
+    const at = body.indexOf(delimiter, index);
     if (at < 0) break;
-    const lineStart = at === 0 || text[at - 1] === '\n';
-    if (!lineStart) {
+    if (!(at === 0 || body[at - 1] === 0x0a)) {
       index = at + delimiter.length;
       continue;
     }
-    if (start >= 0) parts.push(body.subarray(start, text[at - 2] === '\r' ? at - 2 : at - 1));
-    if (text.startsWith('--', at + delimiter.length)) return parts;
-    const eol = text.indexOf('\n', at);
+    if (start >= 0) parts.push(body.subarray(start, body[at - 2] === 0x0d ? at - 2 : at - 1));
+    if (body[at + delimiter.length] === 0x2d && body[at + delimiter.length + 1] === 0x2d) return parts;
+    const eol = body.indexOf(0x0a, at);
     if (eol < 0) return parts;
     start = eol + 1;
     index = start;
@@ -97,9 +150,8 @@ interface Found {
 
 function walk(entity: Buffer, depth: number, found: Found): void {
   if (depth > MAX_DEPTH || (found.plain !== null && found.html !== null)) return;
-  const { headers, bodyOffset } = readHeaderBlock(entity);
-  const type = parseContentType(headerValue(headers, 'content-type'));
-  const disposition = (headerValue(headers, 'content-disposition') ?? '').toLowerCase();
+  const { fields, bodyOffset } = contentHeaders(entity);
+  const type = parseContentType(fields.get('type'));
   const body = entity.subarray(bodyOffset);
   if (type.type.startsWith('multipart/')) {
     const boundary = type.params.get('boundary');
@@ -107,11 +159,11 @@ function walk(entity: Buffer, depth: number, found: Found): void {
     for (const part of splitMultipart(body, boundary)) walk(part, depth + 1, found);
     return;
   }
-  if (disposition.startsWith('attachment')) return;
+  if ((fields.get('disposition') ?? '').toLowerCase().startsWith('attachment')) return;
   const isPlain = type.type === 'text/plain';
   const isHtml = type.type === 'text/html';
   if (!(isPlain && found.plain === null) && !(isHtml && found.html === null)) return;
-  const encoding = (headerValue(headers, 'content-transfer-encoding') ?? '7bit').trim().toLowerCase();
+  const encoding = (fields.get('transfer-encoding') ?? '7bit').toLowerCase();
   const text = decodeCharset(decodeTransfer(body, encoding), type.params.get('charset'));
   if (isPlain) found.plain = text;
   else found.html = htmlToIndexText(text);
@@ -120,7 +172,10 @@ function walk(entity: Buffer, depth: number, found: Found): void {
 export function extractIndexText(raw: Buffer): string {
   const found: Found = { plain: null, html: null };
   walk(raw, 0, found);
-  const text = (found.plain ?? found.html ?? '').replace(/\s+/g, ' ').trim();
+  // Cap before folding white space: a 5 MB text part need not be folded whole.
+  let text = found.plain ?? found.html ?? '';
+  if (text.length > 4 * MAX_TEXT) text = text.slice(0, 4 * MAX_TEXT);
+  text = text.replace(/\s+/g, ' ').trim();
   return text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
 }
 

@@ -214,7 +214,8 @@ async function* fetchNew(
     batch.push(cached);
     bytes += size;
     maxUid = Math.max(maxUid, message.uid);
-    if (batch.length >= options.batchSize || bytes >= 32 * 1024 * 1024) {
+    // Bounded by bytes too, so a run of large messages does not grow the heap.
+    if (batch.length >= options.batchSize || bytes >= 8 * 1024 * 1024) {
       // UIDs arrive in ascending order, so the batch covers everything up to maxUid.
       yield { kind: 'messages', path, messages: batch, lastUid: maxUid, bytes };
       batch = [];
