@@ -4,7 +4,7 @@
  * what is printed. The flow itself is src/core/oauth-connect.ts.
  */
 import { MailopsError } from '../domain/errors.js';
-import type { AccountConfig, ProviderName, SecretStoreKind, TlsMode } from '../domain/types.js';
+import type { AccountConfig, ProviderName } from '../domain/types.js';
 import { validateAccountName } from '../core/accounts.js';
 import type { Session } from '../core/session.js';
 import { registrationHelp, resolveClient, type OAuthClient } from '../auth/client-config.js';
@@ -15,19 +15,11 @@ import type { CliContext } from './context.js';
 import { askPassword, askText } from './prompt.js';
 import { isoDate, printJson } from './output.js';
 import { accountJson } from './account-json.js';
+import type { Options as ConnectOptions } from './commands/connect.js';
 
-export interface OAuthConnectOptions {
-  user?: string;
-  imapHost?: string;
-  imapPort?: number;
-  imapTls?: TlsMode;
-  smtpHost?: string;
-  smtpPort?: number;
-  smtpTls?: TlsMode;
-  insecure?: boolean;
-  secretStore?: SecretStoreKind;
-  default?: boolean;
-  priority?: number;
+/** connect's own flags that apply to OAuth accounts too, and the OAuth ones. */
+export interface OAuthConnectOptions
+  extends Pick<ConnectOptions, 'user' | 'imapHost' | 'imapPort' | 'imapTls' | 'smtpHost' | 'smtpPort' | 'smtpTls' | 'insecure' | 'secretStore' | 'default' | 'priority'> {
   clientId?: string;
   clientSecret?: string;
   clientSecrets?: string;

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { MailopsError } from '../domain/errors.js';
+import { processExists } from '../domain/process.js';
 
 export interface LockOptions {
   /** How long to wait for a live holder before giving up with BUSY. */
@@ -119,16 +120,6 @@ async function removeStale(lockPath: string, holder: string): Promise<boolean> {
   }
   await unlink(aside).catch(() => undefined);
   return removed;
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function parseLock(text: string): LockInfo | null {

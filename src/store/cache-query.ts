@@ -34,6 +34,7 @@ import type { FlagTest, QueryNode, TextField } from '../domain/query.js';
 import type { Address } from '../domain/types.js';
 import type { CachedMessage } from '../domain/sync.js';
 import type { Database } from './db.js';
+import type { MessageRow } from './cache.js';
 
 /** A piece of SQL and the parameters its `?` placeholders take, in order. */
 export interface SqlCondition {
@@ -198,22 +199,11 @@ function localMidnight(day: string): Date {
   return result;
 }
 
-interface EnvelopeRow {
-  folder: string;
-  uidvalidity: string;
-  uid: number;
-  message_id: string | null;
-  subject: string;
-  from_name: string | null;
-  from_address: string | null;
-  to_json: string;
-  cc_json: string;
-  date: string | null;
-  internal_date: string | null;
-  size: number;
-  flags_json: string;
-  has_attachments: number;
-}
+/** The columns a listing reads: never the raw bytes or the body text. */
+type EnvelopeRow = Pick<
+  MessageRow,
+  'folder' | 'uidvalidity' | 'uid' | 'message_id' | 'subject' | 'from_name' | 'from_address' | 'to_json' | 'cc_json' | 'date' | 'internal_date' | 'size' | 'flags_json' | 'has_attachments'
+>;
 
 const ENVELOPE_COLUMNS =
   'm.folder, m.uidvalidity, m.uid, m.message_id, m.subject, m.from_name, m.from_address, m.to_json, m.cc_json, m.date, m.internal_date, m.size, m.flags_json, m.has_attachments';

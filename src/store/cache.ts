@@ -10,7 +10,7 @@ import type { CachedMessage, FlagUpdate, FolderCursor } from '../domain/sync.js'
 export type { CachedMessage, FlagUpdate, FolderCursor };
 import type { Database } from './db.js';
 
-interface MessageRow {
+export interface MessageRow {
   id: number;
   folder: string;
   uidvalidity: string;

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from './db.js';
+import { processExists } from '../domain/process.js';
 
 const TTL_MS = 120_000;
 
@@ -30,16 +31,6 @@ interface LockRow {
   expires_at: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, it is just not ours.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export class SyncLocks {
   constructor(private readonly db: Database) {}
 
@@ -51,7 +42,7 @@ export class SyncLocks {
       const row = this.db.prepare('SELECT * FROM sync_locks WHERE account = ?').get(account) as LockRow | undefined;
       if (row) {
         const expired = new Date(row.expires_at).getTime() <= now.getTime();
-        const dead = row.host === host && !alive(row.pid);
+        const dead = row.host === host && !processExists(row.pid);
         if (!expired && !dead) return { pid: row.pid, host: row.host, acquiredAt: row.acquired_at };
       }
       this.db
