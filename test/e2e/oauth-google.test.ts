@@ -4,7 +4,7 @@
 // check against the server's introspection endpoint. Asserted: what the user sees, the exit
 // code, and the state left behind (accounts, grants at the server, nothing secret on disk).
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHome, runCli, type CliOptions, type CliResult } from '../support/cli.js';
@@ -284,10 +284,17 @@ describe('tokens of a Gmail account', () => {
 
   it('a token the server refuses before its expiry is replaced by a refresh, once', async () => {
     const g = await connected('early');
+    // How Dovecot saw this user's IMAP sessions end (connect's own test included).
+    const sessionEnds = () => readFileSync(bed.dovecot.logFile, 'utf8').split('\n').filter((l) => l.includes(`imap(${g.user.email})`) && l.includes('Disconnected:'));
+    await expect.poll(() => sessionEnds().length, { timeout: 5000 }).toBe(1);
     bed.idp.expireAccessTokens(g.user.email);
     const refreshes = bed.idp.tokenRequests({ grantType: 'refresh_token', ok: true }).length;
     const folders = await g.cli(['folders', '--json']);
     expect(folders.code, folders.stderr).toBe(0);
+    // The connection of the retried login is the one the command used and logged out of, not one
+    // left open until the exit timer (Dovecot then logs "Connection closed" instead of "Logged out").
+    await expect.poll(() => sessionEnds().length, { timeout: 5000 }).toBe(2);
+    expect(sessionEnds()[1]).toContain('Disconnected: Logged out');
     const send = await g.cli(['send', '--to', g.user.email, '--subject', 'early', '--body', 'x', '--no-save']);
     expect(send.code, send.stderr).toBe(0);
     // One refresh for IMAP; SMTP (a new process) finds the new token in the store.

@@ -119,7 +119,12 @@ export class ImapSession {
       return await this.login(connection, false);
     } catch (err) {
       // imapflow keeps the socket of a refused login open; it would hold the process for seconds.
-      connection.client?.close();
+      // Detached first: its 'close' must not make the session forget the connection the retry
+      // opens (the retried client would then never be logged out, and the next operation would
+      // log in once more).
+      const refusedClient = connection.client;
+      connection.client = null;
+      refusedClient?.close();
       const refused = (err as { authenticationFailed?: unknown }).authenticationFailed === true;
       if (this.settings.credentials.kind !== 'oauth2' || !refused || connection.dropped) throw err;
       return this.login(connection, true);
