@@ -31,10 +31,8 @@
  */
 import { MailopsError } from '../domain/errors.js';
 import type { FlagTest, QueryNode, TextField } from '../domain/query.js';
-import type { Address } from '../domain/types.js';
-import type { CachedMessage } from '../domain/sync.js';
 import type { Database } from './db.js';
-import type { MessageRow } from './cache.js';
+import { rowToEnvelope, type CachedEnvelope, type EnvelopeRow } from './cache.js';
 
 /** A piece of SQL and the parameters its `?` placeholders take, in order. */
 export interface SqlCondition {
@@ -43,10 +41,7 @@ export interface SqlCondition {
 }
 
 /** What a listing returns for one message: the envelope fields, without the stored bytes and text. */
-export type CachedEnvelope = Pick<
-  CachedMessage,
-  'folder' | 'uidValidity' | 'uid' | 'messageId' | 'subject' | 'from' | 'to' | 'cc' | 'date' | 'internalDate' | 'size' | 'flags' | 'hasAttachments'
->;
+export type { CachedEnvelope };
 
 /** One folder as the cache holds it. */
 export interface CachedFolder {
@@ -199,32 +194,9 @@ function localMidnight(day: string): Date {
   return result;
 }
 
-/** The columns a listing reads: never the raw bytes or the body text. */
-type EnvelopeRow = Pick<
-  MessageRow,
-  'folder' | 'uidvalidity' | 'uid' | 'message_id' | 'subject' | 'from_name' | 'from_address' | 'to_json' | 'cc_json' | 'date' | 'internal_date' | 'size' | 'flags_json' | 'has_attachments'
->;
 
 const ENVELOPE_COLUMNS =
   'm.folder, m.uidvalidity, m.uid, m.message_id, m.subject, m.from_name, m.from_address, m.to_json, m.cc_json, m.date, m.internal_date, m.size, m.flags_json, m.has_attachments';
-
-function toCachedEnvelope(row: EnvelopeRow): CachedEnvelope {
-  return {
-    folder: row.folder,
-    uidValidity: row.uidvalidity,
-    uid: row.uid,
-    messageId: row.message_id,
-    subject: row.subject,
-    from: row.from_address !== null ? { name: row.from_name ?? '', address: row.from_address } : null,
-    to: JSON.parse(row.to_json) as Address[],
-    cc: JSON.parse(row.cc_json) as Address[],
-    date: row.date ? new Date(row.date) : null,
-    internalDate: row.internal_date ? new Date(row.internal_date) : null,
-    size: row.size,
-    flags: JSON.parse(row.flags_json) as string[],
-    hasAttachments: row.has_attachments === 1,
-  };
-}
 
 const prepared = new WeakSet<Database>();
 
@@ -272,7 +244,7 @@ export class CacheQuery {
     const rows = this.db
       .prepare(`SELECT ${ENVELOPE_COLUMNS} FROM messages m WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
       .all(...params, page.limit, (page.page - 1) * page.limit) as EnvelopeRow[];
-    return { items: rows.map(toCachedEnvelope), total };
+    return { items: rows.map(rowToEnvelope), total };
   }
 
   /** The SQL a query runs, with its parameters, for `search --offline --explain`. */

@@ -45,7 +45,18 @@ interface CursorRow {
   synced_at: string | null;
 }
 
-export function rowToMessage(row: MessageRow): CachedMessage {
+/** The columns a listing reads: never the raw bytes or the body text. */
+export type EnvelopeRow = Pick<
+  MessageRow,
+  'folder' | 'uidvalidity' | 'uid' | 'message_id' | 'subject' | 'from_name' | 'from_address' | 'to_json' | 'cc_json' | 'date' | 'internal_date' | 'size' | 'flags_json' | 'has_attachments'
+>;
+
+export type CachedEnvelope = Pick<
+  CachedMessage,
+  'folder' | 'uidValidity' | 'uid' | 'messageId' | 'subject' | 'from' | 'to' | 'cc' | 'date' | 'internalDate' | 'size' | 'flags' | 'hasAttachments'
+>;
+
+export function rowToEnvelope(row: EnvelopeRow): CachedEnvelope {
   return {
     folder: row.folder,
     uidValidity: row.uidvalidity,
@@ -55,15 +66,21 @@ export function rowToMessage(row: MessageRow): CachedMessage {
     from: row.from_address !== null ? { name: row.from_name ?? '', address: row.from_address } : null,
     to: JSON.parse(row.to_json) as Address[],
     cc: JSON.parse(row.cc_json) as Address[],
-    bcc: JSON.parse(row.bcc_json) as Address[],
-    replyTo: JSON.parse(row.reply_to_json) as Address[],
-    inReplyTo: row.in_reply_to,
-    references: JSON.parse(row.references_json) as string[],
     date: row.date ? new Date(row.date) : null,
     internalDate: row.internal_date ? new Date(row.internal_date) : null,
     size: row.size,
     flags: JSON.parse(row.flags_json) as string[],
     hasAttachments: row.has_attachments === 1,
+  };
+}
+
+export function rowToMessage(row: MessageRow): CachedMessage {
+  return {
+    ...rowToEnvelope(row),
+    bcc: JSON.parse(row.bcc_json) as Address[],
+    replyTo: JSON.parse(row.reply_to_json) as Address[],
+    inReplyTo: row.in_reply_to,
+    references: JSON.parse(row.references_json) as string[],
     modseq: row.modseq,
     raw: row.raw,
     bodyText: row.body_text,
