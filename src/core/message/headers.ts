@@ -7,6 +7,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import libmime from 'libmime';
+import { decodeWindows1252 } from './charset.js';
 
 export interface HeaderLine {
   /** Field name as written (case kept); '' for a line that is not a header field (no colon). */
@@ -23,16 +24,6 @@ export interface HeaderBlock {
 
 // A field name is printable US-ASCII except colon (RFC 5322 2.2); obsolete syntax allows blanks before the colon.
 const FIELD = /^([!-9;-~]+)[ \t]*:(.*)$/s;
-
-// windows-1252 bytes 0x80-0x9F (the rest is latin1). Written out because Node's TextDecoder('windows-1252')
-// decodes as plain latin1 (nodejs/node#56542). Undefined bytes stay as C1 controls.
-const CP1252_HIGH =
-  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
-  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
-
-function decodeWindows1252(bytes: Buffer): string {
-  return bytes.toString('latin1').replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!);
-}
 
 export function readHeaderBlock(raw: Buffer): HeaderBlock {
   const { end, bodyOffset } = findHeaderEnd(raw);

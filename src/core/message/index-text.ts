@@ -7,6 +7,8 @@
  * Truncated input (a partial fetch of a large message) is fine.
  */
 /** Enough text to find a message by; the full body is read from the message itself. */
+import { decodeCharset, decodeQuotedPrintable } from './charset.js';
+
 const MAX_TEXT = 64 * 1024;
 const MAX_DEPTH = 8;
 
@@ -57,53 +59,11 @@ function parseContentType(value: string | undefined): ContentType {
   return { type: type.trim().toLowerCase() || 'text/plain', params };
 }
 
-const HEX = new Int8Array(256).fill(-1);
-for (let i = 0; i < 10; i++) HEX[48 + i] = i;
-for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
-
-/** Quoted-printable by a byte loop: soft line breaks dropped, =XX decoded, anything malformed kept. */
-function decodeQuotedPrintable(body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(body.length);
-  let o = 0;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (c !== 0x3d) {
-      out[o++] = c;
-      continue;
-    }
-    const a = body[i + 1];
-    const b = body[i + 2];
-    if (a === 0x0a) {
-      i += 1;
-      continue;
-    }
-    if (a === 0x0d && b === 0x0a) {
-      i += 2;
-      continue;
-    }
-    const high = a === undefined ? -1 : HEX[a]!;
-    const low = b === undefined ? -1 : HEX[b]!;
-    if (high >= 0 && low >= 0) {
-      out[o++] = (high << 4) | low;
-      i += 2;
-    } else out[o++] = c;
-  }
-  return out.subarray(0, o);
-}
-
 function decodeTransfer(body: Buffer, encoding: string): Buffer {
   // Node's base64 decoder skips line breaks and stray characters by itself.
   if (encoding === 'base64') return Buffer.from(body.toString('latin1'), 'base64');
   if (encoding === 'quoted-printable') return decodeQuotedPrintable(body);
   return body;
-}
-
-function decodeCharset(bytes: Buffer, charset: string | undefined): string {
-  try {
-    return new TextDecoder(charset?.toLowerCase() || 'utf-8').decode(bytes);
-  } catch {
-    return bytes.toString('utf8');
-  }
 }
 
 function htmlToIndexText(html: string): string {
