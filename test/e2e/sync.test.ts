@@ -160,19 +160,34 @@ describe('sync', () => {
 
   it('a second sync of the same account exits 75 at once, or waits with --wait', async () => {
     const account = await connectedAccount('sync-lock');
-    await seed(account, 'INBOX', 300, 20);
+    await seed(account, 'INBOX', 1);
     const env = { MAILOPS_PASSPHRASE: 'correct horse battery staple' };
-    const first = startCli(['sync', '--json'], { home: account.home, env, timeoutMs: 120_000 });
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && cachedCount(account) === 0) await new Promise((r) => setTimeout(r, 10));
-    const started = Date.now();
+    // The lease is held until --on-new is done: this hook holds the first sync until the test says go.
+    const started = join(account.home, 'hook-started');
+    const go = join(account.home, 'go');
+    const hook = `touch ${started}; while [ ! -e ${go} ]; do sleep 0.05; done; cat > /dev/null`;
+    const first = startCli(['sync', '--json', '--on-new', hook], { home: account.home, env, timeoutMs: 120_000 });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !existsSync(started)) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(started)).toBe(true);
+
+    const askedAt = Date.now();
     const busy = await account.cli(['sync', '--json']);
     expect(busy.code).toBe(75);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - askedAt).toBeLessThan(10_000);
     expect(parseJson(busy).accounts[0]).toMatchObject({ status: 'busy' });
-    const waiting = await account.cli(['sync', '--json', '--wait'], { timeoutMs: 120_000 });
-    expect(waiting.code).toBe(0);
+
+    const waiting = startCli(['sync', '--json', '--wait'], { home: account.home, env, timeoutMs: 120_000 });
+    let waitedOut = false;
+    void waiting.result.then(() => (waitedOut = true));
+    // Still waiting while the first holds the lease.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(waitedOut).toBe(false);
+    writeFileSync(go, '');
     expect((await first.result).code).toBe(0);
+    const waited = await waiting.result;
+    expect(waited.code).toBe(0);
+    expect(parseJson(waited).accounts[0]).toMatchObject({ status: 'ok' });
   }, 180_000);
 
   it('survives the server closing the connection mid-fetch: it reconnects and finishes', async () => {

@@ -2,7 +2,7 @@
  * FETCH results (ENVELOPE, FLAGS, RFC822.SIZE, INTERNALDATE, BODYSTRUCTURE)
  * to domain envelopes.
  */
-import type { FetchMessageObject, MessageAddressObject, MessageStructureObject } from 'imapflow';
+import type { FetchMessageObject, MessageAddressObject } from 'imapflow';
 import type { Address, Envelope } from '../../domain/types.js';
 import { refFromKey } from './ids.js';
 
@@ -29,12 +29,19 @@ export function validDate(value: Date | string | undefined): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
+/** The part of a BODYSTRUCTURE node attachments are told by (imapflow's nodes and the sync client's). */
+export interface StructureNode {
+  type: string;
+  disposition?: string | undefined;
+  childNodes?: StructureNode[] | undefined;
+}
+
 /**
  * An attachment is a part marked as one, or a leaf that is neither text nor
  * a container and is not marked inline (a PDF with no disposition counts; an
  * inline image does not). A forwarded message/rfc822 counts as one attachment.
  */
-export function hasAttachments(node: MessageStructureObject | undefined): boolean {
+export function hasAttachments(node: StructureNode | undefined): boolean {
   if (!node) return false;
   const disposition = node.disposition?.toLowerCase();
   if (disposition === 'attachment') return true;

@@ -42,6 +42,11 @@ const NAME_ROLES: Record<string, FolderRole> = {
 };
 
 /** Parents under which name-based roles are believed: the root, INBOX (Courier-style "INBOX.Sent") and Gmail's system folder. */
+/** What roles are read from: imapflow's LIST entries and the sync client's (wire/) alike. */
+export type ListedFolder = Pick<ListResponse, 'path' | 'name' | 'parentPath' | 'delimiter' | 'flags'> & {
+  status?: { messages?: number | undefined; unseen?: number | undefined } | undefined;
+};
+
 const ROLE_PARENTS = new Set(['', 'inbox', '[gmail]', '[google mail]']);
 
 function roleFromFlags(flags: Set<string>): FolderRole | null {
@@ -52,16 +57,16 @@ function roleFromFlags(flags: Set<string>): FolderRole | null {
   return null;
 }
 
-function roleFromName(entry: ListResponse): FolderRole | null {
+function roleFromName(entry: ListedFolder): FolderRole | null {
   if (!ROLE_PARENTS.has(entry.parentPath.toLowerCase())) return null;
   return NAME_ROLES[entry.name.toLowerCase()] ?? null;
 }
 
-function isSelectable(entry: ListResponse): boolean {
+function isSelectable(entry: ListedFolder): boolean {
   return !entry.flags.has('\\Noselect') && !entry.flags.has('\\NonExistent');
 }
 
-export function toFolders(entries: ListResponse[]): Folder[] {
+export function toFolders(entries: ListedFolder[]): Folder[] {
   const flagged = entries.map((entry) => (entry.path.toUpperCase() === 'INBOX' ? 'inbox' : roleFromFlags(entry.flags)));
   const claimed = new Set(flagged.filter((role) => role !== null));
 

@@ -23,13 +23,14 @@ import type {
   VerifyResult,
 } from '../../domain/types.js';
 import { ENVELOPE_QUERY, toEnvelope } from './envelope.js';
-import { folderNotFound, imapServerText, mapImapError } from './errors.js';
+import { abortError, folderNotFound, imapServerText, mapImapError } from './errors.js';
 import { toFolders } from './folders.js';
 import { messageNotFound, resolveRef, uidOf } from './ids.js';
 import { compileImapSearch, explainImapSearch, type ImapSearchContext } from './search.js';
 import { ImapSession, withMailbox } from './session.js';
 import { sendSmtp, verifySmtp, type SmtpSettings } from './smtp.js';
 import { imapSyncFeed } from './sync.js';
+import { WireClient } from './wire/client.js';
 import type { FolderCursor, SyncEvent, SyncOptions } from '../../domain/sync.js';
 
 export interface ImapProviderConfig {
@@ -227,17 +228,26 @@ class ImapProvider implements MailProvider {
     return sendSmtp(this.smtp, message, signal);
   }
 
+  /**
+   * The change feed runs over its own small client (wire/), not imapflow: a sync that
+   * finds nothing new then costs a login and one LIST-STATUS, with nothing heavy loaded.
+   */
   async *syncChanges(cursors: ReadonlyMap<string, FolderCursor>, options: SyncOptions, signal: AbortSignal): AsyncGenerator<SyncEvent> {
-    const client = await this.session.run(signal, async (c) => c);
+    const { credentials, insecure, caFile } = this.config;
+    const client = new WireClient({ endpoint: this.config.imap, credentials, insecure, caFile, runtime: this.runtime });
     // The feed runs many commands over minutes: an abort closes the connection under it.
     const onAbort = () => client.close();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
+      await client.open(signal);
       yield* imapSyncFeed(client, cursors, options, signal);
+      await client.logout();
     } catch (err) {
-      throw mapImapError(err, this.session.context, this.runtime.timeoutMs);
+      if (signal.aborted) throw abortError(signal);
+      throw mapImapError(err, { ...this.session.context, greeted: client.greeted }, this.runtime.timeoutMs);
     } finally {
       signal.removeEventListener('abort', onAbort);
+      client.close();
     }
   }
 

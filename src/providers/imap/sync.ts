@@ -1,111 +1,150 @@
 /**
- * The IMAP change feed for `sync` (see src/domain/sync.ts for the events).
+ * The IMAP change feed for `sync` (see src/domain/sync.ts for the events), over the
+ * sync client in wire/ (one connection, one command at a time).
  *
  * Per folder: STATUS first (from LIST-STATUS), and an unchanged folder (UIDVALIDITY, UIDNEXT,
- * HIGHESTMODSEQ and count as last seen) costs nothing more. Otherwise:
+ * HIGHESTMODSEQ and count as last seen) costs nothing more; without CONDSTORE there is no
+ * HIGHESTMODSEQ to tell flag changes by, so every folder is compared. Otherwise:
  * changes to known messages by CHANGEDSINCE (with VANISHED under QRESYNC),
  * or a full FLAGS fetch without CONDSTORE; expunges by VANISHED, or by
  * comparing UID SEARCH with the cache; new mail by UID FETCH last+1:N,
  * streamed and handed over in batches. UIDVALIDITY changed: reset.
- * Nothing else runs inside a fetch loop (imapflow would deadlock).
  */
-import type { FetchMessageObject, FetchQueryObject, ImapFlow, MailboxObject, StatusObject } from 'imapflow';
-import type { CachedMessage, FlagUpdate, FolderCursor, SyncEvent, SyncOptions } from '../../domain/sync.js';
-import { extractIndexText, parseReferences } from '../../core/message/index-text.js';
-import { headerValue, readHeaderBlock } from '../../core/message/headers.js';
-import { hasAttachments, toAddresses, validDate } from './envelope.js';
-import { toFolders } from './folders.js';
+import type { FlagUpdate, FolderCursor, SyncEvent, SyncOptions } from '../../domain/sync.js';
+import { toFolders, type ListedFolder } from './folders.js';
+import { listEntry, type WireClient } from './wire/client.js';
+import { fetchAttributes, parseValues, responseCode, text, type Untagged } from './wire/response.js';
+import { decodeMailboxName, quoteMailbox } from './wire/utf7.js';
+
+interface FolderStatus {
+  messages: number | null;
+  unseen: number | null;
+  uidNext: number | null;
+  uidValidity: string | null;
+  highestModseq: string | null;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 function same(a: string | null | undefined, b: string | null | undefined): boolean {
   return (a ?? null) === (b ?? null);
 }
 
-function toCached(message: FetchMessageObject, folder: string, uidValidity: string, options: SyncOptions): { cached: CachedMessage; bytes: number } {
-  const envelope = message.envelope;
-  const source = message.source ?? message.headers ?? null;
-  const complete = message.source !== undefined && message.size !== undefined && message.source.length >= message.size;
-  const headers = source ? readHeaderBlock(source).headers : [];
-  return {
-    cached: {
-      folder,
-      uidValidity,
-      uid: message.uid,
-      messageId: envelope?.messageId ?? null,
-      subject: envelope?.subject ?? '',
-      from: toAddresses(envelope?.from)[0] ?? null,
-      to: toAddresses(envelope?.to),
-      cc: toAddresses(envelope?.cc),
-      bcc: toAddresses(envelope?.bcc),
-      replyTo: toAddresses(envelope?.replyTo),
-      inReplyTo: envelope?.inReplyTo ?? null,
-      references: parseReferences(headerValue(headers, 'references')),
-      date: validDate(envelope?.date) ?? validDate(message.internalDate),
-      internalDate: validDate(message.internalDate),
-      size: message.size ?? 0,
-      flags: [...(message.flags ?? [])].filter((f) => f !== '\\Recent'),
-      hasAttachments: hasAttachments(message.bodyStructure),
-      modseq: message.modseq !== undefined ? message.modseq.toString() : null,
-      // Only whole messages are stored: a partial one is fetched live when read.
-      raw: complete && !options.headersOnly ? message.source! : null,
-      bodyText: message.source ? extractIndexText(message.source) : null,
-    },
-    bytes: source?.length ?? 0,
-  };
+/** `1:3,5` → [1, 2, 3, 5]. */
+export function expandUidSet(set: string): number[] {
+  const uids: number[] = [];
+  for (const part of set.split(',')) {
+    const [from, to] = part.split(':').map(Number) as [number, number | undefined];
+    if (to === undefined) uids.push(from);
+    else for (let uid = Math.min(from, to); uid <= Math.max(from, to); uid++) uids.push(uid);
+  }
+  return uids.filter((uid) => Number.isInteger(uid) && uid > 0);
 }
 
-function newMessageQuery(options: SyncOptions): FetchQueryObject {
-  const query: FetchQueryObject = { uid: true, envelope: true, flags: true, size: true, internalDate: true, bodyStructure: true };
-  if (options.headersOnly) query.headers = ['references'];
-  // A partial fetch: messages up to the limit arrive whole; bigger ones give their start, for the index.
-  else query.source = { start: 0, maxLength: options.bodyLimit };
-  return query;
+/** `(MESSAGES 3 UIDNEXT 9 ...)` of a STATUS response. */
+function readStatus(values: unknown[]): FolderStatus {
+  const status: FolderStatus = { messages: null, unseen: null, uidNext: null, uidValidity: null, highestModseq: null };
+  for (let i = 0; i + 1 < values.length; i += 2) {
+    const key = String(values[i]).toUpperCase();
+    const value = String(values[i + 1]);
+    if (key === 'MESSAGES') status.messages = Number(value);
+    else if (key === 'UNSEEN') status.unseen = Number(value);
+    else if (key === 'UIDNEXT') status.uidNext = Number(value);
+    else if (key === 'UIDVALIDITY') status.uidValidity = value;
+    else if (key === 'HIGHESTMODSEQ') status.highestModseq = value;
+  }
+  return status;
+}
+
+/**
+ * Every folder with its status: one LIST-STATUS (RFC 5819) round trip, else LIST
+ * and then every STATUS sent at once. Names are decoded from modified UTF-7.
+ */
+async function listFolders(client: WireClient): Promise<{ listed: ListedFolder[]; statuses: Map<string, FolderStatus> }> {
+  const items = ['MESSAGES', 'UNSEEN', 'UIDNEXT', 'UIDVALIDITY', ...(client.enabled.has('CONDSTORE') ? ['HIGHESTMODSEQ'] : [])].join(' ');
+  const listStatus = client.capabilities.has('LIST-STATUS');
+  const listed: ListedFolder[] = [];
+  const statuses = new Map<string, FolderStatus>();
+  const onStatus = (response: Untagged) => {
+    const [name, values] = parseValues(response.segments);
+    const raw = text(name);
+    if (raw !== null && Array.isArray(values)) statuses.set(normalisePath(decodeMailboxName(raw), null), readStatus(values));
+  };
+  // RETURN needs LIST-EXTENDED (RFC 5258); without it, servers show special-use flags unasked.
+  const extended = client.capabilities.has('LIST-EXTENDED') || listStatus;
+  const returns = extended ? [client.capabilities.has('SPECIAL-USE') ? 'SPECIAL-USE' : '', listStatus ? `STATUS (${items})` : ''].filter(Boolean) : [];
+  await client.command(`LIST "" "*"${returns.length ? ` RETURN (${returns.join(' ')})` : ''}`, (response) => {
+    if (response.kind === 'STATUS') onStatus(response);
+    if (response.kind !== 'LIST') return;
+    const entry = listEntry(response);
+    if (!entry) return;
+    const flags = new Set(entry.flags);
+    const path = normalisePath(decodeMailboxName(entry.name), entry.delimiter);
+    const parts = entry.delimiter ? path.split(entry.delimiter) : [path];
+    listed.push({ path, name: parts.pop() ?? path, parentPath: parts.join(entry.delimiter ?? ''), delimiter: entry.delimiter ?? '', flags });
+  });
+  if (!listStatus) {
+    const selectable = listed.filter((f) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'));
+    await Promise.all(selectable.map((f) => client.command(`STATUS ${quoteMailbox(f.path)} (${items})`, (r) => r.kind === 'STATUS' && onStatus(r))));
+  }
+  for (const folder of listed) {
+    const status = statuses.get(folder.path);
+    if (status) folder.status = { messages: status.messages ?? undefined, unseen: status.unseen ?? undefined };
+  }
+  return { listed, statuses };
+}
+
+/** INBOX in any case is INBOX; a leading delimiter some servers add is dropped. */
+function normalisePath(path: string, delimiter: string | null): string {
+  let out = delimiter && path.startsWith(delimiter) ? path.slice(delimiter.length) : path;
+  if (out.toUpperCase() === 'INBOX') out = 'INBOX';
+  return out;
 }
 
 export async function* imapSyncFeed(
-  client: ImapFlow,
+  client: WireClient,
   cursors: ReadonlyMap<string, FolderCursor>,
   options: SyncOptions,
   signal: AbortSignal,
 ): AsyncGenerator<SyncEvent> {
-  // One LIST-STATUS round trip (imapflow falls back to STATUS per folder): the folder list
-  // with roles and counts, and the state each folder is compared with.
-  const listed = await client.list({
-    statusQuery: { messages: true, unseen: true, uidNext: true, uidValidity: true, highestModseq: true },
-  });
+  const { listed, statuses } = await listFolders(client);
   const folders = toFolders(listed);
-  const statuses = new Map(listed.map((entry) => [entry.path, entry.status]));
   yield { kind: 'folder_list', folders };
 
   const wanted = options.folders ? new Set(options.folders) : null;
   for (const folder of folders) {
     if (!folder.selectable || (wanted && !wanted.has(folder.path))) continue;
     if (signal.aborted) return;
-    yield* syncFolder(client, folder.path, statuses.get(folder.path), cursors.get(folder.path) ?? null, options, signal);
+    yield* syncFolder(client, folder.path, statuses.get(folder.path) ?? null, cursors.get(folder.path) ?? null, options, signal);
   }
 }
 
 async function* syncFolder(
-  client: ImapFlow,
+  client: WireClient,
   path: string,
-  listedStatus: StatusObject | undefined,
+  listedStatus: FolderStatus | null,
   cursor: FolderCursor | null,
   options: SyncOptions,
   signal: AbortSignal,
 ): AsyncGenerator<SyncEvent> {
-  const status =
-    listedStatus?.uidValidity !== undefined
-      ? listedStatus
-      : await client.status(path, { messages: true, uidNext: true, uidValidity: true, highestModseq: true });
-  const uidValidity = String(status.uidValidity ?? '');
-  const highestModseq = status.highestModseq !== undefined ? status.highestModseq.toString() : null;
+  let status = listedStatus;
+  if (status?.uidValidity == null) {
+    const items = ['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', ...(client.enabled.has('CONDSTORE') ? ['HIGHESTMODSEQ'] : [])].join(' ');
+    await client.command(`STATUS ${quoteMailbox(path)} (${items})`, (r) => {
+      if (r.kind === 'STATUS') status = readStatus((parseValues(r.segments)[1] as unknown[]) ?? []);
+    });
+  }
+  const uidValidity = status?.uidValidity ?? '';
+  // Without CONDSTORE, STATUS cannot show a flag change: such a folder is always compared.
   if (
+    status?.highestModseq != null &&
     cursor &&
     !options.full &&
     cursor.syncedAt !== null &&
     cursor.uidValidity === uidValidity &&
-    cursor.uidNext === (status.uidNext ?? null) &&
-    same(cursor.highestModseq, highestModseq) &&
-    cursor.messageCount === (status.messages ?? null)
+    cursor.uidNext === (status?.uidNext ?? null) &&
+    same(cursor.highestModseq, status?.highestModseq) &&
+    cursor.messageCount === (status?.messages ?? null)
   ) {
     yield { kind: 'folder_unchanged', path };
     return;
@@ -119,78 +158,81 @@ async function* syncFolder(
     knownModseq = null;
   }
 
-  const lock = await client.getMailboxLock(path, { readOnly: true });
-  try {
-    const mailbox = client.mailbox as MailboxObject;
-    // The folder as SELECT saw it: everything below is relative to this state.
-    const uidNext = mailbox.uidNext;
-    const state = {
-      uidValidity: String(mailbox.uidValidity),
-      uidNext,
-      highestModseq: mailbox.highestModseq !== undefined ? mailbox.highestModseq.toString() : null,
-      messageCount: mailbox.exists,
-    };
-    if (state.uidValidity !== uidValidity) {
-      // Changed between STATUS and SELECT: the next run starts this folder over.
-      return;
-    }
+  // The folder as EXAMINE saw it: everything below is relative to this state.
+  const selected = { exists: 0, uidValidity: '', uidNext: 0, highestModseq: null as string | null, noModseq: false };
+  await client.command(`EXAMINE ${quoteMailbox(path)}`, (r) => {
+    if (r.kind === 'EXISTS' && r.number !== null) selected.exists = r.number;
+    const code = r.kind === 'OK' ? responseCode(r.text) : null;
+    if (!code) return;
+    if (code[0] === 'UIDVALIDITY') selected.uidValidity = code[1];
+    else if (code[0] === 'UIDNEXT') selected.uidNext = Number(code[1]);
+    else if (code[0] === 'HIGHESTMODSEQ') selected.highestModseq = code[1];
+    else if (code[0] === 'NOMODSEQ') selected.noModseq = true;
+  });
+  // Changed between STATUS and EXAMINE: the next run starts this folder over.
+  if (selected.uidValidity !== uidValidity) return;
 
-    if (lastUid > 0) yield* knownMessageChanges(client, path, lastUid, knownModseq, mailbox);
+  if (lastUid > 0) yield* knownMessageChanges(client, path, lastUid, selected.noModseq ? null : knownModseq);
 
-    if (uidNext - 1 > lastUid) {
-      let range = `${lastUid + 1}:${uidNext - 1}`;
-      if (lastUid === 0 && options.since) {
-        const since = await client.search({ uid: range, since: new Date(`${options.since}T00:00:00Z`) }, { uid: true });
-        const uids = since === false ? [] : since;
-        range = uids.length ? uids.join(',') : '';
-      }
-      if (range) yield* fetchNew(client, path, range, state.uidValidity, options, signal);
-      // Every UID below UIDNEXT is now handled (fetched, or outside the --since window).
-      yield { kind: 'messages', path, messages: [], lastUid: uidNext - 1, bytes: 0 };
+  const uidNext = selected.uidNext;
+  if (uidNext - 1 > lastUid) {
+    let range = `${lastUid + 1}:${uidNext - 1}`;
+    if (lastUid === 0 && options.since) {
+      const [year, month, day] = options.since.split('-').map(Number) as [number, number, number];
+      const uids: number[] = [];
+      await client.command(`UID SEARCH UID ${range} SINCE ${day}-${MONTHS[month - 1]}-${year}`, (r) => {
+        if (r.kind === 'SEARCH') uids.push(...r.text.split(' ').map(Number).filter((n) => Number.isInteger(n) && n > 0));
+      });
+      range = uids.join(',');
     }
-    yield { kind: 'folder_done', path, state };
-  } finally {
-    lock.release();
+    if (range) yield* fetchNew(client, path, range, uidValidity, options, signal);
+    // Every UID below UIDNEXT is now handled (fetched, or outside the --since window).
+    yield { kind: 'messages', path, messages: [], lastUid: uidNext - 1, bytes: 0 };
   }
+  yield {
+    kind: 'folder_done',
+    path,
+    state: { uidValidity, uidNext, highestModseq: selected.noModseq ? null : selected.highestModseq, messageCount: selected.exists },
+  };
 }
 
-async function* knownMessageChanges(
-  client: ImapFlow,
-  path: string,
-  lastUid: number,
-  knownModseq: string | null,
-  mailbox: MailboxObject,
-): AsyncGenerator<SyncEvent> {
-  const updates: FlagUpdate[] = [];
-  const condstore = knownModseq !== null && client.enabled.has('CONDSTORE') && !mailbox.noModseq;
+async function* knownMessageChanges(client: WireClient, path: string, lastUid: number, knownModseq: string | null): AsyncGenerator<SyncEvent> {
+  const condstore = knownModseq !== null && client.enabled.has('CONDSTORE');
   const qresync = condstore && client.enabled.has('QRESYNC');
+  const updates: FlagUpdate[] = [];
   const vanished: number[] = [];
-  const onExpunge = (event: { uid?: number; vanished: boolean }) => {
-    if (event.vanished && event.uid !== undefined && event.uid <= lastUid) vanished.push(event.uid);
-  };
-  if (qresync) client.on('expunge', onExpunge);
   const seen: number[] = [];
-  try {
-    const fetchOptions = condstore ? { uid: true, changedSince: BigInt(knownModseq!) } : { uid: true };
-    for await (const message of client.fetch(`1:${lastUid}`, { uid: true, flags: true }, fetchOptions)) {
-      if (message.uid > lastUid) continue;
-      seen.push(message.uid);
-      updates.push({
-        uid: message.uid,
-        flags: [...(message.flags ?? [])].filter((f) => f !== '\\Recent'),
-        modseq: message.modseq !== undefined ? message.modseq.toString() : null,
-      });
+  const modifiers = qresync ? ` (CHANGEDSINCE ${knownModseq} VANISHED)` : condstore ? ` (CHANGEDSINCE ${knownModseq})` : '';
+  await client.command(`UID FETCH 1:${lastUid} (UID FLAGS${condstore ? ' MODSEQ' : ''})${modifiers}`, (r) => {
+    if (r.kind === 'VANISHED') {
+      // `* VANISHED (EARLIER) 1:3,5`
+      const set = r.text.replace(/^\(EARLIER\)\s*/i, '').trim();
+      for (const uid of expandUidSet(set)) if (uid <= lastUid) vanished.push(uid);
+      return;
     }
-  } finally {
-    if (qresync) client.off('expunge', onExpunge);
-  }
+    if (r.kind !== 'FETCH') return;
+    const attributes = fetchAttributes(r.segments);
+    const uid = Number(text(attributes.get('UID')));
+    if (!uid || uid > lastUid) return;
+    seen.push(uid);
+    const flags = attributes.get('FLAGS');
+    const modseq = attributes.get('MODSEQ');
+    updates.push({
+      uid,
+      flags: Array.isArray(flags) ? flags.map((f) => text(f) ?? '').filter((f) => f && f !== '\\Recent') : [],
+      modseq: Array.isArray(modseq) ? text(modseq[0]) : null,
+    });
+  });
   if (updates.length) yield { kind: 'flags', path, updates };
   if (qresync) {
     if (vanished.length) yield { kind: 'expunged', path, uids: vanished };
   } else if (condstore) {
     // CONDSTORE without QRESYNC says nothing about expunges: compare the UIDs that still exist.
-    const present = await client.search({ uid: `1:${lastUid}` }, { uid: true });
-    yield { kind: 'present', path, uids: present === false ? [] : present, upTo: lastUid };
+    const present: number[] = [];
+    await client.command(`UID SEARCH UID 1:${lastUid}`, (r) => {
+      if (r.kind === 'SEARCH') present.push(...r.text.split(' ').map(Number).filter((n) => Number.isInteger(n) && n > 0));
+    });
+    yield { kind: 'present', path, uids: present, upTo: lastUid };
   } else {
     // The full FLAGS fetch listed every message that still exists.
     yield { kind: 'present', path, uids: seen, upTo: lastUid };
@@ -198,22 +240,29 @@ async function* knownMessageChanges(
 }
 
 async function* fetchNew(
-  client: ImapFlow,
+  client: WireClient,
   path: string,
   range: string,
   uidValidity: string,
   options: SyncOptions,
   signal: AbortSignal,
 ): AsyncGenerator<SyncEvent> {
-  let batch: CachedMessage[] = [];
+  // Loaded here: a sync that finds nothing new never needs libmime.
+  const { newMessageItems, toCachedMessage } = await import('./wire/message.js');
+  type Cached = ReturnType<typeof toCachedMessage>['cached'];
+  let batch: Cached[] = [];
   let bytes = 0;
   let maxUid = 0;
-  for await (const message of client.fetch(range, newMessageQuery(options), { uid: true })) {
+  for await (const response of client.stream(`UID FETCH ${range} ${newMessageItems(options, client.enabled.has('CONDSTORE'))}`)) {
     if (signal.aborted) break;
-    const { cached, bytes: size } = toCached(message, path, uidValidity, options);
+    if (response.kind !== 'FETCH') continue;
+    const attributes = fetchAttributes(response.segments);
+    // An unsolicited FETCH (a flag change by another session) carries no envelope.
+    if (!attributes.has('ENVELOPE') || !attributes.has('UID')) continue;
+    const { cached, bytes: size } = toCachedMessage(attributes, path, uidValidity, options);
     batch.push(cached);
     bytes += size;
-    maxUid = Math.max(maxUid, message.uid);
+    maxUid = Math.max(maxUid, cached.uid);
     // Bounded by bytes too, so a run of large messages does not grow the heap.
     if (batch.length >= options.batchSize || bytes >= 8 * 1024 * 1024) {
       // UIDs arrive in ascending order, so the batch covers everything up to maxUid.

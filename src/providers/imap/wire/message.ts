@@ -1,0 +1,123 @@
+/**
+ * A FETCH response of the sync client to the message the cache keeps. ENVELOPE and
+ * BODYSTRUCTURE are read the way imapflow reads them (encoded words decoded, group
+ * syntax dropped, quoted names unquoted), so that a cached envelope and a live one agree.
+ */
+import { decodeEncodedWords } from '../../../core/message/encoded-words.js';
+import type { CachedMessage, SyncOptions } from '../../../domain/sync.js';
+import type { Address } from '../../../domain/types.js';
+import { extractIndexText, parseReferences } from '../../../core/message/index-text.js';
+import { hasAttachments, validDate, type StructureNode } from '../envelope.js';
+import { text, type Value } from './response.js';
+
+/** What `sync` asks for with each new message (BODY[] partial: up to the body limit). */
+export function newMessageItems(options: SyncOptions, condstore: boolean): string {
+  const body = options.headersOnly ? 'BODY.PEEK[HEADER.FIELDS (REFERENCES)]' : `BODY.PEEK[]<0.${options.bodyLimit}>`;
+  return `(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE${condstore ? ' MODSEQ' : ''} ${body})`;
+}
+
+/** imapflow's processName: names some servers leave quoted lose the quotes. */
+function unquote(value: string): string {
+  return value.length > 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+}
+
+function addresses(list: Value | undefined): Address[] {
+  if (!Array.isArray(list)) return [];
+  const out: Address[] = [];
+  for (const entry of list) {
+    if (!Array.isArray(entry)) continue;
+    const mailbox = text(entry[2]) ?? '';
+    const host = text(entry[3]) ?? '';
+    // A NIL host marks group syntax ("undisclosed-recipients:;"): no address to keep.
+    if (!host) continue;
+    out.push({ name: unquote(decodeEncodedWords(text(entry[0]) ?? '')), address: `${mailbox}@${host}` });
+  }
+  return out;
+}
+
+/** BODYSTRUCTURE (RFC 9051 7.5.2) to the nodes hasAttachments() walks. */
+export function structureNode(value: Value | undefined): StructureNode | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  if (Array.isArray(value[0])) {
+    let i = 0;
+    const childNodes: StructureNode[] = [];
+    while (Array.isArray(value[i])) {
+      const child = structureNode(value[i]);
+      if (child) childNodes.push(child);
+      i++;
+    }
+    const subtype = (text(value[i]) ?? 'mixed').toLowerCase();
+    // After the subtype: parameters, then the disposition.
+    return { type: `multipart/${subtype}`, disposition: dispositionOf(value[i + 2]), childNodes };
+  }
+  const type = `${text(value[0]) ?? 'text'}/${text(value[1]) ?? 'plain'}`.toLowerCase();
+  // Seven basic fields; text adds its line count, message/rfc822 its envelope, body and line count.
+  let next = 7;
+  if (type.startsWith('text/')) next += 1;
+  else if (type === 'message/rfc822' || type === 'message/global') next += 3;
+  // Then MD5, then the disposition.
+  return { type, disposition: dispositionOf(value[next + 1]) };
+}
+
+function dispositionOf(value: Value | undefined): string | undefined {
+  return Array.isArray(value) ? (text(value[0])?.toLowerCase() ?? undefined) : undefined;
+}
+
+/** The raw value of one top-level header field (unfolded, undecoded), or null. */
+function rawHeader(source: Buffer, name: string): string | null {
+  let end = source.indexOf('\r\n\r\n');
+  if (end === -1) end = source.indexOf('\n\n');
+  const head = source.toString('latin1', 0, end === -1 ? source.length : end);
+  const match = new RegExp(`^${name}[ \\t]*:(.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(head);
+  return match ? match[1]!.replace(/\r?\n/g, '') : null;
+}
+
+function bodySection(attributes: Map<string, Value>): Buffer | null {
+  for (const [key, value] of attributes) if (key.startsWith('BODY[') && Buffer.isBuffer(value)) return value;
+  for (const [key, value] of attributes) if (key.startsWith('BODY[') && typeof value === 'string') return Buffer.from(value, 'utf8');
+  return null;
+}
+
+export function toCachedMessage(
+  attributes: Map<string, Value>,
+  folder: string,
+  uidValidity: string,
+  options: SyncOptions,
+): { cached: CachedMessage; bytes: number } {
+  const envelope = attributes.get('ENVELOPE');
+  const env = Array.isArray(envelope) ? envelope : [];
+  const size = Number(text(attributes.get('RFC822.SIZE')) ?? 0);
+  const section = bodySection(attributes);
+  const source = options.headersOnly ? null : section;
+  const flags = attributes.get('FLAGS');
+  const modseq = attributes.get('MODSEQ');
+  const internalDate = validDate(text(attributes.get('INTERNALDATE')) ?? undefined);
+  const envelopeDate = text(env[0]);
+  return {
+    cached: {
+      folder,
+      uidValidity,
+      uid: Number(text(attributes.get('UID'))),
+      messageId: text(env[9])?.trim() || null,
+      subject: decodeEncodedWords(text(env[1]) ?? ''),
+      from: addresses(env[2])[0] ?? null,
+      to: addresses(env[5]),
+      cc: addresses(env[6]),
+      bcc: addresses(env[7]),
+      replyTo: addresses(env[4]),
+      inReplyTo: text(env[8])?.trim() || null,
+      references: parseReferences(section ? rawHeader(section, 'references') : null),
+      date: (envelopeDate ? validDate(envelopeDate) : null) ?? internalDate,
+      internalDate,
+      size,
+      // \Recent belongs to one session: it says nothing about the message.
+      flags: Array.isArray(flags) ? flags.map((f) => text(f) ?? '').filter((f) => f && f !== '\\Recent') : [],
+      hasAttachments: hasAttachments(structureNode(attributes.get('BODYSTRUCTURE'))),
+      modseq: Array.isArray(modseq) ? text(modseq[0]) : null,
+      // Only whole messages are stored: a partial one is fetched live when read.
+      raw: source && source.length >= size ? source : null,
+      bodyText: source ? extractIndexText(source) : null,
+    },
+    bytes: section?.length ?? 0,
+  };
+}
