@@ -79,7 +79,7 @@ describe('encrypted file store', () => {
     }
     const envelope = envelopeOf(home);
     expect(Object.keys(envelope).sort()).toEqual(['N', 'check', 'data', 'iv', 'kdf', 'p', 'r', 'salt', 'tag', 'version']);
-    expect(envelope).toMatchObject({ version: 1, kdf: 'scrypt', N: 2 ** 15, r: 8, p: 1 });
+    expect(envelope).toMatchObject({ version: 1, kdf: 'scrypt', N: 2 ** 14, r: 8, p: 1 });
   });
 
   it('uses a fresh IV on every write and keeps the salt', async () => {
@@ -178,7 +178,7 @@ describe('encrypted file store', () => {
 
     it('with changed KDF parameters cannot be unlocked (they feed the key) and is left alone', async () => {
       const home = await seeded();
-      const tampered = rewrite(home, (e) => void (e.N = 2 ** 14));
+      const tampered = rewrite(home, (e) => void (e.N = 2 ** 15));
       const error = await rejection(openEncryptedFileStore(home, PASS));
       expect(error.code).toBe('SECRET_STORE_UNAVAILABLE');
       expect(error.message).toBe('cannot unlock the secret file: wrong passphrase');
