@@ -30,15 +30,15 @@ function same(a: string | null | undefined, b: string | null | undefined): boole
   return (a ?? null) === (b ?? null);
 }
 
-/** `1:3,5` → [1, 2, 3, 5]. */
-export function expandUidSet(set: string): number[] {
+/** `1:3,5` → [1, 2, 3, 5]; UIDs above `max` are left out (a range is never expanded past it). */
+export function expandUidSet(set: string, max = Number.MAX_SAFE_INTEGER): number[] {
   const uids: number[] = [];
   for (const part of set.split(',')) {
     const [from, to] = part.split(':').map(Number) as [number, number | undefined];
     if (to === undefined) uids.push(from);
-    else for (let uid = Math.min(from, to); uid <= Math.max(from, to); uid++) uids.push(uid);
+    else for (let uid = Math.min(from, to); uid <= Math.min(Math.max(from, to), max); uid++) uids.push(uid);
   }
-  return uids.filter((uid) => Number.isInteger(uid) && uid > 0);
+  return uids.filter((uid) => Number.isInteger(uid) && uid > 0 && uid <= max);
 }
 
 /** `(MESSAGES 3 UIDNEXT 9 ...)` of a STATUS response. */
@@ -207,7 +207,7 @@ async function* knownMessageChanges(client: WireClient, path: string, lastUid: n
     if (r.kind === 'VANISHED') {
       // `* VANISHED (EARLIER) 1:3,5`
       const set = r.text.replace(/^\(EARLIER\)\s*/i, '').trim();
-      for (const uid of expandUidSet(set)) if (uid <= lastUid) vanished.push(uid);
+      vanished.push(...expandUidSet(set, lastUid));
       return;
     }
     if (r.kind !== 'FETCH') return;
@@ -264,7 +264,7 @@ async function* fetchNew(
     bytes += size;
     maxUid = Math.max(maxUid, cached.uid);
     // Bounded by bytes too, so a run of large messages does not grow the heap.
-    if (batch.length >= options.batchSize || bytes >= 8 * 1024 * 1024) {
+    if (batch.length >= options.batchSize || bytes >= 4 * 1024 * 1024) {
       // UIDs arrive in ascending order, so the batch covers everything up to maxUid.
       yield { kind: 'messages', path, messages: batch, lastUid: maxUid, bytes };
       batch = [];

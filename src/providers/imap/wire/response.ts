@@ -135,15 +135,14 @@ function toResponse(segments: Segments): Response {
       text: code ? after.slice(code[0].length) : after,
     };
   }
-  const numbered = /^(\d+) (\S+) ?/.exec(rest);
-  const named = numbered ? null : /^(\S+) ?/.exec(rest);
-  const head = (numbered ?? named)!;
+  // `* 5 EXISTS`, `* LIST ...`; a bare `*` from a broken server has kind "" and is ignored.
+  const head = /^(?:(\d+) )?(\S*) ?/.exec(rest)!;
   const after = rest.slice(head[0].length);
   return {
     type: 'untagged',
     tag: '*',
-    number: numbered ? Number(numbered[1]) : null,
-    kind: (numbered ? numbered[2]! : named![1]!).toUpperCase(),
+    number: head[1] !== undefined ? Number(head[1]) : null,
+    kind: head[2]!.toUpperCase(),
     segments: [after, ...segments.slice(1)],
     text: segments.length === 1 ? after : after.replace(/\{\d+\+?\}$/, ''),
   };
