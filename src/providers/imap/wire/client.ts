@@ -28,7 +28,7 @@ export interface WireSettings {
 }
 
 /** Untagged responses held before the socket is paused (a FETCH of large bodies, read slower than it arrives). */
-const HIGH_WATER_BYTES = 8 * 1024 * 1024;
+const HIGH_WATER_BYTES = 2 * 1024 * 1024;
 
 interface Pending {
   tag: string;
