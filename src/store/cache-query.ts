@@ -163,7 +163,7 @@ function compileText(field: TextField, value: string): SqlCondition {
           params: [FTS_COLUMNS[field] + phrase],
         };
       }
-      const body: SqlCondition = { sql: `(${CONTAINS}(m.body_text, ?))`, params: [needle] };
+      const body: SqlCondition = { sql: `(m.id IN (SELECT b.id FROM message_bodies b WHERE ${CONTAINS}(b.body_text, ?)))`, params: [needle] };
       if (field === 'body') return body;
       const parts = [...(['subject', 'from', 'to', 'cc', 'bcc'] as const).map((f) => compileText(f, value)), body];
       return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };

@@ -31,6 +31,10 @@ export interface MessageRow {
   flags_json: string;
   has_attachments: number;
   modseq: string | null;
+}
+
+/** A message row with its body (message_bodies), as get() reads it. */
+interface MessageWithBodyRow extends MessageRow {
   raw: Buffer | null;
   body_text: string | null;
 }
@@ -74,7 +78,7 @@ export function rowToEnvelope(row: EnvelopeRow): CachedEnvelope {
   };
 }
 
-export function rowToMessage(row: MessageRow): CachedMessage {
+export function rowToMessage(row: MessageWithBodyRow): CachedMessage {
   return {
     ...rowToEnvelope(row),
     bcc: JSON.parse(row.bcc_json) as Address[],
@@ -142,18 +146,23 @@ export class MessageCache {
   storeBatch(account: string, folder: string, messages: CachedMessage[], lastUid: number): void {
     const upsert = this.db.prepare(
       `INSERT INTO messages (account, folder, uidvalidity, uid, message_id, subject, from_name, from_address, to_json, cc_json,
-         bcc_json, reply_to_json, in_reply_to, references_json, date, internal_date, size, flags_json, has_attachments, modseq, raw, body_text)
+         bcc_json, reply_to_json, in_reply_to, references_json, date, internal_date, size, flags_json, has_attachments, modseq)
        VALUES (@account, @folder, @uidvalidity, @uid, @message_id, @subject, @from_name, @from_address, @to_json, @cc_json,
-         @bcc_json, @reply_to_json, @in_reply_to, @references_json, @date, @internal_date, @size, @flags_json, @has_attachments, @modseq, @raw, @body_text)
+         @bcc_json, @reply_to_json, @in_reply_to, @references_json, @date, @internal_date, @size, @flags_json, @has_attachments, @modseq)
        ON CONFLICT(account, folder, uid) DO UPDATE SET
          uidvalidity = excluded.uidvalidity, message_id = excluded.message_id, subject = excluded.subject,
          from_name = excluded.from_name, from_address = excluded.from_address, to_json = excluded.to_json,
          cc_json = excluded.cc_json, bcc_json = excluded.bcc_json, reply_to_json = excluded.reply_to_json,
          in_reply_to = excluded.in_reply_to, references_json = excluded.references_json, date = excluded.date, internal_date = excluded.internal_date,
          size = excluded.size, flags_json = excluded.flags_json, has_attachments = excluded.has_attachments,
-         modseq = excluded.modseq, raw = excluded.raw, body_text = excluded.body_text
+         modseq = excluded.modseq
        RETURNING id`,
     );
+    const body = this.db.prepare(
+      `INSERT INTO message_bodies (id, raw, body_text) VALUES (?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET raw = excluded.raw, body_text = excluded.body_text`,
+    );
+    const noBody = this.db.prepare('DELETE FROM message_bodies WHERE id = ?');
     const ftsDelete = this.db.prepare('DELETE FROM messages_fts WHERE rowid = ?');
     const ftsInsert = this.db.prepare('INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)');
     const cursor = this.db.prepare('UPDATE sync_folders SET last_uid = max(last_uid, ?) WHERE account = ? AND path = ?');
@@ -180,9 +189,9 @@ export class MessageCache {
           flags_json: JSON.stringify(m.flags),
           has_attachments: m.hasAttachments ? 1 : 0,
           modseq: m.modseq,
-          raw: m.raw,
-          body_text: m.bodyText,
         }) as { id: number };
+        if (m.raw !== null || m.bodyText !== null) body.run(id, m.raw, m.bodyText);
+        else noBody.run(id);
         ftsDelete.run(id);
         ftsInsert.run(id, m.subject, addressText([m.from, ...m.to, ...m.cc, ...m.bcc]), m.bodyText ?? '');
       }
@@ -228,7 +237,9 @@ export class MessageCache {
   }
 
   get(account: string, folder: string, uid: number): CachedMessage | null {
-    const row = this.db.prepare('SELECT * FROM messages WHERE account = ? AND folder = ? AND uid = ?').get(account, folder, uid) as MessageRow | undefined;
+    const row = this.db
+      .prepare('SELECT m.*, b.raw, b.body_text FROM messages m LEFT JOIN message_bodies b ON b.id = m.id WHERE m.account = ? AND m.folder = ? AND m.uid = ?')
+      .get(account, folder, uid) as MessageWithBodyRow | undefined;
     return row ? rowToMessage(row) : null;
   }
 

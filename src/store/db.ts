@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { MailopsError } from '../domain/errors.js';
 import { ensureHome } from './home.js';
-import { MIGRATIONS } from './migrations.js';
+import { COMPACT_AFTER, MIGRATIONS } from './migrations.js';
 
 export type Database = BetterSqlite3.Database;
 
@@ -58,4 +58,7 @@ function migrate(db: Database): void {
       db.pragma(`user_version = ${version + 1}`);
     }).immediate();
   }
+  // A new database has nothing to compact; VACUUM cannot run inside a transaction.
+  const applied = Array.from({ length: MIGRATIONS.length - current }, (_, i) => current + i + 1);
+  if (current > 0 && applied.some((version) => COMPACT_AFTER.has(version))) db.exec('VACUUM');
 }

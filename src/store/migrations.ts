@@ -111,4 +111,24 @@ export const MIGRATIONS: readonly string[] = [
     error       TEXT
   );
   `,
+  // 3: bodies in their own table. A flag change rewrote the whole row, raw bytes and body
+  // text included (SQLite rewrites a changed record with its overflow pages): 100 flag
+  // changes on 30 KB messages took 20 ms instead of 1, and inserts were a third slower.
+  `
+  CREATE TABLE message_bodies (
+    id        INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    raw       BLOB,                             -- NULL when over the size limit or --headers-only
+    body_text TEXT                              -- the indexed text; offline reading when raw is NULL
+  );
+  INSERT INTO message_bodies (id, raw, body_text)
+    SELECT id, raw, body_text FROM messages WHERE raw IS NOT NULL OR body_text IS NOT NULL;
+  ALTER TABLE messages DROP COLUMN raw;
+  ALTER TABLE messages DROP COLUMN body_text;
+  `,
 ];
+
+/**
+ * Steps that free much of the file (moving or dropping large columns): a database that
+ * went through one is compacted afterwards, so the cache does not keep twice its size.
+ */
+export const COMPACT_AFTER: ReadonlySet<number> = new Set([3]);

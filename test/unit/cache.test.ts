@@ -30,6 +30,26 @@ function message(uid: number, extra: Partial<CachedMessage> = {}): CachedMessage
 const ftsCount = (db: ReturnType<typeof setup>['db'], term: string) => db.prepare('SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?').pluck().get(term);
 
 describe('MessageCache', () => {
+  it('keeps bodies beside the envelope rows: stored, replaced, dropped with their message', () => {
+    const { db, cache } = setup();
+    const bodies = () => db.prepare('SELECT count(*) FROM message_bodies').pluck().get();
+    cache.resetFolder('a', 'INBOX', '1');
+    cache.storeBatch('a', 'INBOX', [message(1), message(2, { raw: null, bodyText: null })], 2);
+    expect(bodies()).toBe(1);
+    expect(cache.get('a', 'INBOX', 1)).toMatchObject({ raw: Buffer.from('raw'), bodyText: 'body word1' });
+    expect(cache.get('a', 'INBOX', 2)).toMatchObject({ raw: null, bodyText: null });
+    // Stored again without a body (now over the size limit): the old body goes.
+    cache.storeBatch('a', 'INBOX', [message(1, { raw: null, bodyText: 'text only' })], 2);
+    expect(cache.get('a', 'INBOX', 1)).toMatchObject({ raw: null, bodyText: 'text only' });
+    cache.storeBatch('a', 'INBOX', [message(1, { raw: null, bodyText: null })], 2);
+    expect(bodies()).toBe(0);
+    cache.storeBatch('a', 'INBOX', [message(3)], 3);
+    cache.applyFlags('a', 'INBOX', [{ uid: 3, flags: ['\\Flagged'], modseq: null }]);
+    expect(cache.get('a', 'INBOX', 3)).toMatchObject({ flags: ['\\Flagged'], raw: Buffer.from('raw') });
+    cache.removeUids('a', 'INBOX', [3]);
+    expect(bodies()).toBe(0);
+  });
+
   it('stores a batch with its cursor; storing it again duplicates nothing; 64-bit values stay exact', () => {
     const { db, cache } = setup();
     cache.resetFolder('a', 'INBOX', '4294967295');

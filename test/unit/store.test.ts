@@ -1,10 +1,12 @@
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/db.js';
 import { AccountRepository } from '../../src/store/accounts.js';
 import { FolderRepository } from '../../src/store/folders.js';
+import { MessageCache } from '../../src/store/cache.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { resolveHome } from '../../src/store/home.js';
 import type { AccountConfig } from '../../src/domain/types.js';
@@ -29,6 +31,35 @@ describe('store', () => {
     db.close();
     // Opening again does not re-run migrations.
     openDatabase(home).close();
+  });
+
+  it('moves cached bodies out of the messages rows (schema 3) and keeps every one', () => {
+    const home = mkdtempSync(join(tmpdir(), 'mailops-store-'));
+    // A database as schema 2 left it, with one cached message.
+    const old = new Database(join(home, 'mailops.db'));
+    old.exec(MIGRATIONS[0]!);
+    old.exec(MIGRATIONS[1]!);
+    old.pragma('user_version = 2');
+    old.prepare("INSERT INTO accounts (name, provider, email, config, created_at, updated_at) VALUES ('a', 'imap', 'a@x', '{}', 'now', 'now')").run();
+    old.prepare("INSERT INTO sync_folders (account, path, uidvalidity, last_uid) VALUES ('a', 'INBOX', '1', 2)").run();
+    const insert = old.prepare("INSERT INTO messages (account, folder, uidvalidity, uid, subject, raw, body_text) VALUES ('a', 'INBOX', '1', ?, 's', ?, ?)");
+    // Large enough to span overflow pages, which the move frees.
+    const raw = Buffer.alloc(300_000, 'raw bytes ');
+    insert.run(1, raw, 'the text');
+    insert.run(2, null, null);
+    old.close();
+
+    const db = openDatabase(home);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    // Compacted after the move: no free pages left behind.
+    expect(db.pragma('freelist_count', { simple: true })).toBe(0);
+    const columns = (db.prepare('PRAGMA table_info(messages)').all() as Array<{ name: string }>).map((c) => c.name);
+    expect(columns).not.toContain('raw');
+    expect(columns).not.toContain('body_text');
+    const cache = new MessageCache(db);
+    expect(cache.get('a', 'INBOX', 1)).toMatchObject({ raw, bodyText: 'the text' });
+    expect(cache.get('a', 'INBOX', 2)).toMatchObject({ raw: null, bodyText: null });
+    db.close();
   });
 
   it('refuses a database from a newer mailops', () => {

@@ -48,8 +48,9 @@ function commandError(command: string, response: Tagged): Error {
   });
 }
 
+/** imapflow's shape for a lost connection; `reason` is the server's BYE text when it said one. */
 function closedError(reason: string): Error {
-  return Object.assign(new Error(`Connection closed: ${reason}`), { code: 'NoConnection', reason });
+  return Object.assign(new Error(`Connection closed${reason ? `: ${reason}` : ''}`), { code: 'NoConnection', reason });
 }
 
 function quote(value: string): string {
@@ -69,6 +70,8 @@ export class WireClient {
   private failure: unknown = null;
   private closed = false;
   private greeting: ((response: Response) => void) | null = null;
+  /** What the server said in its BYE, for the error when it then closes. */
+  private bye = '';
 
   constructor(private readonly settings: WireSettings) {}
 
@@ -256,11 +259,16 @@ export class WireClient {
     plain.removeAllListeners('timeout');
     const secure = await new Promise<TLSSocket>((resolve, reject) => {
       const s = tlsConnect({ ...options, socket: plain });
+      const timer = setTimeout(() => s.destroy(Object.assign(new Error('TLS upgrade timed out'), { code: 'UPGRADE_TIMEOUT' })), this.settings.runtime.timeoutMs);
       s.once('secureConnect', () => {
+        clearTimeout(timer);
         s.removeAllListeners('error');
         resolve(s);
       });
-      s.once('error', reject);
+      s.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
     });
     this.attach(secure);
     this.trace?.('imap', '*', `TLS established (${secure.getProtocol() ?? 'TLS'})`);
@@ -276,7 +284,7 @@ export class WireClient {
     });
     socket.on('close', () => {
       this.closed = true;
-      this.failAll(this.failure ?? closedError('the server closed the connection'));
+      this.failAll(this.failure ?? closedError(this.bye));
     });
     socket.on('data', (chunk: Buffer) => {
       for (const response of this.reader.push(chunk)) this.dispatch(response);
@@ -297,6 +305,7 @@ export class WireClient {
     }
     if (response.type === 'untagged') {
       if (response.kind === 'CAPABILITY') this.readCapabilities(`[CAPABILITY ${response.text}]`);
+      else if (response.kind === 'BYE') this.bye = response.text;
       else if (response.kind === 'ENABLED') for (const name of response.text.split(' ')) this.enabled.add(name.toUpperCase());
       head?.onUntagged(response);
       return;
