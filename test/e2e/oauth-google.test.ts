@@ -299,6 +299,15 @@ describe('tokens of a Gmail account', () => {
     expect(send.code, send.stderr).toBe(0);
     // One refresh for IMAP; SMTP (a new process) finds the new token in the store.
     expect(bed.idp.tokenRequests({ grantType: 'refresh_token', ok: true }).length).toBe(refreshes + 1);
+
+    // sync's own client does the same: one refused login, one refresh, then the sync.
+    bed.idp.expireAccessTokens(g.user.email);
+    const sync = await g.cli(['sync', '--json', '--trace']);
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(parseJson(sync).accounts).toMatchObject([{ name: 'g', status: 'ok' }]);
+    expect(sync.stderr.match(/\[imap\] C: \S+ AUTHENTICATE OAUTHBEARER \[REDACTED\]/g)).toHaveLength(2);
+    expect(bed.idp.tokenRequests({ grantType: 'refresh_token', ok: true }).length).toBe(refreshes + 2);
+    expectNoOAuthSecret(g, sync.stdout, sync.stderr);
   });
 
   it('two commands at once never lose a rotated refresh token', async () => {

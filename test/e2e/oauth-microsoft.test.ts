@@ -83,7 +83,13 @@ describe('connect --provider outlook', () => {
     expect(parseJson(ls).messages.map((m: { subject: string }) => m.subject)).toEqual(['from outlook']);
     const status = await o.cli(['status', '--json']);
     expect(parseJson(status).accounts[0]).toMatchObject({ provider: 'outlook', state: 'active', is_healthy: true });
-    expectNoOAuthSecret(o, result.stdout, result.stderr, sent.stderr, ls.stdout, status.stdout);
+    // sync logs in with its own client (AUTHENTICATE XOAUTH2), the token masked in --trace.
+    const sync = await o.cli(['sync', '--json', '--trace']);
+    expect(sync.code, sync.stderr).toBe(0);
+    // The message in INBOX and its copy in Sent.
+    expect(parseJson(sync).accounts).toMatchObject([{ name: 'o', status: 'ok', new: 2 }]);
+    expect(sync.stderr).toMatch(/\[imap\] C: \S+ AUTHENTICATE XOAUTH2 \[REDACTED\]/);
+    expectNoOAuthSecret(o, result.stdout, result.stderr, sent.stderr, ls.stdout, status.stdout, sync.stdout, sync.stderr);
   });
 
   it('keeps MSAL\'s token cache in the OS keychain by default, nothing secret on disk', async () => {
