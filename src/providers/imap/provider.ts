@@ -1,6 +1,7 @@
 /**
- * The IMAP/SMTP backend: imapflow for the mailbox, nodemailer for submission.
- * It translates between imapflow's types and the domain's and does nothing
+ * The IMAP/SMTP backend: imapflow for the mailbox, nodemailer for submission,
+ * and for sync's change feed a small client of our own (wire/, sync.ts).
+ * It translates between those and the domain's types and does nothing
  * else; ids (ids.ts), roles (folders.ts), envelopes (envelope.ts), errors
  * (errors.ts), the connection (session.ts), SMTP (smtp.ts) and the search
  * compiler (search.ts) live beside it.

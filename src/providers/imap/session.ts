@@ -149,8 +149,6 @@ export class ImapSession {
       auth,
       logger: connection.log,
       disableAutoIdle: true,
-      // VANISHED responses carry UIDs, so sync learns about expunges without comparing UID lists.
-      qresync: true,
       connectionTimeout: runtime.timeoutMs,
       greetingTimeout: runtime.timeoutMs,
       socketTimeout: runtime.timeoutMs,
