@@ -1,7 +1,7 @@
 // mailops sync on servers with fewer extensions than the bed's Dovecot: without CONDSTORE,
 // QRESYNC and LIST-STATUS (STATUS per folder, a full FLAGS fetch, expunges by comparing UIDs),
 // with CONDSTORE but no QRESYNC (CHANGEDSINCE, expunges by UID SEARCH), over plain IMAP; and
-// the bed's own server over STARTTLS.
+// the bed's own server over STARTTLS; and how its client fails (a refused login, a server gone).
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { mailBed, newUser } from '../support/bed.js';
 import { makeHome, runCli } from '../support/cli.js';
 import { startDovecot, type Dovecot } from '../support/dovecot.js';
 import { withImap, type ImapServer } from '../support/mailbox.js';
-import type { MailUser } from '../support/users.js';
+import { changePassword, type MailUser } from '../support/users.js';
 import { openDatabase } from '../../src/store/db.js';
 import { parseJson, textMessage } from './helpers.js';
 
@@ -136,4 +136,29 @@ describe('sync on servers with fewer extensions', () => {
     expect(sent[0]).toBe('STARTTLS');
     expect(sent.some((c) => /^UID FETCH 1:4 \(UID FLAGS MODSEQ\) \(CHANGEDSINCE \d+ VANISHED\)$/.test(c))).toBe(true);
   });
+
+  it('a refused login: exit 3, AUTH_FAILED in the summary, the account marked needs_reauth, no password shown', async () => {
+    const setup = await account(bare, 'refused');
+    await changePassword(bare.usersDir, setup.user.user, 'another-password-1');
+    const result = await setup.cli(['sync', '--json', '--trace']);
+    expect(result.code).toBe(3);
+    expect(parseJson<{ accounts: Array<Record<string, unknown>> }>(result).accounts[0]).toMatchObject({
+      status: 'failed',
+      error_code: 'AUTH_FAILED',
+      error: expect.stringContaining(`rejected the login for ${setup.user.user}`),
+    });
+    expect(result.stdout + result.stderr).not.toContain(setup.user.password);
+    const status = await setup.cli(['status', '--offline', '--json']);
+    expect(parseJson<{ accounts: Array<Record<string, unknown>> }>(status).accounts[0]).toMatchObject({ state: 'needs_reauth' });
+  });
+
+  it('a server that is gone: retried, then exit 4 with CONNECTION_REFUSED', async () => {
+    const gone = await startDovecot({ imapCapability: BASE });
+    const setup = await account(gone, 'gone');
+    await gone.stop();
+    const result = await setup.cli(['sync', '--json']);
+    expect(result.code).toBe(4);
+    expect(parseJson<{ accounts: Array<Record<string, unknown>> }>(result).accounts[0]).toMatchObject({ status: 'failed', error_code: 'CONNECTION_REFUSED' });
+    expect(result.stderr).toMatch(/retrying in 500 ms/);
+  }, 60_000);
 });

@@ -53,6 +53,22 @@ function closedError(reason: string): Error {
   return Object.assign(new Error(`Connection closed${reason ? `: ${reason}` : ''}`), { code: 'NoConnection', reason });
 }
 
+/** The socket once `event` (connected, TLS established) fired; destroyed with `timeoutCode` after timeoutMs. */
+function ready<T extends Socket>(socket: T, event: 'connect' | 'secureConnect', timeoutMs: number, timeoutCode: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`timed out waiting for ${event}`), { code: timeoutCode })), timeoutMs);
+    socket.once(event, () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
 function quote(value: string): string {
   return `"${value.replace(/(["\\])/g, '\\$1')}"`;
 }
@@ -188,20 +204,10 @@ export class WireClient {
     const ca = await loadCa(caFile);
     const host = (await runtime.resolveHost?.(endpoint.host)) ?? endpoint.host;
     const tls = tlsOptions(endpoint.host, insecure, ca);
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s: Socket =
-        endpoint.tls === 'implicit' ? tlsConnect({ ...tls, host, port: endpoint.port }) : netConnect({ host, port: endpoint.port });
-      const timer = setTimeout(() => s.destroy(Object.assign(new Error('Connection timed out'), { code: 'ETIMEDOUT' })), runtime.timeoutMs);
-      s.once(endpoint.tls === 'implicit' ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        s.removeAllListeners('error');
-        resolve(s);
-      });
-      s.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+    const socket =
+      endpoint.tls === 'implicit'
+        ? await ready(tlsConnect({ ...tls, host, port: endpoint.port }), 'secureConnect', runtime.timeoutMs, 'ETIMEDOUT')
+        : await ready(netConnect({ host, port: endpoint.port }), 'connect', runtime.timeoutMs, 'ETIMEDOUT');
     if (this.closed) {
       socket.destroy();
       throw this.failure ?? closedError('closed by mailops');
@@ -257,19 +263,7 @@ export class WireClient {
     plain.removeAllListeners('close');
     plain.removeAllListeners('error');
     plain.removeAllListeners('timeout');
-    const secure = await new Promise<TLSSocket>((resolve, reject) => {
-      const s = tlsConnect({ ...options, socket: plain });
-      const timer = setTimeout(() => s.destroy(Object.assign(new Error('TLS upgrade timed out'), { code: 'UPGRADE_TIMEOUT' })), this.settings.runtime.timeoutMs);
-      s.once('secureConnect', () => {
-        clearTimeout(timer);
-        s.removeAllListeners('error');
-        resolve(s);
-      });
-      s.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+    const secure = await ready(tlsConnect({ ...options, socket: plain }), 'secureConnect', this.settings.runtime.timeoutMs, 'UPGRADE_TIMEOUT');
     this.attach(secure);
     this.trace?.('imap', '*', `TLS established (${secure.getProtocol() ?? 'TLS'})`);
   }
