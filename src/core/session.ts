@@ -9,7 +9,10 @@ import type { Credentials, MailProvider, ProviderRuntime } from '../domain/provi
 import { openDatabase, type Database } from '../store/db.js';
 import { AccountRepository, type StoredAccount } from '../store/accounts.js';
 import { FolderRepository } from '../store/folders.js';
-import type { SecretStore } from '../secrets/store.js';
+// Imported up front (both small, no dependencies): the key derivation of the secret file then
+// starts at once, and runs on libuv's threads while the provider's modules load.
+import { openSecretStore, type SecretStore } from '../secrets/store.js';
+import { resolvePassphrase } from '../secrets/passphrase.js';
 import type { Redactor } from './redact.js';
 
 export const PASSWORD_KEY = 'password';
@@ -68,8 +71,6 @@ export class Session {
   async secretStore(kind: SecretStoreKind): Promise<SecretStore> {
     const cached = this.stores.get(kind);
     if (cached) return cached;
-    const { openSecretStore } = await import('../secrets/store.js');
-    const { resolvePassphrase } = await import('../secrets/passphrase.js');
     const passphrase = kind === 'file' ? resolvePassphrase({ env: this.options.env, file: this.options.passphraseFile }) : null;
     const store = await openSecretStore(kind, { home: this.options.home, passphrase, env: this.options.env });
     this.stores.set(kind, store);
@@ -105,8 +106,7 @@ export class Session {
     if (config.insecure) {
       this.options.runtime.warn(`TLS certificate verification is off for ${config.name} (--insecure)`);
     }
-    const creds = credentials ?? (await this.credentials(config));
-    const { createImapProvider } = await import('../providers/imap/provider.js');
+    const [creds, { createImapProvider }] = await Promise.all([credentials ?? this.credentials(config), import('../providers/imap/provider.js')]);
     const provider = createImapProvider(
       { email: config.email, imap: config.imap, smtp: config.smtp, credentials: creds, insecure: config.insecure, caFile: config.caFile },
       this.options.runtime,

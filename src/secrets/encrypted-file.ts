@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { MailopsError } from '../domain/errors.js';
 import { writeFileAtomically } from './atomic-file.js';
 import { withFileLock } from './file-lock.js';
-import { assertSecretName, type SecretStore } from './store.js';
+import { assertSecretName } from './names.js';
+import type { SecretStore } from './store.js';
 
 export const SECRET_FILE_NAME = 'secrets.enc';
 

@@ -19,7 +19,8 @@ import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { AsyncEntry } from '@napi-rs/keyring';
 import { MailopsError } from '../domain/errors.js';
-import { assertSecretName, type SecretStore } from './store.js';
+import { assertSecretName } from './names.js';
+import type { SecretStore } from './store.js';
 
 type KeyringModule = typeof import('@napi-rs/keyring');
 

@@ -8,6 +8,8 @@
  * secret (and `--help`) never load the keyring's native module.
  */
 import type { SecretStoreKind } from '../domain/types.js';
+// Static: small, and a command using the file store should start deriving its key at once.
+import { openEncryptedFileStore } from './encrypted-file.js';
 
 export type { SecretStoreKind };
 
@@ -46,17 +48,6 @@ export async function openSecretStore(kind: SecretStoreKind, opts: OpenSecretSto
     const { openKeychainStore } = await import('./keychain.js');
     return openKeychainStore(opts.home);
   }
-  const { openEncryptedFileStore } = await import('./encrypted-file.js');
   const passphrase = opts.passphrase || opts.env.MAILOPS_PASSPHRASE || null;
   return openEncryptedFileStore(opts.home, passphrase);
-}
-
-/**
- * Keys are fixed names chosen by the code ('password', 'refresh_token', 'msal_cache'), never user
- * input. Keeping them to [a-z0-9_] makes `account:key` unambiguous even when an account name
- * contains a colon, which deleteAccount relies on.
- */
-export function assertSecretName(account: string, key: string): void {
-  if (account.length === 0) throw new TypeError('secret store: empty account name');
-  if (!/^[a-z][a-z0-9_]*$/.test(key)) throw new TypeError(`secret store: invalid key name ${JSON.stringify(key)}`);
 }
