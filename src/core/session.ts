@@ -106,7 +106,14 @@ export class Session {
     if (config.insecure) {
       this.options.runtime.warn(`TLS certificate verification is off for ${config.name} (--insecure)`);
     }
-    const [creds, { createImapProvider }] = await Promise.all([credentials ?? this.credentials(config), import('../providers/imap/provider.js')]);
+    const [creds, { createImapProvider }] = await Promise.all([
+      credentials ?? this.credentials(config),
+      // Loaded, and its TLS set-up done, while the secret file's key is derived on libuv's threads.
+      import('../providers/imap/provider.js').then((provider) => {
+        provider.prepareConnections();
+        return provider;
+      }),
+    ]);
     const provider = createImapProvider(
       { email: config.email, imap: config.imap, smtp: config.smtp, credentials: creds, insecure: config.insecure, caFile: config.caFile },
       this.options.runtime,

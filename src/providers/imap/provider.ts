@@ -32,6 +32,7 @@ import { ImapSession, withMailbox } from './session.js';
 import { sendSmtp, verifySmtp, type SmtpSettings } from './smtp.js';
 import { imapSyncFeed } from './sync.js';
 import { WireClient } from './wire/client.js';
+import { loadRootCertificates } from './tls-options.js';
 import type { FolderCursor, SyncEvent, SyncOptions } from '../../domain/sync.js';
 
 export interface ImapProviderConfig {
@@ -41,6 +42,11 @@ export interface ImapProviderConfig {
   credentials: Credentials;
   insecure: boolean;
   caFile: string | null;
+}
+
+/** Work a connection will need that can be done while the credentials are being unlocked. */
+export function prepareConnections(): void {
+  loadRootCertificates();
 }
 
 export function createImapProvider(config: ImapProviderConfig, runtime: ProviderRuntime): MailProvider {
