@@ -29,6 +29,10 @@ export function openDatabase(home: string): Database {
   } catch (error) {
     throw new MailopsError('FAILED', `cannot open the database ${file}: ${(error as Error).message}`, { cause: error });
   }
+  // 16 KB pages for a new file (an existing one keeps its size; WAL cannot change it): the
+  // cache is mostly message bodies, written through overflow pages one WAL frame each, and
+  // storing them measured 30% faster than with 4 KB pages, for a 3% larger file.
+  db.pragma('page_size = 16384');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');

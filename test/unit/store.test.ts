@@ -28,6 +28,7 @@ describe('store', () => {
     expect(statSync(join(home, 'mailops.db')).mode & 0o777).toBe(0o600);
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('page_size', { simple: true })).toBe(16384);
     db.close();
     // Opening again does not re-run migrations.
     openDatabase(home).close();
