@@ -6,7 +6,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { MailopsError } from '../../domain/errors.js';
 import type { SyncOptions } from '../../domain/sync.js';
-import { parseDay, parseSize } from '../../core/query/index.js';
+// The two parsers, not the query language: cron runs this every few minutes.
+import { parseDay } from '../../core/query/dates.js';
+import { parseSize } from '../../core/query/sizes.js';
 import { syncAccounts, syncExitCode, type AccountSummary, type SyncProgress } from '../../core/sync/engine.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';

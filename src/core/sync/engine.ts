@@ -12,7 +12,7 @@ import { SyncLocks } from '../../store/sync-lock.js';
 import type { StoredAccount } from '../../store/accounts.js';
 import type { Session } from '../session.js';
 import { FeedApplier, type FolderReport, type SyncCounts } from './apply.js';
-import { handOverNewMessages, type HandOver } from './on-new.js';
+import type { HandOver } from './on-new.js';
 
 export interface SyncRequest {
   accounts: StoredAccount[];
@@ -123,6 +123,8 @@ async function syncOne(
         }
         if (request.onNew && !signal.aborted) {
           const folders = request.options.folders ?? ['INBOX'];
+          // Loaded only for --on-new: a plain cron sync does without it.
+          const { handOverNewMessages } = await import('./on-new.js');
           handed = await handOverNewMessages(session.db, name, provider, { ...request.onNew, folders }, {
             ...io,
             signal,
