@@ -103,13 +103,28 @@ function splitMultipart(body: Buffer, boundary: string): Buffer[] {
   return parts;
 }
 
-interface Found {
-  plain: string | null;
-  html: string | null;
+/** A text part found, kept encoded until it is known to be the one indexed. */
+interface TextPart {
+  body: Buffer;
+  encoding: string;
+  charset: string | undefined;
 }
 
+interface Found {
+  plain: TextPart | null;
+  html: TextPart | null;
+}
+
+/**
+ * Encoded bytes of a text part worth decoding: 4 MiB covers the 4 × MAX_TEXT characters
+ * kept before folding in any charset and transfer encoding, and spares decoding a huge
+ * part whole.
+ */
+const MAX_PART_BYTES = 4 * 1024 * 1024;
+
 function walk(entity: Buffer, depth: number, found: Found): void {
-  if (depth > MAX_DEPTH || (found.plain !== null && found.html !== null)) return;
+  // The first text/plain part wins; text/html only stands in where there is none.
+  if (depth > MAX_DEPTH || found.plain !== null) return;
   const { fields, bodyOffset } = contentHeaders(entity);
   const type = parseContentType(fields.get('type'));
   const body = entity.subarray(bodyOffset);
@@ -121,19 +136,22 @@ function walk(entity: Buffer, depth: number, found: Found): void {
   }
   if ((fields.get('disposition') ?? '').toLowerCase().startsWith('attachment')) return;
   const isPlain = type.type === 'text/plain';
-  const isHtml = type.type === 'text/html';
-  if (!(isPlain && found.plain === null) && !(isHtml && found.html === null)) return;
-  const encoding = (fields.get('transfer-encoding') ?? '7bit').toLowerCase();
-  const text = decodeCharset(decodeTransfer(body, encoding), type.params.get('charset'));
-  if (isPlain) found.plain = text;
-  else found.html = htmlToIndexText(text);
+  if (!isPlain && !(type.type === 'text/html' && found.html === null)) return;
+  const part = { body: body.subarray(0, MAX_PART_BYTES), encoding: (fields.get('transfer-encoding') ?? '7bit').toLowerCase(), charset: type.params.get('charset') };
+  if (isPlain) found.plain = part;
+  else found.html = part;
+}
+
+function decodePart(part: TextPart): string {
+  return decodeCharset(decodeTransfer(part.body, part.encoding), part.charset);
 }
 
 export function extractIndexText(raw: Buffer): string {
   const found: Found = { plain: null, html: null };
   walk(raw, 0, found);
+  // Only the part that is indexed is decoded (a multipart/alternative's HTML usually is not).
+  let text = found.plain ? decodePart(found.plain) : found.html ? htmlToIndexText(decodePart(found.html)) : '';
   // Cap before folding white space: a 5 MB text part need not be folded whole.
-  let text = found.plain ?? found.html ?? '';
   if (text.length > 4 * MAX_TEXT) text = text.slice(0, 4 * MAX_TEXT);
   text = text.replace(/\s+/g, ' ').trim();
   return text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
