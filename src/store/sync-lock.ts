@@ -56,10 +56,18 @@ export class SyncLocks {
     }).immediate();
     if (result) return { holder: result };
 
-    const renew = () =>
-      this.db
+    // Called after every sync event: a write (and a commit) at most every few seconds is plenty
+    // for a two-minute lease.
+    let renewedAt = Date.now();
+    let held = true;
+    const renew = () => {
+      if (Date.now() - renewedAt < TTL_MS / 24) return held;
+      renewedAt = Date.now();
+      held = this.db
         .prepare('UPDATE sync_locks SET expires_at = ? WHERE account = ? AND token = ?')
-        .run(new Date(Date.now() + TTL_MS).toISOString(), account, token).changes === 1;
+        .run(new Date(renewedAt + TTL_MS).toISOString(), account, token).changes === 1;
+      return held;
+    };
     const timer = setInterval(renew, TTL_MS / 4);
     timer.unref();
     return {

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../src/store/db.js';
 import { AccountRepository } from '../../src/store/accounts.js';
 import { MessageCache, type CachedMessage } from '../../src/store/cache.js';
@@ -107,5 +107,29 @@ describe('SyncLocks', () => {
     // An expired lease is taken over even from a live process.
     db.prepare('UPDATE sync_locks SET pid = ?, expires_at = ? WHERE account = ?').run(process.pid, '2000-01-01T00:00:00Z', 'a');
     expect('lease' in locks.acquire('a')).toBe(true);
+  });
+
+  it('renewing writes at most every few seconds, and tells when the lease was taken over', () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z'), toFake: ['Date'] });
+    try {
+      const { db } = setup();
+      const acquired = new SyncLocks(db).acquire('a');
+      if (!('lease' in acquired)) throw new Error('expected the lease');
+      const expiry = () => db.prepare("SELECT expires_at FROM sync_locks WHERE account = 'a'").pluck().get();
+      const first = expiry();
+      vi.advanceTimersByTime(1000);
+      expect(acquired.lease.renew()).toBe(true);
+      expect(expiry()).toBe(first);
+      vi.advanceTimersByTime(10_000);
+      expect(acquired.lease.renew()).toBe(true);
+      expect(expiry()).toBe('2026-01-01T00:02:11.000Z');
+      // Another run took it over after expiry: the next write says so.
+      db.prepare("UPDATE sync_locks SET token = 'other' WHERE account = 'a'").run();
+      vi.advanceTimersByTime(10_000);
+      expect(acquired.lease.renew()).toBe(false);
+      acquired.lease.release();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
