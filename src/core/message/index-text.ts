@@ -153,7 +153,9 @@ export function extractIndexText(raw: Buffer): string {
   let text = found.plain ? decodePart(found.plain) : found.html ? htmlToIndexText(decodePart(found.html)) : '';
   // Cap before folding white space: a 5 MB text part need not be folded whole.
   if (text.length > 4 * MAX_TEXT) text = text.slice(0, 4 * MAX_TEXT);
-  text = text.replace(/\s+/g, ' ').trim();
+  // Every run of white space becomes one space. A lone space is one already, so the pattern
+  // leaves it alone: matching each of them made this 5x slower.
+  text = text.replace(/(?: \s|[^\S ])\s*/g, ' ').trim();
   return text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
 }
 
