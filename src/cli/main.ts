@@ -37,6 +37,11 @@ export async function main(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv
   const program = buildProgram(async (name, args, options) => {
     ctx = new CliContext(io, env, options as GlobalFlags);
     const current = ctx;
+    // A sync logs in at once (cron runs it every few minutes): the secret file's key is derived
+    // while the command's modules load (src/secrets/unlock-early.ts).
+    if (name === 'sync') {
+      void import('../secrets/unlock-early.js').then((m) => m.unlockEarly(current.home, env, current.flags.passphraseFile));
+    }
     const onSigint = () => current.abort.abort();
     process.once('SIGINT', onSigint);
     try {
