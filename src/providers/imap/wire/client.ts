@@ -157,13 +157,16 @@ export class WireClient {
     }
   }
 
+  /** LOGOUT, waiting a second at most for the server's answer: a cron run never hangs on a goodbye. */
   async logout(): Promise<void> {
     if (this.closed) return;
-    try {
-      await this.command('LOGOUT');
-    } catch {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
       // Best effort: the server may close first.
-    }
+      this.command('LOGOUT').catch(() => undefined),
+      new Promise((resolve) => (timer = setTimeout(resolve, 1000))),
+    ]);
+    clearTimeout(timer);
     this.close();
   }
 
