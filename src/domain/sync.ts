@@ -83,4 +83,6 @@ export type SyncEvent =
   | { kind: 'expunged'; path: string; uids: number[] }
   /** Every UID up to `upTo` that still exists: cached ones not in the list are gone. */
   | { kind: 'present'; path: string; uids: number[]; upTo: number }
-  | { kind: 'folder_done'; path: string; state: RemoteFolderState };
+  | { kind: 'folder_done'; path: string; state: RemoteFolderState }
+  /** The server refused this folder (no right to read it, gone since the list): the others go on. */
+  | { kind: 'folder_failed'; path: string; error: string };

@@ -15,10 +15,19 @@ export interface SyncCounts {
   bytes: number;
 }
 
-export type FolderReport = { folder: string; status: 'unchanged' | 'synced'; new: number; updated: number; deleted: number };
+export type FolderReport = {
+  folder: string;
+  status: 'unchanged' | 'synced' | 'failed';
+  new: number;
+  updated: number;
+  deleted: number;
+  error?: string;
+};
 
 export class FeedApplier {
   readonly counts: SyncCounts = { folders: 0, new: 0, updated: 0, deleted: 0, bytes: 0 };
+  /** Folders the server refused, with its words: the run goes on and reports them at the end. */
+  readonly failedFolders: string[] = [];
   private current: FolderReport | null = null;
 
   constructor(
@@ -65,6 +74,13 @@ export class FeedApplier {
         const still = new Set(event.uids);
         const gone = cache.cachedUids(account, event.path).filter((uid) => uid <= event.upTo && !still.has(uid));
         this.count(event.path, 'deleted', cache.removeUids(account, event.path, gone));
+        return;
+      }
+      case 'folder_failed': {
+        const report = { ...this.folder(event.path), status: 'failed' as const, error: event.error };
+        this.failedFolders.push(`${event.path}: ${event.error}`);
+        this.report.folder(report);
+        this.current = null;
         return;
       }
       case 'folder_done': {

@@ -148,6 +148,12 @@ async function syncOne(
   } finally {
     lease.release();
   }
+  // Everything else synced; the run still did not sync all (exit 1), and says which folders.
+  if (!failure && applier.failedFolders.length) {
+    failure = new MailopsError('FAILED', `the server refused ${applier.failedFolders.join('; ')}`, {
+      hint: 'check the folder on the server (rights, or removed meanwhile); the other folders are synced',
+    });
+  }
 
   const result = summary(failure ? 'failed' : 'ok', failure, handed);
   session.db

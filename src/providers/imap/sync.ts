@@ -11,6 +11,7 @@
  * streamed and handed over in batches. UIDVALIDITY changed: reset.
  */
 import type { FlagUpdate, FolderCursor, SyncEvent, SyncOptions } from '../../domain/sync.js';
+import { imapServerText } from './errors.js';
 import { toFolders, type ListedFolder } from './folders.js';
 import { listEntry, type WireClient } from './wire/client.js';
 import { fetchAttributes, parseValues, responseCode, text, type Untagged } from './wire/response.js';
@@ -39,6 +40,19 @@ export function expandUidSet(set: string, max = Number.MAX_SAFE_INTEGER): number
     else for (let uid = Math.min(from, to); uid <= Math.min(Math.max(from, to), max); uid++) uids.push(uid);
   }
   return uids.filter((uid) => Number.isInteger(uid) && uid > 0 && uid <= max);
+}
+
+/** [1, 2, 3, 5] → `1:3,5`: a year of mail after --since stays one short command line. */
+export function compressUidSet(uids: number[]): string {
+  const sorted = [...uids].sort((a, b) => a - b);
+  const runs: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1]! - sorted[j]! <= 1) j++;
+    runs.push(sorted[i] === sorted[j] ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
+    i = j + 1;
+  }
+  return runs.join(',');
 }
 
 /** `(MESSAGES 3 UIDNEXT 9 ...)` of a STATUS response. */
@@ -85,7 +99,10 @@ async function listFolders(client: WireClient): Promise<{ listed: ListedFolder[]
   });
   if (!listStatus) {
     const selectable = listed.filter((f) => !f.flags.has('\\Noselect') && !f.flags.has('\\NonExistent'));
-    await Promise.all(selectable.map((f) => client.command(`STATUS ${quoteMailbox(f.path)} (${items})`, (r) => r.kind === 'STATUS' && onStatus(r))));
+    // A folder whose STATUS is refused is asked again, and reported, when its turn comes.
+    await Promise.all(
+      selectable.map((f) => client.command(`STATUS ${quoteMailbox(f.path)} (${items})`, (r) => r.kind === 'STATUS' && onStatus(r)).catch(() => undefined)),
+    );
   }
   for (const folder of listed) {
     const status = statuses.get(folder.path);
@@ -115,7 +132,14 @@ export async function* imapSyncFeed(
   for (const folder of folders) {
     if (!folder.selectable || (wanted && !wanted.has(folder.path))) continue;
     if (signal.aborted) return;
-    yield* syncFolder(client, folder.path, statuses.get(folder.path) ?? null, cursors.get(folder.path) ?? null, options, signal);
+    try {
+      yield* syncFolder(client, folder.path, statuses.get(folder.path) ?? null, cursors.get(folder.path) ?? null, options, signal);
+    } catch (error) {
+      // A NO concerns this folder only (no right to read it, deleted since the list); what was
+      // committed for it stays, and the other folders go on. Anything else ends the run.
+      if ((error as { responseStatus?: string }).responseStatus !== 'NO') throw error;
+      yield { kind: 'folder_failed', path: folder.path, error: imapServerText(error) || 'refused' };
+    }
   }
 }
 
@@ -183,7 +207,7 @@ async function* syncFolder(
       await client.command(`UID SEARCH UID ${range} SINCE ${day}-${MONTHS[month - 1]}-${year}`, (r) => {
         if (r.kind === 'SEARCH') uids.push(...r.text.split(' ').map(Number).filter((n) => Number.isInteger(n) && n > 0));
       });
-      range = uids.join(',');
+      range = compressUidSet(uids);
     }
     if (range) yield* fetchNew(client, path, range, uidValidity, options, signal);
     // Every UID below UIDNEXT is now handled (fetched, or outside the --since window).
@@ -247,14 +271,15 @@ async function* fetchNew(
   options: SyncOptions,
   signal: AbortSignal,
 ): AsyncGenerator<SyncEvent> {
-  // Loaded here: a sync that finds nothing new never needs libmime.
+  // Loaded here: a sync that finds nothing new never needs the message mapping.
   const { newMessageItems, toCachedMessage } = await import('./wire/message.js');
   type Cached = ReturnType<typeof toCachedMessage>['cached'];
   let batch: Cached[] = [];
   let bytes = 0;
   let maxUid = 0;
   for await (const response of client.stream(`UID FETCH ${range} ${newMessageItems(options, client.enabled.has('CONDSTORE'))}`)) {
-    if (signal.aborted) break;
+    // Thrown, never a break: a loop that ended early would let the cursor pass unfetched mail.
+    signal.throwIfAborted();
     if (response.kind !== 'FETCH') continue;
     const attributes = fetchAttributes(response.segments);
     // An unsolicited FETCH (a flag change by another session) carries no envelope.
