@@ -120,9 +120,12 @@ export class WireClient {
     let held = 0;
     let wake: (() => void) | null = null;
     let finished = false;
+    let abandoned = false;
     let failed: { error: unknown } | null = null;
     const size = (response: Untagged) => response.segments.reduce((sum, s) => sum + s.length, 0);
     const done = this.send(line, line, (response) => {
+      // The reader stopped early: the rest of the command's output is dropped, never held.
+      if (abandoned) return;
       waiting.push(response);
       held += size(response);
       if (held > HIGH_WATER_BYTES) this.socket?.pause();
@@ -152,6 +155,8 @@ export class WireClient {
         wake = null;
       }
     } finally {
+      abandoned = true;
+      waiting.length = 0;
       this.socket?.resume();
       await done;
     }
@@ -228,6 +233,11 @@ export class WireClient {
         throw Object.assign(new Error('Server does not support STARTTLS'), { tlsFailed: true });
       }
       await this.command('STARTTLS');
+      // Nothing said before the handshake may count after it (RFC 9051 11.1): a server, or a
+      // man in the middle, that sent more than the OK is refused; its capabilities are forgotten.
+      if (this.reader.buffered > 0) throw Object.assign(new Error('data after STARTTLS before the TLS handshake'), { tlsFailed: true });
+      this.reader = new ResponseReader();
+      this.enabled.clear();
       await this.upgrade(tls);
       this.capabilities.clear();
       await this.capability();

@@ -45,7 +45,7 @@ export interface Continuation {
 
 export type Response = Untagged | Tagged | Continuation;
 
-const CRLF = 0x0a;
+const LF = 0x0a;
 
 /**
  * Cuts a byte stream into responses. push() returns those completed by the chunk;
@@ -78,7 +78,7 @@ export class ResponseReader {
         }
         continue;
       }
-      const lf = chunk.indexOf(CRLF, offset);
+      const lf = chunk.indexOf(LF, offset);
       if (lf === -1) {
         this.hold(chunk.subarray(offset));
         break;
