@@ -9,8 +9,8 @@ import type { Credentials, MailProvider, ProviderRuntime } from '../domain/provi
 import { openDatabase, type Database } from '../store/db.js';
 import { AccountRepository, type StoredAccount } from '../store/accounts.js';
 import { FolderRepository } from '../store/folders.js';
-// Imported up front (both small, no dependencies): the key derivation of the secret file then
-// starts at once, and runs on libuv's threads while the provider's modules load.
+// Imported up front (both small): unlocking the secret file reaches its key derivation without
+// waiting for modules, and the derivation runs on libuv's threads while the provider's load.
 import { openSecretStore, type SecretStore } from '../secrets/store.js';
 import { resolvePassphrase } from '../secrets/passphrase.js';
 import type { Redactor } from './redact.js';

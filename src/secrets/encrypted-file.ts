@@ -278,8 +278,8 @@ function deriveKeys(passphrase: string, params: KdfParams): Promise<DerivedKeys>
   let keys = derivedKeys.get(id);
   if (!keys) {
     keys = new Promise<DerivedKeys>((resolve, reject) => {
-      // maxmem: scrypt needs 128·N·r bytes; Node's default cap (32 MiB) is exactly that for the
-      // defaults and would refuse them.
+      // maxmem: scrypt needs 128·N·r bytes; Node's default cap (32 MiB) is exactly that for files
+      // written with N=2^15 (before 2^14 became the default) and would refuse them.
       const options = { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r };
       scrypt(passphrase, Buffer.from(params.salt, 'base64'), 64, options, (error, derived) => {
         if (error) return reject(error);

@@ -4,11 +4,12 @@
  * hosts without one. There is no plaintext fallback, by design: a store that
  * cannot be opened is an error the user must resolve.
  *
- * Both implementations are loaded lazily so that commands which never touch a
- * secret (and `--help`) never load the keyring's native module.
+ * The keychain is loaded lazily, so that commands which never touch a secret
+ * never load the keyring's native module. The encrypted file is small and
+ * imported statically: opening it reaches the key derivation without waiting
+ * for more modules to load. (Neither is on the path of `--help`.)
  */
 import type { SecretStoreKind } from '../domain/types.js';
-// Static: small, and a command using the file store should start deriving its key at once.
 import { openEncryptedFileStore } from './encrypted-file.js';
 
 export type { SecretStoreKind };

@@ -41,12 +41,12 @@ const NAME_ROLES: Record<string, FolderRole> = {
   starred: 'flagged',
 };
 
-/** Parents under which name-based roles are believed: the root, INBOX (Courier-style "INBOX.Sent") and Gmail's system folder. */
 /** What roles are read from: imapflow's LIST entries and the sync client's (wire/) alike. */
 export type ListedFolder = Pick<ListResponse, 'path' | 'name' | 'parentPath' | 'delimiter' | 'flags'> & {
   status?: { messages?: number | undefined; unseen?: number | undefined } | undefined;
 };
 
+/** Parents under which name-based roles are believed: the root, INBOX (Courier-style "INBOX.Sent") and Gmail's system folder. */
 const ROLE_PARENTS = new Set(['', 'inbox', '[gmail]', '[google mail]']);
 
 function roleFromFlags(flags: Set<string>): FolderRole | null {
