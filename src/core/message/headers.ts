@@ -8,6 +8,7 @@
 import { isUtf8 } from 'node:buffer';
 import libmime from 'libmime';
 import { decodeWindows1252 } from './charset.js';
+import { findHeaderEnd } from './raw-header.js';
 
 export interface HeaderLine {
   /** Field name as written (case kept); '' for a line that is not a header field (no colon). */
@@ -77,19 +78,4 @@ function toHeaderLine(line: string): HeaderLine {
   const m = FIELD.exec(line);
   if (!m) return { name: '', value: decodeHeaderText(line).trim() };
   return { name: m[1]!, value: decodeHeaderText(m[2]!).trim() };
-}
-
-function findHeaderEnd(raw: Buffer): { end: number; bodyOffset: number } {
-  // A message that starts with an empty line has no headers at all.
-  if (raw[0] === 0x0a) return { end: 0, bodyOffset: 1 };
-  if (raw[0] === 0x0d && raw[1] === 0x0a) return { end: 0, bodyOffset: 2 };
-  let pos = raw.indexOf(0x0a);
-  while (pos !== -1) {
-    const next = pos + 1;
-    const end = raw[pos - 1] === 0x0d ? pos - 1 : pos;
-    if (raw[next] === 0x0a) return { end, bodyOffset: next + 1 };
-    if (raw[next] === 0x0d && raw[next + 1] === 0x0a) return { end, bodyOffset: next + 2 };
-    pos = raw.indexOf(0x0a, next);
-  }
-  return { end: raw.length, bodyOffset: raw.length };
 }

@@ -8,6 +8,7 @@
  */
 /** Enough text to find a message by; the full body is read from the message itself. */
 import { decodeCharset, decodeQuotedPrintable } from './charset.js';
+import { findHeaderEnd } from './raw-header.js';
 
 const MAX_TEXT = 64 * 1024;
 const MAX_DEPTH = 8;
@@ -17,27 +18,12 @@ interface ContentType {
   params: Map<string, string>;
 }
 
-/** Where the header block ends and the body starts (LF or CRLF line ends). */
-function headerEnd(raw: Buffer): [end: number, bodyOffset: number] {
-  if (raw[0] === 0x0a) return [0, 1];
-  if (raw[0] === 0x0d && raw[1] === 0x0a) return [0, 2];
-  let pos = raw.indexOf(0x0a);
-  while (pos !== -1) {
-    const next = pos + 1;
-    const end = raw[pos - 1] === 0x0d ? pos - 1 : pos;
-    if (raw[next] === 0x0a) return [end, next + 1];
-    if (raw[next] === 0x0d && raw[next + 1] === 0x0a) return [end, next + 2];
-    pos = raw.indexOf(0x0a, next);
-  }
-  return [raw.length, raw.length];
-}
-
 /**
  * Only the Content-* fields of a part, unfolded and raw: they are ASCII, so
  * the encoded-word decoding the full header reader does would be wasted here.
  */
 function contentHeaders(raw: Buffer): { fields: Map<string, string>; bodyOffset: number } {
-  const [end, bodyOffset] = headerEnd(raw);
+  const { end, bodyOffset } = findHeaderEnd(raw);
   const text = raw.toString('latin1', 0, end);
   const fields = new Map<string, string>();
   const re = /^content-(type|transfer-encoding|disposition)[ \t]*:(.*(?:\r?\n[ \t].*)*)/gim;

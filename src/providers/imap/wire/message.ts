@@ -7,6 +7,7 @@ import { decodeEncodedWords } from '../../../core/message/encoded-words.js';
 import type { CachedMessage, SyncOptions } from '../../../domain/sync.js';
 import type { Address } from '../../../domain/types.js';
 import { extractIndexText, parseReferences } from '../../../core/message/index-text.js';
+import { rawHeaderField } from '../../../core/message/raw-header.js';
 import { hasAttachments, validDate, type StructureNode } from '../envelope.js';
 import { text, type Value } from './response.js';
 
@@ -63,15 +64,6 @@ function dispositionOf(value: Value | undefined): string | undefined {
   return Array.isArray(value) ? (text(value[0])?.toLowerCase() ?? undefined) : undefined;
 }
 
-/** The raw value of one top-level header field (unfolded, undecoded), or null. */
-function rawHeader(source: Buffer, name: string): string | null {
-  let end = source.indexOf('\r\n\r\n');
-  if (end === -1) end = source.indexOf('\n\n');
-  const head = source.toString('latin1', 0, end === -1 ? source.length : end);
-  const match = new RegExp(`^${name}[ \\t]*:(.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(head);
-  return match ? match[1]!.replace(/\r?\n/g, '') : null;
-}
-
 function bodySection(attributes: Map<string, Value>): Buffer | null {
   for (const [key, value] of attributes) if (key.startsWith('BODY[') && Buffer.isBuffer(value)) return value;
   for (const [key, value] of attributes) if (key.startsWith('BODY[') && typeof value === 'string') return Buffer.from(value, 'utf8');
@@ -106,7 +98,7 @@ export function toCachedMessage(
       bcc: addresses(env[7]),
       replyTo: addresses(env[4]),
       inReplyTo: text(env[8])?.trim() || null,
-      references: parseReferences(section ? rawHeader(section, 'references') : null),
+      references: parseReferences(section ? rawHeaderField(section, 'references') : null),
       date: (envelopeDate ? validDate(envelopeDate) : null) ?? internalDate,
       internalDate,
       size,
