@@ -32,6 +32,7 @@ import { ImapSession, withMailbox } from './session.js';
 import { sendSmtp, verifySmtp, type SmtpSettings } from './smtp.js';
 import { imapSyncFeed } from './sync.js';
 import { WireClient } from './wire/client.js';
+import { quoteMailbox } from './wire/utf7.js';
 import { loadRootCertificates } from './tls-options.js';
 import type { FolderCursor, SyncEvent, SyncOptions } from '../../domain/sync.js';
 
@@ -228,7 +229,7 @@ class ImapProvider implements MailProvider {
 
   explain(query: QueryNode | null, folder: string): string {
     const client = this.session.connection?.client ?? null;
-    return `EXAMINE ${quoteImap(folder)}\n${explainImapSearch(query, client ? searchContext(client) : {})}`;
+    return `EXAMINE ${quoteMailbox(folder)}\n${explainImapSearch(query, client ? searchContext(client) : {})}`;
   }
 
   send(message: OutgoingMessage, signal: AbortSignal): Promise<SendReceipt> {
@@ -363,6 +364,3 @@ function groupByFolder(refs: MessageRef[]): Map<string, MessageRef[]> {
   return groups;
 }
 
-function quoteImap(value: string): string {
-  return `"${value.replace(/["\\]/g, '\\$&')}"`;
-}

@@ -18,6 +18,7 @@ import type { Credentials, ProviderRuntime } from '../../../domain/provider.js';
 import type { ServerEndpoint } from '../../../domain/types.js';
 import { loadCa, tlsOptions } from '../tls-options.js';
 import { ResponseReader, parseValues, text, type Response, type Tagged, type Untagged } from './response.js';
+import { quoteString } from './utf7.js';
 
 export interface WireSettings {
   endpoint: ServerEndpoint;
@@ -67,10 +68,6 @@ function ready<T extends Socket>(socket: T, event: 'connect' | 'secureConnect', 
       reject(error);
     });
   });
-}
-
-function quote(value: string): string {
-  return `"${value.replace(/(["\\])/g, '\\$1')}"`;
 }
 
 export class WireClient {
@@ -374,7 +371,7 @@ export class WireClient {
   private async loginWithPassword(user: string, password: string): Promise<Tagged> {
     const plainOk = /^[\x20-\x7e]*$/.test(user) && /^[\x20-\x7e]*$/.test(password);
     if (!this.capabilities.has('LOGINDISABLED') && plainOk) {
-      return this.authenticated(this.command(`LOGIN ${quote(user)} ${quote(password)}`, undefined, `LOGIN ${quote(user)} [REDACTED]`));
+      return this.authenticated(this.command(`LOGIN ${quoteString(user)} ${quoteString(password)}`, undefined, `LOGIN ${quoteString(user)} [REDACTED]`));
     }
     if (this.capabilities.has('AUTH=PLAIN')) {
       const payload = Buffer.from(`\0${user}\0${password}`).toString('base64');

@@ -32,7 +32,12 @@ export function encodeMailboxName(name: string): string {
   });
 }
 
-/** A mailbox name as a command argument: quoted, with `"` and `\` escaped. */
+/** A quoted string argument: `"` and `\` escaped (for ASCII; other text goes as a literal). */
+export function quoteString(value: string): string {
+  return `"${value.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/** A mailbox name as a command argument: modified UTF-7, quoted. */
 export function quoteMailbox(name: string): string {
-  return `"${encodeMailboxName(name).replace(/(["\\])/g, '\\$1')}"`;
+  return quoteString(encodeMailboxName(name));
 }
