@@ -77,6 +77,12 @@ export async function main(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
         return ExitCode.OK;
       }
+      // A monitoring plugin exits 0-3 only: a bad argument is UNKNOWN (3), said on stdout.
+      if (argv.find((arg) => !arg.startsWith('-')) === 'status' && argv.includes('--nagios')) {
+        const { NagiosState, pluginLine } = await import('../diagnose/nagios/plugin.js');
+        io.stdout.write(pluginLine(NagiosState.UNKNOWN, `bad arguments: ${error.message.replace(/^error: /, '')}`, '') + '\n');
+        return NagiosState.UNKNOWN;
+      }
       if (wantsJson) {
         const message = error.message.replace(/^error: /, '');
         io.stderr.write(JSON.stringify({ error: { code: 'USAGE', message, hint: 'see mailops --help' } }) + '\n');

@@ -21,7 +21,7 @@ export interface AccountStatus {
 }
 
 /** Which stored state a failed check puts the account in. */
-function stateForError(code: ErrorCode): AccountState['state'] {
+export function stateForError(code: ErrorCode): AccountState['state'] {
   // OAuth grants: needs_reauth, expired, revoked, not_configured (src/auth/errors.ts).
   const grantState = GRANT_STATES[code];
   if (grantState) return grantState;
@@ -49,9 +49,21 @@ export function storedStatus(account: StoredAccount): AccountStatus {
     latencyMs: null,
     checks: [],
     lastError: account.state.lastError,
-    errorCode: null,
+    errorCode: STORED_STATE_CODES[account.state.state] ?? null,
   };
 }
+
+/**
+ * The store keeps the state, not the error code that caused it: a stored
+ * grant state stands for its error code so `status --offline` exits with the
+ * same code (3) as the live check that recorded it; 'error' stays generic (1).
+ */
+const STORED_STATE_CODES: Partial<Record<AccountState['state'], ErrorCode>> = {
+  needs_reauth: 'NEEDS_REAUTH',
+  expired: 'TOKEN_EXPIRED',
+  revoked: 'TOKEN_REVOKED',
+  not_configured: 'OAUTH_NOT_CONFIGURED',
+};
 
 export async function checkAccount(session: Session, account: StoredAccount, signal: AbortSignal): Promise<AccountStatus> {
   const name = account.config.name;

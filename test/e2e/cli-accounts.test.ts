@@ -184,6 +184,7 @@ describe('status and disconnect', () => {
     expect(row).toMatchObject({ state: 'needs_reauth', is_healthy: false });
     expect(row.last_error).toBeTruthy();
     const offline = await account.cli(['status', '--offline', '--json']);
+    expect(offline.code).toBe(3);
     expect(parseJson(offline).accounts[0]).toMatchObject({ state: 'needs_reauth', last_error: row.last_error });
   });
 

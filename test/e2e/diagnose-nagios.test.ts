@@ -6,6 +6,7 @@ import { changePassword } from '../support/users.js';
 import { mailBed } from '../support/bed.js';
 import { withImap } from '../support/mailbox.js';
 import { connectedAccount, parseJson, textMessage } from './helpers.js';
+import { runCli } from '../support/cli.js';
 
 const LINE = /^MAILOPS (OK|WARNING|CRITICAL|UNKNOWN) - ([^|\n]+?)(?: \| (.+))?\n$/;
 /** A perfdata entry: 'label'=value[UOM];[warn];[crit];[min];[max] (monitoring-plugins guidelines). */
@@ -71,6 +72,13 @@ describe('status --nagios', () => {
     expect(nagios).toMatchObject({ state: 'OK', exit_code: 0 });
     expect(nagios.metrics).toEqual(expect.arrayContaining([{ label: 'messages', value: 2, uom: '', warning: null, critical: null }, expect.objectContaining({ label: 'unseen', value: 2 })]));
     expect(nagios.line).toMatch(/^MAILOPS OK - /);
+
+    // A non-ASCII name goes to the server in modified UTF-7 (RFC 3501 5.1.3).
+    await withImap(account.user, (client) => client.mailboxCreate('Entwürfe').then(() => undefined));
+    await seedUnseen(account.user, 1, 60, 'Entwürfe');
+    const umlaut = await account.cli(['status', '--nagios', '--folder', 'Entwürfe', '--json']);
+    expect(umlaut.code, umlaut.stdout + umlaut.stderr).toBe(0);
+    expect(parseJson(umlaut).nagios.metrics).toEqual(expect.arrayContaining([expect.objectContaining({ label: 'messages', value: 1 })]));
   });
 
   it('CRITICAL when the login fails; UNKNOWN for bad thresholds and unknown accounts', async () => {
@@ -88,6 +96,17 @@ describe('status --nagios', () => {
     const missing = await account.cli(['status', 'nope', '--nagios']);
     expect(missing.code).toBe(3);
     expect(parseLine(missing.stdout).state).toBe('UNKNOWN');
+  });
+
+  it('UNKNOWN (3), said on stdout, for command-line usage errors instead of exit 2', async () => {
+    for (const args of [['--timeout', 'abc'], ['--bogus']]) {
+      const result = await runCli(['status', '--nagios', ...args]);
+      expect(result.code, result.stdout + result.stderr).toBe(3);
+      expect(result.stdout).toMatch(/^MAILOPS UNKNOWN - bad arguments: /);
+      expect(parseLine(result.stdout).state).toBe('UNKNOWN');
+    }
+    // Without --nagios the same mistake stays an ordinary usage error.
+    expect((await runCli(['status', '--bogus'])).code).toBe(2);
   });
 
   it('--probe adds the delivery time, with its own thresholds', async () => {

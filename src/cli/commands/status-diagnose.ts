@@ -4,8 +4,7 @@
  * message. JSON keeps status' shape; the steps fill `checks`.
  */
 import { MailopsError, isMailopsError, type ErrorCode } from '../../domain/errors.js';
-import type { AccountState } from '../../domain/types.js';
-import { checkAccount, worstExitCode, type AccountStatus } from '../../core/status.js';
+import { checkAccount, stateForError, worstExitCode, type AccountStatus } from '../../core/status.js';
 import type { Session } from '../../core/session.js';
 import type { StoredAccount } from '../../store/accounts.js';
 import { diagnoseAccount, diagnosisChecks, protocolSummary, type AccountDiagnosis } from '../../diagnose/run.js';
@@ -83,10 +82,6 @@ function plainCheck(status: AccountStatus): Row {
   return { status, steps: status.checks, diagnosis: null, probe: null };
 }
 
-function stateFor(code: ErrorCode): AccountState['state'] {
-  return code === 'AUTH_FAILED' || code === 'SECRET_MISSING' || code === 'PASSWORD_COMMAND_FAILED' || code === 'NEEDS_REAUTH' ? 'needs_reauth' : 'error';
-}
-
 /** Runs the staged checks for one stored account and records the outcome as status does. */
 export async function diagnoseOne(ctx: CliContext, session: Session, account: StoredAccount, options: { folder?: string | undefined }, metrics = false): Promise<Row> {
   const config = account.config;
@@ -111,7 +106,7 @@ export async function diagnoseOne(ctx: CliContext, session: Session, account: St
 }
 
 function failedStatus(session: Session, account: StoredAccount, code: ErrorCode, message: string, checks: DiagnosticStep[]): AccountStatus {
-  const state = stateFor(code);
+  const state = stateForError(code);
   session.accounts.recordCheck(account.config.name, state, message);
   return { account, state, healthy: false, latencyMs: null, checks, lastError: message, errorCode: code };
 }

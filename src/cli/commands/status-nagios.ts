@@ -6,7 +6,6 @@
  * 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for bad arguments and for
  * anything that kept the check from running).
  */
-import { isMailopsError } from '../../domain/errors.js';
 import {
   NagiosState,
   ThresholdError,
@@ -42,8 +41,9 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     thresholds = parseThresholds(options.warning, options.critical);
     outcome = await check(ctx, args, options, thresholds);
   } catch (err) {
-    if (!(err instanceof ThresholdError) && !isMailopsError(err)) throw err;
-    outcome = { state: NagiosState.UNKNOWN, summary: err instanceof ThresholdError ? `bad threshold: ${err.message}` : `cannot check: ${err.message}`, metrics: [] };
+    // Anything that kept the check from running is UNKNOWN (3), never another exit code.
+    const message = err instanceof Error ? err.message : String(err);
+    outcome = { state: NagiosState.UNKNOWN, summary: err instanceof ThresholdError ? `bad threshold: ${message}` : `cannot check: ${message}`, metrics: [] };
   }
   const summary = ctx.redactor.redact(outcome.summary);
   const perf = perfdata(outcome.metrics, thresholds);

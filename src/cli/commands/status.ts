@@ -69,6 +69,6 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
         ]),
       );
     }
-    return options.offline ? (statuses.every((s) => s.healthy) ? 0 : 1) : worstExitCode(statuses);
+    return worstExitCode(statuses);
   });
 }
