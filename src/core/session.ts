@@ -68,6 +68,18 @@ export class Session {
     return account;
   }
 
+  /** The accounts named (every one for none), in priority order; an unknown name is an error. */
+  selectAccounts(names: readonly string[]): StoredAccount[] {
+    const all = this.accounts.list();
+    const missing = names.filter((n) => !all.some((a) => a.config.name === n));
+    if (missing.length) {
+      throw new MailopsError('ACCOUNT_NOT_FOUND', `no account named ${missing.join(', ')}`, {
+        hint: all.length ? `accounts: ${all.map((a) => a.config.name).join(', ')}` : 'add one with mailops connect',
+      });
+    }
+    return names.length ? all.filter((a) => names.includes(a.config.name)) : all;
+  }
+
   async secretStore(kind: SecretStoreKind): Promise<SecretStore> {
     const cached = this.stores.get(kind);
     if (cached) return cached;

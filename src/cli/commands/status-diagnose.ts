@@ -35,7 +35,7 @@ interface Row {
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   const names = [...((args[0] as string[] | undefined) ?? []), ...(options.account ? [options.account] : [])];
   return withSession(ctx, async (session) => {
-    const accounts = selectAccounts(session, names);
+    const accounts = session.selectAccounts(names);
     const rows: Row[] = [];
     for (const account of accounts) {
       const row = options.diagnose ? await diagnoseOne(ctx, session, account, options) : plainCheck(await checkAccount(session, account, ctx.signal));
@@ -67,17 +67,6 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
 }
 
 /** The named accounts (or all); unknown names are an error (exit 5), as in status. */
-export function selectAccounts(session: Session, names: string[]): StoredAccount[] {
-  const all = session.accounts.list();
-  const missing = names.filter((n) => !all.some((a) => a.config.name === n));
-  if (missing.length) {
-    throw new MailopsError('ACCOUNT_NOT_FOUND', `no account named ${missing.join(', ')}`, {
-      hint: all.length ? `accounts: ${all.map((a) => a.config.name).join(', ')}` : 'add one with mailops connect',
-    });
-  }
-  return names.length ? all.filter((a) => names.includes(a.config.name)) : all;
-}
-
 function plainCheck(status: AccountStatus): Row {
   return { status, steps: status.checks, diagnosis: null, probe: null };
 }

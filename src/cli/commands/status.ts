@@ -1,5 +1,4 @@
 /** `mailops status [NAME...]`: state, last sync and error, and a live check per account. */
-import { MailopsError } from '../../domain/errors.js';
 import { checkAccount, storedStatus, worstExitCode, type AccountStatus } from '../../core/status.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
@@ -38,14 +37,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   if (options.diagnose || options.probe || options.probeTo) return (await import('./status-diagnose.js')).run(ctx, args, options);
   const names = [...(args[0] as string[]), ...(options.account ? [options.account] : [])];
   return withSession(ctx, async (session) => {
-    const all = session.accounts.list();
-    const missing = names.filter((n) => !all.some((a) => a.config.name === n));
-    if (missing.length) {
-      throw new MailopsError('ACCOUNT_NOT_FOUND', `no account named ${missing.join(', ')}`, {
-        hint: all.length ? `accounts: ${all.map((a) => a.config.name).join(', ')}` : 'add one with mailops connect',
-      });
-    }
-    const accounts = names.length ? all.filter((a) => names.includes(a.config.name)) : all;
+    const accounts = session.selectAccounts(names);
     const statuses: AccountStatus[] = [];
     for (const account of accounts) {
       statuses.push(options.offline ? storedStatus(account) : await checkAccount(session, account, ctx.signal));

@@ -109,10 +109,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   // A wall-clock budget for cron: what is done by then stays done.
   const signal = options.maxTime ? AbortSignal.any([ctx.signal, AbortSignal.timeout(options.maxTime * 1000)]) : ctx.signal;
   return withSession(ctx, async (session) => {
-    const all = session.accounts.list();
-    const missing = names.filter((n) => !all.some((a) => a.config.name === n));
-    if (missing.length) throw new MailopsError('ACCOUNT_NOT_FOUND', `no account named ${missing.join(', ')}`);
-    const accounts = names.length ? all.filter((a) => names.includes(a.config.name)) : all;
+    const accounts = session.selectAccounts(names);
     if (accounts.length === 0) ctx.note('no accounts: add one with mailops connect');
 
     const line = ctx.io.stderr.isTTY && !ctx.isMachineOutput ? new ProgressLine(ctx.io.stderr) : null;
