@@ -272,10 +272,6 @@ export function describeFailure(code: FailureCode, c: FailureContext): Failure {
   return { code, errorCode: k.errorCode, message: k.explain(c), hint: k.hint(c) };
 }
 
-export function errorCodeOf(code: FailureCode): ErrorCode {
-  return (KNOWLEDGE[code] as Knowledge).errorCode;
-}
-
 // ---------------------------------------------------------------------------
 // Recognizers: from what was said to a code.
 

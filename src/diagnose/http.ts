@@ -39,7 +39,10 @@ export async function httpGet(url: string, options: HttpOptions, redirects = 0):
   const location = response.headers.location;
   if (status >= 300 && status < 400 && location && redirects < MAX_REDIRECTS) {
     response.resume();
-    return httpGet(new URL(location, target).toString(), options, redirects + 1);
+    const next = new URL(location, target);
+    // A redirect from https to http would let anyone on the path answer instead (e.g. with an autoconfig document of their own).
+    if (target.protocol === 'https:' && next.protocol !== 'https:') throw new Error(`refused a redirect from https to ${next.protocol.slice(0, -1)} (${next.origin})`);
+    return httpGet(next.toString(), options, redirects + 1);
   }
   const limit = options.maxBytes ?? 1024 * 1024;
   const chunks: Buffer[] = [];

@@ -3,7 +3,9 @@
  * login), the authentication mechanisms offered, the login, and a first
  * command (EXAMINE, the read-only SELECT: a diagnosis changes nothing).
  */
+import { parseMailDate } from '../core/message/date.js';
 import type { ServerEndpoint } from '../domain/types.js';
+import { quoteMailbox, quoteString } from '../providers/imap/wire/utf7.js';
 import { recognizeAuthReply, recognizeRefusedGreeting } from './failures.js';
 import { Stages, Stopped, type DiagnoseSettings } from './stages.js';
 import { handshakeOptions } from './tls-report.js';
@@ -151,7 +153,7 @@ export async function diagnoseImap(endpoint: ServerEndpoint, settings: DiagnoseS
       const afterLogin = await st.step('login', async () => {
         let reply: Reply;
         if (mechanism === 'LOGIN' && credentials.kind === 'password') {
-          reply = await imap.command(`LOGIN ${quote(credentials.user)} ${quote(credentials.password)}`, `LOGIN ${quote(credentials.user)} [REDACTED]`);
+          reply = await imap.command(`LOGIN ${quoteString(credentials.user)} ${quoteString(credentials.password)}`, `LOGIN ${quoteString(credentials.user)} [REDACTED]`);
         } else {
           const payload =
             credentials.kind === 'password'
@@ -172,7 +174,7 @@ export async function diagnoseImap(endpoint: ServerEndpoint, settings: DiagnoseS
       caps = await readCapabilities('capabilities_after_login', afterLogin);
 
       mailbox = await st.step('select', async () => {
-        const reply = await imap.command(`EXAMINE ${quote(settings.folder)}`);
+        const reply = await imap.command(`EXAMINE ${quoteMailbox(settings.folder)}`);
         if (reply.status !== 'OK') {
           const words = serverWords(reply);
           const missing = /\[NONEXISTENT\]|doesn't exist|does not exist|not found|unknown mailbox|no such/i.test(words);
@@ -192,7 +194,7 @@ export async function diagnoseImap(endpoint: ServerEndpoint, settings: DiagnoseS
             const fetch = await imap.command(`UID FETCH ${uids.join(',')} (INTERNALDATE)`);
             for (const line of fetch.untagged) {
               const date = /INTERNALDATE "([^"]+)"/i.exec(line)?.[1];
-              const time = date ? parseInternalDate(date) : NaN;
+              const time = parseMailDate(date)?.getTime() ?? NaN;
               if (!Number.isNaN(time)) oldest = oldest === null ? time : Math.min(oldest, time);
             }
           }
@@ -209,22 +211,4 @@ export async function diagnoseImap(endpoint: ServerEndpoint, settings: DiagnoseS
     wire?.close();
   }
   return { ...st.result(), ...(mailbox ? { mailbox } : {}) };
-}
-
-/** An IMAP quoted string. */
-function quote(value: string): string {
-  return `"${value.replace(/(["\\])/g, '\\$1')}"`;
-}
-
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-
-/** IMAP date-time: "09-Jan-2025 10:30:00 +0000". */
-export function parseInternalDate(text: string): number {
-  const m = /^\s*(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(text);
-  if (!m) return NaN;
-  const month = MONTHS.indexOf(m[2]!.toLowerCase());
-  if (month < 0) return NaN;
-  const utc = Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
-  const offset = (Number(m[8]) * 60 + Number(m[9])) * 60_000 * (m[7] === '-' ? -1 : 1);
-  return utc - offset;
 }

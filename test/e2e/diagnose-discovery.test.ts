@@ -3,6 +3,8 @@
 // said, and a connect that found its servers logs in and keeps working (every later connection
 // resolves through MAILOPS_DNS_SERVERS too, and TLS checks the discovered name).
 import { join } from 'node:path';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mailBed } from '../support/bed.js';
@@ -22,8 +24,11 @@ let dns: DnsServer;
 const routes: Record<string, [number, string, string]> = {};
 let http: Awaited<ReturnType<typeof startHttp>>;
 let env: Record<string, string>;
+/** An https autoconfig host (tls.test) whose paths redirect: /to-http.xml to plain http, /to-https.xml to https. */
+let https: HttpsServer;
+let httpsPort: number;
 
-function clientConfig(imapPort: number, smtpPort: number): string {
+function clientConfig(imapPort: number, smtpPort: number, socketTypes: [string, string] = ['SSL', 'STARTTLS']): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
 <clientConfig version="1.1">
   <emailProvider id="auto.test">
@@ -32,14 +37,14 @@ function clientConfig(imapPort: number, smtpPort: number): string {
     <incomingServer type="imap">
       <hostname>${MAIL_HOST}</hostname>
       <port>${imapPort}</port>
-      <socketType>SSL</socketType>
+      <socketType>${socketTypes[0]}</socketType>
       <username>%EMAILADDRESS%</username>
       <authentication>password-cleartext</authentication>
     </incomingServer>
     <outgoingServer type="smtp">
       <hostname>${MAIL_HOST}</hostname>
       <port>${smtpPort}</port>
-      <socketType>STARTTLS</socketType>
+      <socketType>${socketTypes[1]}</socketType>
       <username>%EMAILADDRESS%</username>
       <authentication>password-cleartext</authentication>
     </outgoingServer>
@@ -56,10 +61,22 @@ beforeAll(async () => {
   const xml = clientConfig(dovecot.imapsPort, smtp.port);
   routes['autoconfig.auto.test/mail/config-v1.1.xml'] = [200, 'text/xml', xml];
   routes['wellknown.test/.well-known/autoconfig/mail/config-v1.1.xml'] = [200, 'application/xml', xml];
+  routes['autoconfig.plain.test/mail/config-v1.1.xml'] = [200, 'text/xml', clientConfig(dovecot.imapPort, smtp.port, ['PLAIN', 'plain'])];
+  const tlsCert = await makeServerCert(ca, { cn: 'tls.test', sans: ['tls.test'] });
+  https = createHttpsServer({ cert: readFileSync(tlsCert.certPath), key: readFileSync(tlsCert.keyPath) }, (req, res) => {
+    const path = new URL(req.url ?? '/', 'https://x').pathname;
+    if (path === '/to-http.xml') res.writeHead(302, { location: `http://autoconfig.auto.test:${http.port}/mail/config-v1.1.xml` }).end();
+    else if (path === '/to-https.xml') res.writeHead(301, { location: '/doc.xml' }).end();
+    else if (path === '/doc.xml') res.writeHead(200, { 'content-type': 'text/xml' }).end(xml);
+    else res.writeHead(404).end();
+  });
+  httpsPort = await new Promise<number>((resolve) => https.listen(0, '127.0.0.1', () => resolve((https.address() as { port: number }).port)));
   dns = await startDns({
     a: [
       [MAIL_HOST, '127.0.0.1'],
       ['autoconfig.auto.test', '127.0.0.1'],
+      ['autoconfig.plain.test', '127.0.0.1'],
+      ['tls.test', '127.0.0.1'],
       ['wellknown.test', '127.0.0.1'],
       ['imap.probe.test', '127.0.0.1'],
       ['smtp.probe.test', '127.0.0.1'],
@@ -84,12 +101,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([smtp?.stop(), http?.stop(), dns?.stop()]);
+  await Promise.all([smtp?.stop(), http?.stop(), dns?.stop(), new Promise((resolve) => (https ? https.close(resolve) : resolve(undefined)))]);
   await dovecot?.stop();
 });
 
-async function explain(email: string) {
-  const result = await runCli(['connect', '--explain', '--json', '--email', email], { home: makeHome(), env });
+async function explain(email: string, extraEnv: Record<string, string> = {}) {
+  const result = await runCli(['connect', '--explain', '--json', '--email', email], { home: makeHome(), env: { ...env, ...extraEnv } });
   return { result, discovery: parseJson(result).discovery };
 }
 
@@ -140,6 +157,31 @@ describe('discovery', () => {
     expect(table.stdout).toMatch(/^autoconfig\thttp:\/\/autoconfig\.auto\.test:\d+\/mail\/config-v1\.1\.xml\?emailaddress=bob%40auto\.test\tyes\t\d+\tIMAP mail\.disco\.test:\d+ implicit \(user bob@auto\.test\); SMTP mail\.disco\.test:\d+ starttls/m);
     expect(table.stdout).toMatch(/^srv\t_imaps\._tcp\.auto\.test\tno\t\d+\tno such name$/m);
     expect(table.stderr).toContain(`IMAP: ${MAIL_HOST}:${dovecot.imapsPort} (implicit), from autoconfig, user bob@auto.test`);
+  });
+
+  it('an autoconfig server without TLS (socketType PLAIN) is reported, never chosen: connect does not send the password to it', async () => {
+    const { result, discovery } = await explain('gus@plain.test');
+    expect(result.code).toBe(4);
+    expect(discovery.imap).toBeNull();
+    expect(discovery.smtp).toBeNull();
+    expect(discovery.sources[0]).toMatchObject({ source: 'autoconfig', found: false, said: `IMAP ${MAIL_HOST}:${dovecot.imapPort} plain text, not used (user gus@plain.test); SMTP ${MAIL_HOST}:${smtp.port} plain text, not used (user gus@plain.test)` });
+
+    const connect = await runCli(['connect', 'plain', '--email', 'gus@plain.test', '--password-env', 'PW', '--secret-store', 'file', '--json'], { home: makeHome(), env: { ...env, PW: 'secret-pw' } });
+    expect(connect.code).toBe(4);
+    expect(jsonError(connect)).toMatchObject({ code: 'DISCOVERY_FAILED' });
+  });
+
+  it('an https autoconfig URL may redirect to https, never to plain http', async () => {
+    const trusted = { NODE_EXTRA_CA_CERTS: ca.certPath };
+    const followed = await explain('hal@tls.test', { ...trusted, MAILOPS_AUTOCONFIG_URLS: `https://{domain}:${httpsPort}/to-https.xml` });
+    expect(followed.discovery.sources[0]).toMatchObject({ found: true });
+    expect(followed.discovery.imap).toMatchObject({ host: MAIL_HOST, source: 'autoconfig', tls: 'implicit' });
+
+    const before = http.requests.length;
+    const refused = await explain('hal@tls.test', { ...trusted, MAILOPS_AUTOCONFIG_URLS: `https://{domain}:${httpsPort}/to-http.xml` });
+    expect(refused.discovery.sources[0]).toMatchObject({ source: 'autoconfig', found: false, said: `refused a redirect from https to http (http://autoconfig.auto.test:${http.port})` });
+    expect(refused.discovery.imap?.source).not.toBe('autoconfig');
+    expect(http.requests.length).toBe(before);
   });
 
   it('connect --diagnose with just an address discovers the servers and checks every step', async () => {

@@ -27,6 +27,13 @@ describe('autoconfig', () => {
     });
   });
 
+  it('skips a plain-text server (socketType PLAIN) for a later one with TLS, and gives it only when there is no other', () => {
+    const server = (host: string, socket: string) => `<incomingServer type="imap"><hostname>${host}</hostname><port>143</port><socketType>${socket}</socketType></incomingServer>`;
+    const doc = (...servers: string[]) => `<clientConfig version="1.1"><emailProvider id="x">${servers.join('')}</emailProvider></clientConfig>`;
+    expect(parseAutoconfig(doc(server('plain.x', 'plain'), server('tls.x', 'STARTTLS')), 'a@x')?.imap).toMatchObject({ host: 'tls.x', tls: 'starttls' });
+    expect(parseAutoconfig(doc(server('plain.x', 'PLAIN'), server('plain2.x', 'PLAIN')), 'a@x')?.imap).toMatchObject({ host: 'plain.x', tls: 'none' });
+  });
+
   it('is null for anything else', () => {
     expect(parseAutoconfig('<html>not found</html>', 'a@b.c')).toBeNull();
     expect(parseAutoconfig('<clientConfig><emailProvider/></clientConfig>', 'a@b.c')).toBeNull();

@@ -35,8 +35,10 @@ const SOCKET_TYPES: Record<string, TlsMode> = { SSL: 'implicit', TLS: 'implicit'
 
 /**
  * The first IMAP incomingServer and the first SMTP outgoingServer of a
- * clientConfig document (they are listed in order of preference). Returns
- * null when the text is not such a document.
+ * clientConfig document (they are listed in order of preference), skipping
+ * plain-text ones (socketType PLAIN) while one with TLS follows; a document
+ * that offers only plain text still yields it, so that discovery can report
+ * it (and never choose it). Returns null when the text is not such a document.
  */
 export function parseAutoconfig(xml: string, email: string): AutoconfigDocument | null {
   if (!/<clientConfig[\s>]/i.test(xml)) return null;
@@ -47,6 +49,7 @@ export function parseAutoconfig(xml: string, email: string): AutoconfigDocument 
 
 function firstServer(xml: string, element: string, type: string, email: string): AutoconfigServer | null {
   const pattern = new RegExp(`<${element}\\b([^>]*)>([\\s\\S]*?)</${element}>`, 'gi');
+  let plain: AutoconfigServer | null = null;
   for (const match of xml.matchAll(pattern)) {
     if (!new RegExp(`type\\s*=\\s*["']${type}["']`, 'i').test(match[1]!)) continue;
     const body = match[2]!;
@@ -56,9 +59,11 @@ function firstServer(xml: string, element: string, type: string, email: string):
     const tls = SOCKET_TYPES[socket];
     if (!host || !Number.isInteger(port) || port < 1 || port > 65535 || !tls) continue;
     const user = field(body, 'username');
-    return { host: fill(host, email), port, tls, user: user ? fill(user, email) : null };
+    const server = { host: fill(host, email), port, tls, user: user ? fill(user, email) : null };
+    if (tls !== 'none') return server;
+    plain ??= server;
   }
-  return null;
+  return plain;
 }
 
 function field(body: string, name: string): string | null {

@@ -12,7 +12,7 @@ import type { MailProtocol } from '../failures.js';
 import { httpGet } from '../http.js';
 import { probeEndpoint, type TraceSink } from '../stages.js';
 import type { TrustSettings } from '../tls-report.js';
-import { autoconfigUrls, parseAutoconfig, type AutoconfigDocument } from './autoconfig.js';
+import { autoconfigUrls, parseAutoconfig, type AutoconfigDocument, type AutoconfigServer } from './autoconfig.js';
 import { providerForMx, type KnownProvider } from './providers.js';
 
 export type SourceKind = 'autoconfig' | 'srv' | 'mx' | 'probe';
@@ -86,7 +86,8 @@ export async function discover(email: string, options: DiscoveryOptions): Promis
 
   for (const protocol of protocols) {
     const fromSrv = srv.find(([p]) => p === protocol)?.[1].server ?? null;
-    const fromAutoconfig = autoconfig.document?.[protocol];
+    // A plain-text server (socketType PLAIN) is reported, never chosen: it would carry the password in the clear.
+    const fromAutoconfig = usable(autoconfig.document?.[protocol]);
     result[protocol] =
       (fromAutoconfig ? { ...fromAutoconfig, source: 'autoconfig' as const } : null) ??
       fromSrv ??
@@ -126,14 +127,20 @@ async function askAutoconfig(email: string, domain: string, o: DiscoveryOptions)
       }),
     ),
   );
-  const reports = answers.map((a, i) => ({ source: 'autoconfig' as const, query: urls[i]!, found: a.value.document !== null, said: a.value.said, ms: a.ms }));
+  const reports = answers.map((a, i) => ({ source: 'autoconfig' as const, query: urls[i]!, found: usable(a.value.document?.imap) !== null || usable(a.value.document?.smtp) !== null, said: a.value.said, ms: a.ms }));
   // The first URL in order that has a document wins, whatever answered first.
   const document = answers.find((a) => a.value.document)?.value.document ?? null;
   return { document, reports };
 }
 
+/** An autoconfig server that may be chosen: one with TLS. */
+function usable(server: AutoconfigServer | null | undefined): AutoconfigServer | null {
+  return server && server.tls !== 'none' ? server : null;
+}
+
 function describeDocument(d: AutoconfigDocument): string {
-  const one = (label: string, s: AutoconfigDocument['imap']) => (s ? `${label} ${s.host}:${s.port} ${s.tls}${s.user ? ` (user ${s.user})` : ''}` : `no ${label}`);
+  const one = (label: string, s: AutoconfigDocument['imap']) =>
+    s ? `${label} ${s.host}:${s.port} ${s.tls === 'none' ? 'plain text, not used' : s.tls}${s.user ? ` (user ${s.user})` : ''}` : `no ${label}`;
   return `${one('IMAP', d.imap)}; ${one('SMTP', d.smtp)}`;
 }
 
