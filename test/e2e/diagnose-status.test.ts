@@ -1,7 +1,8 @@
 // status --diagnose against the suite's real servers: every step of IMAP and SMTP, timed and
 // explained, in JSON and for people, with secrets kept out of the output and the trace.
 import { describe, expect, it } from 'vitest';
-import { mailBed } from '../support/bed.js';
+import { mailBed, receivedMessages } from '../support/bed.js';
+import { listUids } from '../support/mailbox.js';
 import { connectedAccount, expectNoSecret, parseJson } from './helpers.js';
 
 const IMAP_STEPS = ['dns', 'tcp', 'tls', 'greeting', 'capabilities', 'auth_mechanisms', 'login', 'capabilities_after_login', 'select'];
@@ -39,8 +40,9 @@ describe('status --diagnose', () => {
     expect(byStep['smtp.rcpt_to'].detail).toContain('dry run');
     expect(row.diagnosis.imap).toMatchObject({ host: '127.0.0.1', port: mailBed().imapsPort, tls_mode: 'implicit', address: '127.0.0.1', ok: true, failure: null });
     expect(row.diagnosis.smtp.tls.verdict).toBe('trusted');
-    // Nothing was sent by the dry run.
-    expect(row.latency_ms).toBeGreaterThanOrEqual(0);
+    // Nothing was sent by the dry run: the SMTP server took no message from or for this user.
+    expect(receivedMessages((m) => m.authUser === account.user.user || m.rcptTo.includes(account.user.email.toLowerCase()))).toEqual([]);
+    expect(await listUids(account.user, 'INBOX')).toEqual([]);
   });
 
   it('prints a table for people and a one-line verdict on stderr; --trace redacts the password', async () => {

@@ -316,9 +316,13 @@ describe('tokens of a Gmail account', () => {
     try {
       const g = await connected('rotation');
       const failedBefore = bed.idp.tokenRequests({ grantType: 'refresh_token', ok: false }).length;
+      const refreshes = () => bed.idp.tokenRequests({ grantType: 'refresh_token', ok: true }).length;
       for (let round = 0; round < 3; round++) {
+        const before = refreshes();
         const results = await Promise.all([g.cli(['ls', '--json']), g.cli(['folders', '--json']), g.cli(['status', '--json'])]);
         for (const r of results) expect(r.code, r.stderr).toBe(0);
+        // Tokens really were refreshed (and so rotated) in every round, or there is nothing to lose.
+        expect(refreshes()).toBeGreaterThan(before);
       }
       // A voided refresh token presented once would have killed the grant (reuse detection).
       expect(bed.idp.tokenRequests({ grantType: 'refresh_token', ok: false }).length).toBe(failedBefore);

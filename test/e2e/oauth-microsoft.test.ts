@@ -191,9 +191,13 @@ describe('tokens of an Outlook account', () => {
     try {
       const o = await connected('rotation');
       const failedBefore = bed.idp.tokenRequests({ grantType: 'refresh_token', ok: false }).length;
+      const refreshes = () => bed.idp.tokenRequests({ grantType: 'refresh_token', ok: true }).length;
       for (let round = 0; round < 3; round++) {
+        const before = refreshes();
         const results = await Promise.all([o.cli(['ls', '--json']), o.cli(['folders', '--json'])]);
         for (const r of results) expect(r.code, r.stderr).toBe(0);
+        // Tokens really were refreshed (and so rotated) in every round, or there is nothing to lose.
+        expect(refreshes()).toBeGreaterThan(before);
       }
       expect(bed.idp.tokenRequests({ grantType: 'refresh_token', ok: false }).length).toBe(failedBefore);
       expect(bed.idp.activeGrants(o.user.email)).toBe(1);

@@ -128,6 +128,8 @@ describe('sync on servers with fewer extensions', () => {
     expect(sent).toContain('ENABLE CONDSTORE');
     expect(sent.some((c) => /^UID FETCH 1:4 \(UID FLAGS MODSEQ\) \(CHANGEDSINCE \d+\)$/.test(c))).toBe(true);
     expect(sent).toContain('UID SEARCH UID 1:4');
+    // Nothing of QRESYNC is asked of a server that does not offer it.
+    expect(sent.filter((c) => /QRESYNC|VANISHED/.test(c))).toEqual([]);
   });
 
   it('over STARTTLS on the bed\'s server (QRESYNC)', async () => {
@@ -148,6 +150,10 @@ describe('sync on servers with fewer extensions', () => {
       error: expect.stringContaining(`rejected the login for ${setup.user.user}`),
     });
     expect(result.stdout + result.stderr).not.toContain(setup.user.password);
+    // The refused login is in the trace, its credentials masked.
+    const logins = commands(result.stderr).filter((c) => /^(LOGIN|AUTHENTICATE) /.test(c));
+    expect(logins.length).toBeGreaterThan(0);
+    for (const login of logins) expect(login).toMatch(/^(LOGIN \S+|AUTHENTICATE \S+) \[REDACTED\]$/);
     const status = await setup.cli(['status', '--offline', '--json']);
     expect(parseJson<{ accounts: Array<Record<string, unknown>> }>(status).accounts[0]).toMatchObject({ state: 'needs_reauth' });
   });

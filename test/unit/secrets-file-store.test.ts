@@ -291,23 +291,3 @@ function runNode(args: string[]): Promise<{ code: number | null; stderr: string 
     child.on('close', (code) => resolve({ code, stderr }));
   });
 }
-
-describe('unlockEarly (a sync starts deriving the key before it needs it)', () => {
-  it('never throws or writes, whatever it finds; the store then opens as usual', async () => {
-    const { unlockEarly } = await import('../../src/secrets/unlock-early.js');
-    const empty = mkdtempSync(join(tmpdir(), 'mailops-early-'));
-    expect(() => unlockEarly(empty, { MAILOPS_PASSPHRASE: PASS }, undefined)).not.toThrow();
-    expect(readdirSync(empty)).toEqual([]);
-
-    const home = mkdtempSync(join(tmpdir(), 'mailops-early-'));
-    await (await openEncryptedFileStore(home, PASS)).set('a', 'password', 'pw');
-    const before = readFileSync(join(home, SECRET_FILE_NAME));
-    expect(() => unlockEarly(home, {}, join(home, 'no-such-passphrase-file'))).not.toThrow();
-    expect(() => unlockEarly(home, { MAILOPS_PASSPHRASE: 'wrong' }, undefined)).not.toThrow();
-    expect(() => unlockEarly(home, { MAILOPS_PASSPHRASE: PASS }, undefined)).not.toThrow();
-    expect(await (await openEncryptedFileStore(home, PASS)).get('a', 'password')).toBe('pw');
-    const wrong = await openEncryptedFileStore(home, 'wrong').then(() => null, (e: unknown) => e as MailopsError);
-    expect(wrong?.message).toBe('cannot unlock the secret file: wrong passphrase');
-    expect(readFileSync(join(home, SECRET_FILE_NAME))).toEqual(before);
-  });
-});
