@@ -7,8 +7,9 @@
  * back where it can (move = copy + delete) and otherwise reports UNSUPPORTED.
  */
 import type {
+  AccountConfig,
+  BackendKind,
   Envelope,
-  Flag,
   FlagChange,
   Folder,
   MessageRef,
@@ -19,9 +20,9 @@ import type {
   VerifyResult,
 } from './types.js';
 import type { QueryNode } from './query.js';
-import type { FolderCursor, SyncEvent, SyncOptions } from './sync.js';
+import type { SyncEvent, SyncOptions } from './sync.js';
 
-export type BackendKind = 'imap' | 'gmail' | 'graph';
+export type { BackendKind };
 
 export interface FetchedMessage {
   raw: Buffer;
@@ -45,12 +46,10 @@ export interface MailProvider {
   listFolders(signal: AbortSignal): Promise<Folder[]>;
 
   /**
-   * Turns a user-given id into a ref. Accepts what `ls` prints; for IMAP also a
-   * bare UID in `folder`. Throws MESSAGE_NOT_FOUND / USAGE for ids that cannot be ours.
+   * Newest first, `folder` being a folder id (core resolves paths and @roles first). Pages by
+   * `options.page.cursor` where the backend pages by token, else by page number. Throws
+   * FOLDER_NOT_FOUND for a missing folder.
    */
-  resolveRef(id: string, folder: string): MessageRef;
-
-  /** Newest first. Throws FOLDER_NOT_FOUND for a missing folder. */
   list(folder: string, options: ListOptions, signal: AbortSignal): Promise<Page<Envelope>>;
 
   /**
@@ -66,7 +65,7 @@ export interface MailProvider {
   send(message: OutgoingMessage, signal: AbortSignal): Promise<SendReceipt>;
 
   /** Stores a message in a folder (the copy in Sent). */
-  append?(folder: string, raw: Buffer, flags: Flag[], signal: AbortSignal): Promise<void>;
+  append?(folder: string, raw: Buffer, flags: FlagChange, signal: AbortSignal): Promise<void>;
 
   /** Moves natively; resolves with the count moved. */
   move?(refs: MessageRef[], to: string, signal: AbortSignal): Promise<number>;
@@ -74,8 +73,11 @@ export interface MailProvider {
   /** Deletes for good (IMAP: \Deleted + UID EXPUNGE of exactly these UIDs). */
   deleteForever?(refs: MessageRef[], signal: AbortSignal): Promise<number>;
 
-  /** The change feed `sync` consumes (src/domain/sync.ts), given where each folder's sync stands. */
-  syncChanges?(cursors: ReadonlyMap<string, FolderCursor>, options: SyncOptions, signal: AbortSignal): AsyncIterable<SyncEvent>;
+  /**
+   * The change feed `sync` consumes (src/domain/sync.ts). `state` maps each sync scope ('' for the
+   * account, else a folder id) to the opaque token last committed for it.
+   */
+  syncChanges?(state: ReadonlyMap<string, string>, options: SyncOptions, signal: AbortSignal): AsyncIterable<SyncEvent>;
 
   /** The provider-native form of a query, for `search --explain`. */
   explain?(query: QueryNode | null, folder: string): string;
@@ -109,4 +111,47 @@ export interface ProviderRuntime {
   resolveHost?: ((host: string) => Promise<string>) | null;
   /** Warnings for people (stderr). */
   warn: (message: string) => void;
+}
+
+/**
+ * Makes and reads a backend's message ids. Core and store treat ids as opaque strings; only the
+ * codec knows what is inside (IMAP: folder, UIDVALIDITY and UID).
+ */
+export interface IdCodec {
+  /**
+   * What a user typed: an id `ls` printed, or a backend's short form (IMAP: a bare UID in
+   * `folder`). Null when it cannot be one of this backend's ids.
+   */
+  parse(id: string, folder: string): MessageRef | null;
+}
+
+/**
+ * What a backend can do natively. The core falls back or reports UNSUPPORTED (exit 6) for what
+ * it cannot; the conformance suite skips exactly these, saying why.
+ */
+export interface BackendCapabilities {
+  /** Folder ids are the paths users type (IMAP): a path needs no lookup before use. */
+  folderIdIsPath: boolean;
+  /** A message can be in several folders at once (Gmail labels). */
+  multipleFolders: boolean;
+  /** Any page can be fetched directly; otherwise `--page N` walks the cursors from the first. */
+  randomAccessPaging: boolean;
+  /** `total` is exact; otherwise it is the backend's estimate. */
+  exactTotals: boolean;
+  move: boolean;
+  deleteForever: boolean;
+  /** Stores a copy in Sent itself after sending; otherwise `send` appends one. */
+  savesSentCopy: boolean;
+  sync: boolean;
+}
+
+/** One backend as the registry (src/providers/registry.ts) knows it: rclone's `fs.RegInfo`. */
+export interface BackendDefinition {
+  kind: BackendKind;
+  /** For help and errors: "IMAP/SMTP", "the Gmail API", "Microsoft Graph". */
+  title: string;
+  capabilities: BackendCapabilities;
+  ids: IdCodec;
+  /** Loads the backend's code (lazily: --help never loads it) and makes a provider for the account. */
+  create(config: AccountConfig, credentials: Credentials, runtime: ProviderRuntime): Promise<MailProvider>;
 }

@@ -4,6 +4,11 @@
  */
 
 export type ProviderName = 'imap' | 'gmail' | 'outlook';
+/**
+ * How an account's mail is reached: IMAP/SMTP (any provider, OAuth ones with XOAUTH2), or a
+ * provider's own API (the Gmail REST API, Microsoft Graph). Registered in src/providers/registry.ts.
+ */
+export type BackendKind = 'imap' | 'gmail' | 'graph';
 export type TlsMode = 'implicit' | 'starttls' | 'none';
 export type SecretStoreKind = 'keychain' | 'file';
 
@@ -17,11 +22,14 @@ export interface ServerEndpoint {
 export interface AccountConfig {
   name: string;
   provider: ProviderName;
+  /** Accounts stored before backends existed have none: they are read as 'imap'. */
+  backend: BackendKind;
   email: string;
   /** Login name; defaults to the address. */
   user: string;
-  imap: ServerEndpoint;
-  smtp: ServerEndpoint;
+  /** IMAP and SMTP servers: every 'imap' backend account has both; API accounts have neither. */
+  imap: ServerEndpoint | null;
+  smtp: ServerEndpoint | null;
   /** TLS verification disabled (stored on purpose, warned about at each use). */
   insecure: boolean;
   /** A private CA to trust, as an absolute path to a PEM file. */
@@ -97,22 +105,35 @@ export interface Folder {
 }
 
 /**
- * A pointer to one message. `id` is the opaque id printed by ls/search and
- * accepted anywhere; the other fields are its decoded parts.
+ * A pointer to one message. `id` is the opaque id printed by ls/search and accepted anywhere:
+ * only the account's backend (its id codec) knows what is inside. `folder` is the id of the
+ * folder the message was listed in, or the one given with --folder.
  */
 export interface MessageRef {
   id: string;
   folder: string;
-  /** IMAP only. */
-  uid?: number;
-  /** IMAP only: the folder's UIDVALIDITY when the id was made, as a decimal string. */
-  uidValidity?: string;
 }
 
-export type Flag = string; // '\\Seen', '\\Flagged', '\\Answered', '\\Draft', '\\Deleted', or a keyword
+/**
+ * A message's state, the same on every backend (IMAP system flags, Gmail's UNREAD and STARRED
+ * labels, Graph's isRead and flag).
+ */
+export interface MessageFlags {
+  seen: boolean;
+  flagged: boolean;
+  answered: boolean;
+  draft: boolean;
+  /** Everything else, as the backend names it (IMAP: \\Deleted, $Forwarded, custom keywords). */
+  keywords: string[];
+}
+
+/** What `mark` changes: true sets, false clears, absent leaves alone. */
+export type FlagChange = Partial<Record<'seen' | 'flagged' | 'answered' | 'draft', boolean>>;
 
 export interface Envelope {
   ref: MessageRef;
+  /** The backend's number for the message in its folder where it has one (IMAP UID), else null. */
+  uid: number | null;
   messageId: string | null;
   subject: string;
   from: Address | null;
@@ -120,7 +141,7 @@ export interface Envelope {
   cc: Address[];
   date: Date | null;
   size: number;
-  flags: Flag[];
+  flags: MessageFlags;
   hasAttachments: boolean;
 }
 
@@ -129,19 +150,23 @@ export interface PageRequest {
   limit: number;
   /** 1-based page number. */
   page: number;
+  /**
+   * Where the page starts, as the previous page's `nextCursor` said: backends that page by
+   * token (Gmail, Graph) need it; a backend with random access (IMAP, the cache) ignores it.
+   */
+  cursor?: string | null;
 }
 
 export interface Page<T> {
   items: T[];
+  /** Exact where the backend knows it; else its estimate, and `totalIsEstimate` says so. */
   total: number;
+  totalIsEstimate: boolean;
   page: number;
   pageSize: number;
   hasNext: boolean;
-}
-
-export interface FlagChange {
-  add: Flag[];
-  remove: Flag[];
+  /** Opaque: give it back as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
 }
 
 export interface AttachmentInfo {
