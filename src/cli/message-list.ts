@@ -14,6 +14,8 @@ export async function printMessagePage(
       ...head,
       messages: page.items.map(envelopeJson),
       total: page.total,
+      // Gmail and Graph count some lists only roughly: then `total` is their estimate.
+      total_is_estimate: page.totalIsEstimate,
       page: page.page,
       page_size: page.pageSize,
       has_next: page.hasNext,
@@ -45,6 +47,6 @@ export async function printMessagePage(
   if (table) {
     const first = page.items.length ? (page.page - 1) * page.pageSize + 1 : 0;
     const last = (page.page - 1) * page.pageSize + page.items.length;
-    ctx.note(`${first}-${last} of ${page.total}${page.hasNext ? ` (next: --page ${page.page + 1})` : ''}`);
+    ctx.note(`${first}-${last} of ${page.totalIsEstimate ? 'about ' : ''}${page.total}${page.hasNext ? ` (next: --page ${page.page + 1})` : ''}`);
   }
 }

@@ -2,7 +2,7 @@
  * Printing: JSON and NDJSON from the model, tables on a TTY, tab-separated
  * rows when piped. Commands build rows; they never format by hand.
  */
-import type { Address, Envelope, Folder } from '../domain/types.js';
+import type { Address, Envelope, Folder, MessageFlags } from '../domain/types.js';
 import type { CliContext } from './context.js';
 
 /** ISO 8601 UTC without milliseconds: 2025-01-09T10:30:00Z. */
@@ -90,21 +90,35 @@ export function formatAddress(a: Address | null): string {
 
 /** Short flag markers for tables: N(ew) F(lagged) A(nswered) D(raft) and @ for attachments. */
 export function flagMarkers(env: Envelope): string {
-  const f = new Set(env.flags);
+  const f = env.flags;
   return [
-    f.has('\\Seen') ? '' : 'N',
-    f.has('\\Flagged') ? 'F' : '',
-    f.has('\\Answered') ? 'A' : '',
-    f.has('\\Draft') ? 'D' : '',
+    f.seen ? '' : 'N',
+    f.flagged ? 'F' : '',
+    f.answered ? 'A' : '',
+    f.draft ? 'D' : '',
     env.hasAttachments ? '@' : '',
   ].join('');
+}
+
+/**
+ * The `flags` list of the JSON: the names scripts have read since the first release (IMAP's
+ * system flags), then the backend's other flags and keywords.
+ */
+export function flagNames(flags: MessageFlags): string[] {
+  return [
+    ...(flags.seen ? ['\\Seen'] : []),
+    ...(flags.answered ? ['\\Answered'] : []),
+    ...(flags.flagged ? ['\\Flagged'] : []),
+    ...(flags.draft ? ['\\Draft'] : []),
+    ...flags.keywords,
+  ];
 }
 
 /** The contract's message fields (ls, search, read). */
 export function envelopeJson(env: Envelope) {
   return {
     id: env.ref.id,
-    uid: env.ref.uid ?? null,
+    uid: env.uid,
     folder: env.ref.folder,
     message_id: env.messageId,
     subject: env.subject,
@@ -113,9 +127,9 @@ export function envelopeJson(env: Envelope) {
     cc: env.cc,
     date: isoDate(env.date),
     size: env.size,
-    flags: env.flags,
-    is_read: env.flags.includes('\\Seen'),
-    is_flagged: env.flags.includes('\\Flagged'),
+    flags: flagNames(env.flags),
+    is_read: env.flags.seen,
+    is_flagged: env.flags.flagged,
     has_attachments: env.hasAttachments,
   };
 }

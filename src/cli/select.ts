@@ -2,11 +2,13 @@
 import { parseQuery } from '../core/query/index.js';
 import { resolveIds, selectByQuery } from '../core/messages.js';
 import { MailopsError } from '../domain/errors.js';
-import type { MailProvider } from '../domain/provider.js';
+import type { IdCodec, MailProvider } from '../domain/provider.js';
 import type { MessageRef } from '../domain/types.js';
 
+/** `folder` is a folder id (resolved by core/folder-resolver.ts): where --query searches, where bare UIDs live. */
 export async function selectMessages(
   provider: MailProvider,
+  ids: IdCodec,
   selection: { ids: string[]; query: string | undefined; folder: string },
   signal: AbortSignal,
 ): Promise<MessageRef[]> {
@@ -19,5 +21,5 @@ export async function selectMessages(
   if (selection.ids.length === 0) {
     throw new MailopsError('USAGE', 'no messages given', { hint: 'pass message ids (from mailops ls) or --query QUERY' });
   }
-  return resolveIds(provider, selection.ids, selection.folder);
+  return resolveIds(ids, selection.ids, selection.folder);
 }

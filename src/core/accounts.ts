@@ -93,6 +93,8 @@ export function buildAccountConfig(input: AccountInput, existing: AccountConfig 
   return {
     name: input.name ?? existing?.name ?? input.email,
     provider: input.provider,
+    // Password accounts speak IMAP/SMTP; OAuth accounts choose with connect --backend.
+    backend: 'imap',
     email: input.email,
     user: input.user ?? (existing && existing.email === input.email ? existing.user : input.email),
     imap: input.imap,
@@ -114,4 +116,9 @@ export function validateAccountName(name: string): string {
     });
   }
   return name;
+}
+
+/** `host:port (tls)` for notes and errors; API accounts have no such server. */
+export function endpointText(endpoint: ServerEndpoint | null): string {
+  return endpoint ? `${endpoint.host}:${endpoint.port} (${endpoint.tls})` : '(no server: an API account)';
 }

@@ -3,9 +3,9 @@
  * query, searching every folder, moving with fallbacks, finding the trash.
  */
 import { MailopsError } from '../domain/errors.js';
-import type { ListOptions, MailProvider } from '../domain/provider.js';
+import type { BackendCapabilities, IdCodec, ListOptions, MailProvider } from '../domain/provider.js';
 import type { QueryNode } from '../domain/query.js';
-import type { Envelope, Folder, FolderRole, MessageRef, Page, PageRequest } from '../domain/types.js';
+import type { Envelope, MessageRef, Page, PageRequest } from '../domain/types.js';
 
 /** Page size used when a query selects messages to act on (mark/move --query). */
 const SELECT_BATCH = 500;
@@ -18,26 +18,62 @@ export async function selectByQuery(
   signal: AbortSignal,
 ): Promise<MessageRef[]> {
   const refs: MessageRef[] = [];
+  let cursor: string | null = null;
   for (let page = 1; ; page++) {
-    const result = await provider.list(folder, { query, page: { limit: SELECT_BATCH, page } }, signal);
+    const result: Page<Envelope> = await provider.list(folder, { query, page: { limit: SELECT_BATCH, page, cursor } }, signal);
     refs.push(...result.items.map((e) => e.ref));
     if (!result.hasNext) return refs;
+    cursor = result.nextCursor;
   }
 }
 
-/** Ids as given on the command line (duplicates dropped, order kept). */
-export function resolveIds(provider: MailProvider, ids: string[], folder: string): MessageRef[] {
+/**
+ * Ids as given on the command line, read by the account's backend (duplicates dropped, order
+ * kept). An id that cannot be one of the backend's is MESSAGE_NOT_FOUND.
+ */
+export function resolveIds(ids: IdCodec, input: string[], folder: string): MessageRef[] {
   const seen = new Set<string>();
   const refs: MessageRef[] = [];
-  for (const id of ids) {
-    const ref = provider.resolveRef(id, folder);
-    const key = `${ref.folder}\u0000${ref.uid ?? ref.id}`;
+  for (const id of input) {
+    const ref = ids.parse(id, folder);
+    if (!ref) throw messageNotFound(id);
+    const key = `${ref.folder}\u0000${ref.id}`;
     if (!seen.has(key)) {
       seen.add(key);
       refs.push(ref);
     }
   }
   return refs;
+}
+
+export function messageNotFound(id: string): MailopsError {
+  return new MailopsError('MESSAGE_NOT_FOUND', `no message with id ${id}`, { hint: 'ids come from mailops ls or search' });
+}
+
+/**
+ * One page of a folder, newest first. `--page N` is a number for users; a backend that pages by
+ * token (no random access) is walked from the first page, following each page's cursor.
+ */
+export async function listPage(
+  provider: MailProvider,
+  capabilities: Pick<BackendCapabilities, 'randomAccessPaging'>,
+  folder: string,
+  options: ListOptions,
+  signal: AbortSignal,
+): Promise<Page<Envelope>> {
+  const { limit, page } = options.page;
+  if (capabilities.randomAccessPaging || page === 1) return provider.list(folder, options, signal);
+  let cursor: string | null = null;
+  let result: Page<Envelope> | null = null;
+  for (let p = 1; p <= page; p++) {
+    result = await provider.list(folder, { query: options.query, page: { limit, page: p, cursor } }, signal);
+    if (p < page && !result.hasNext) {
+      // Past the last page: empty, as a random-access backend answers.
+      return { ...result, items: [], page, hasNext: false, nextCursor: null };
+    }
+    cursor = result.nextCursor;
+  }
+  return result!;
 }
 
 /**
@@ -54,32 +90,27 @@ export async function searchAllFolders(
   const folders = (await provider.listFolders(signal)).filter((f) => f.selectable);
   const window: ListOptions = { query, page: { limit: page.limit * page.page, page: 1 } };
   let total = 0;
+  let totalIsEstimate = false;
   const all: Envelope[] = [];
   for (const folder of folders) {
-    const result = await provider.list(folder.path, window, signal);
+    // Page 1 with a window as large as the pages asked for: no cursor to follow.
+    const result = await provider.list(folder.id, window, signal);
     total += result.total;
+    totalIsEstimate ||= result.totalIsEstimate;
     all.push(...result.items);
   }
   all.sort((a, b) => (b.date?.getTime() ?? 0) - (a.date?.getTime() ?? 0));
   const start = (page.page - 1) * page.limit;
+  const hasNext = start + page.limit < total;
   return {
     items: all.slice(start, start + page.limit),
     total,
+    totalIsEstimate,
     page: page.page,
     pageSize: page.limit,
-    hasNext: start + page.limit < total,
+    hasNext,
+    nextCursor: hasNext ? String(page.page + 1) : null,
   };
-}
-
-export async function folderWithRole(provider: MailProvider, role: FolderRole, signal: AbortSignal): Promise<Folder> {
-  const folders = await provider.listFolders(signal);
-  const found = folders.find((f) => f.role === role);
-  if (!found) {
-    throw new MailopsError('FOLDER_NOT_FOUND', `this account has no ${role} folder`, {
-      hint: role === 'trash' ? 'name the folder with --to, or delete for good with --expunge --yes' : undefined,
-    });
-  }
-  return found;
 }
 
 /** Moves natively where the provider can; otherwise reports UNSUPPORTED (exit 6). */

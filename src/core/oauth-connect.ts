@@ -11,7 +11,7 @@ import { endpointOverrides, googleEndpoints } from '../auth/endpoints.js';
 import type { HttpContext } from '../auth/http.js';
 import { providerLabel } from '../auth/errors.js';
 import { SECRET_KEYS, type Grant, type SignInMode, type SignInUi } from '../auth/sign-in.js';
-import { buildAccountConfig, resolveEndpoint, type EndpointInput } from './accounts.js';
+import { buildAccountConfig, endpointText, resolveEndpoint, type EndpointInput } from './accounts.js';
 import { PASSWORD_KEY, type Session } from './session.js';
 
 export interface OAuthConnectInput {
@@ -112,9 +112,9 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
   let smtp: VerifyResult;
   try {
     imap = await client.verify(signal ?? new AbortController().signal);
-    ui.note(`Logged in to IMAP with the OAuth token: ${config.imap.host}:${config.imap.port} (${config.imap.tls}), ${imap.latencyMs} ms`);
+    ui.note(`Logged in to IMAP with the OAuth token: ${endpointText(config.imap)}, ${imap.latencyMs} ms`);
     smtp = await client.verifySend(signal ?? new AbortController().signal);
-    ui.note(`Logged in to SMTP with the OAuth token: ${config.smtp.host}:${config.smtp.port} (${config.smtp.tls}), ${smtp.latencyMs} ms`);
+    ui.note(`Logged in to SMTP with the OAuth token: ${endpointText(config.smtp)}, ${smtp.latencyMs} ms`);
   } catch (error) {
     // Nothing is saved, so the grant just made would be left unused at the provider: end it.
     await revokeUnused(provider, input.client, grant, env, request.http);

@@ -5,10 +5,12 @@
  */
 import { MailopsError } from '../domain/errors.js';
 import type { AccountConfig, SecretStoreKind } from '../domain/types.js';
-import type { Credentials, MailProvider, ProviderRuntime } from '../domain/provider.js';
+import type { BackendDefinition, Credentials, MailProvider, ProviderRuntime } from '../domain/provider.js';
 import { openDatabase, type Database } from '../store/db.js';
 import { AccountRepository, type StoredAccount } from '../store/accounts.js';
 import { FolderRepository } from '../store/folders.js';
+import { backendFor } from '../providers/registry.js';
+import { FolderResolver } from './folder-resolver.js';
 // Imported up front (both small): unlocking the secret file reaches its key derivation without
 // waiting for modules, and the derivation runs on libuv's threads while the provider's load.
 import { openSecretStore, type SecretStore } from '../secrets/store.js';
@@ -113,25 +115,44 @@ export class Session {
     return { kind: 'password', user: config.user, password };
   }
 
-  /** A provider for the account, logged in on first use and closed with the session. */
+  /** A provider for the account from its backend (src/providers/registry.ts), closed with the session. */
   async provider(config: AccountConfig, credentials?: Credentials): Promise<MailProvider> {
     if (config.insecure) {
       this.options.runtime.warn(`TLS certificate verification is off for ${config.name} (--insecure)`);
     }
-    const [creds, { createImapProvider }] = await Promise.all([
-      credentials ?? this.credentials(config),
-      // Loaded, and its TLS set-up done, while the secret file's key is derived on libuv's threads.
-      import('../providers/imap/provider.js').then((provider) => {
-        provider.prepareConnections();
-        return provider;
-      }),
-    ]);
-    const provider = createImapProvider(
-      { email: config.email, imap: config.imap, smtp: config.smtp, credentials: creds, insecure: config.insecure, caFile: config.caFile },
-      this.options.runtime,
-    );
+    const backend = backendFor(config.backend);
+    // The backend's code loads (and its TLS set-up runs) while the secret file's key is derived on
+    // libuv's threads.
+    const [creds] = await Promise.all([credentials ?? this.credentials(config), backend.prepare?.()]);
+    const provider = await backend.create(config, creds, this.options.runtime);
     this.providers.push(provider);
     return provider;
+  }
+
+  /** The account's backend as the registry declares it: its id codec and capabilities. */
+  backend(config: AccountConfig): BackendDefinition {
+    return backendFor(config.backend);
+  }
+
+  /**
+   * Resolves folder paths and @roles for the account (src/core/folder-resolver.ts): from the
+   * cached folder list, and with `provider` (or a function making one) from the server on a miss
+   * (cached for next time).
+   */
+  folderResolver(config: AccountConfig, provider: MailProvider | (() => Promise<MailProvider>) | null): FolderResolver {
+    const signal = this.options.signal ?? new AbortController().signal;
+    return new FolderResolver(this.backend(config).capabilities, {
+      cached: () => this.folders.list(config.name).folders,
+      live: provider
+        ? async () => {
+            // A function: the provider is made only when the cached list cannot answer.
+            const live = typeof provider === 'function' ? await provider() : provider;
+            const folders = await live.listFolders(signal);
+            this.folders.replace(config.name, folders);
+            return folders;
+          }
+        : null,
+    });
   }
 
   /** Closes one provider (a failed connection, before a retry opens a new one). */

@@ -121,8 +121,9 @@ async function waitFor(receiver: MailProvider, messageId: string, folders: Folde
 
 async function remove(provider: MailProvider, refs: MessageRef[], signal: AbortSignal): Promise<boolean> {
   try {
-    if (provider.deleteForever) return (await provider.deleteForever(refs, signal)) > 0;
-    return (await provider.setFlags(refs, { add: ['\\Deleted'], remove: [] }, signal)) > 0;
+    // A backend that cannot delete for good keeps the probe message: reported, not hidden.
+    if (!provider.deleteForever) return false;
+    return (await provider.deleteForever(refs, signal)) > 0;
   } catch {
     return false;
   }

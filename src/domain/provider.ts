@@ -152,6 +152,11 @@ export interface BackendDefinition {
   title: string;
   capabilities: BackendCapabilities;
   ids: IdCodec;
+  /**
+   * Loads the backend's code and does the set-up that needs no account (root certificates), so
+   * it can overlap with unlocking the credentials. Optional: create() loads what it needs anyway.
+   */
+  prepare?(): Promise<void>;
   /** Loads the backend's code (lazily: --help never loads it) and makes a provider for the account. */
   create(config: AccountConfig, credentials: Credentials, runtime: ProviderRuntime): Promise<MailProvider>;
 }

@@ -25,9 +25,10 @@ interface AccountRow {
 }
 
 function fromRow(row: AccountRow): StoredAccount {
-  const config = JSON.parse(row.config) as AccountConfig;
+  const config = JSON.parse(row.config) as Omit<AccountConfig, 'backend'> & { backend?: AccountConfig['backend'] };
   return {
-    config: { ...config, name: row.name, priority: row.priority, isDefault: row.is_default === 1, createdAt: row.created_at },
+    // Accounts saved before backends existed all speak IMAP.
+    config: { ...config, backend: config.backend ?? 'imap', name: row.name, priority: row.priority, isDefault: row.is_default === 1, createdAt: row.created_at },
     state: {
       state: row.state,
       lastError: row.last_error,

@@ -5,7 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MailopsError } from '../../src/domain/errors.js';
 import type { MailProvider, ProviderRuntime } from '../../src/domain/provider.js';
 import type { MessageRef, TlsMode } from '../../src/domain/types.js';
-import { decodeMessageId, encodeMessageId, resolveRef } from '../../src/providers/imap/ids.js';
+import { decodeMessageId, encodeMessageId, imapIds, keyOf } from '../../src/providers/imap/ids.js';
+import { resolveIds } from '../../src/core/messages.js';
 import { createImapProvider, type ImapProviderConfig } from '../../src/providers/imap/provider.js';
 import { mailBed, newUser } from '../support/bed.js';
 import { makeCa, makeServerCert } from '../support/certs.js';
@@ -121,7 +122,7 @@ function message(opts: { subject: string; from?: string; to?: string; body?: str
 /** The ref `ls` would print for a UID the test appended. */
 async function refFor(provider: MailProvider, folder: string, uid: number): Promise<MessageRef> {
   const page = await provider.list(folder, { query: null, page: { limit: 500, page: 1 } }, never);
-  const found = page.items.find((item) => item.ref.uid === uid);
+  const found = page.items.find((item) => item.uid === uid);
   if (!found) throw new Error(`uid ${uid} not listed in ${folder}`);
   return found.ref;
 }
@@ -332,7 +333,7 @@ describe('list', () => {
 
   it('maps envelopes: addresses, date, size, flags, attachments and ids', async () => {
     const page = await open(user).provider.list('INBOX', { query: null, page: { limit: 10, page: 1 } }, never);
-    const byUid = new Map(page.items.map((m) => [m.ref.uid, m]));
+    const byUid = new Map(page.items.map((m) => [m.uid, m]));
     const withAttachment = byUid.get(uids[1]!)!;
     expect(withAttachment).toMatchObject({
       subject: 'Note 2',
@@ -340,17 +341,17 @@ describe('list', () => {
       to: [{ name: 'Bob', address: 'bob@example.test' }, { name: '', address: 'carol@example.test' }],
       cc: [],
       hasAttachments: true,
-      flags: [],
+      flags: { seen: false, flagged: false, answered: false, draft: false, keywords: [] },
     });
     expect(withAttachment.date?.toISOString()).toBe('2025-01-09T10:30:00.000Z');
     expect(withAttachment.messageId).toMatch(/^<m\d+\.\d+@mailops\.test>$/);
     expect(withAttachment.size).toBe((await fetchSource(user, 'INBOX', uids[1]!))!.length);
     expect(byUid.get(uids[0]!)!.hasAttachments).toBe(false);
-    expect(byUid.get(uids[3]!)!.flags).toEqual(['\\Seen']);
+    expect(byUid.get(uids[3]!)!.flags).toEqual({ seen: true, flagged: false, answered: false, draft: false, keywords: [] });
     const ref = withAttachment.ref;
     expect(ref.folder).toBe('INBOX');
     expect(ref.id).toMatch(/^[A-Za-z0-9_-]+\.\d+\.\d+$/);
-    expect(decodeMessageId(ref.id)).toEqual({ folder: 'INBOX', uidValidity: ref.uidValidity, uid: uids[1] });
+    expect(decodeMessageId(ref.id)).toEqual({ folder: 'INBOX', uidValidity: expect.stringMatching(/^[1-9]\d*$/), uid: uids[1] });
   });
 
   it('filters with a query compiled to IMAP SEARCH', async () => {
@@ -396,7 +397,7 @@ describe('fetchMessage', () => {
     const raw = message({ subject: 'bare uid' });
     const uid = await appendMessage(user, 'Archive', raw);
     const { provider } = open(user);
-    const fetched = (await provider.fetchMessage(provider.resolveRef(String(uid), 'Archive'), { peek: true }, never)).raw;
+    const fetched = (await provider.fetchMessage(imapIds.parse(String(uid), 'Archive')!, { peek: true }, never)).raw;
     expect(fetched.equals(raw)).toBe(true);
   });
 
@@ -406,17 +407,19 @@ describe('fetchMessage', () => {
     const { provider } = open(user);
     const ref = await refFor(provider, 'INBOX', uid);
 
-    const gone = await failure(provider.fetchMessage({ ...ref, id: encodeMessageId({ folder: 'INBOX', uidValidity: ref.uidValidity!, uid: uid + 100 }), uid: uid + 100 }, { peek: true }, never));
+    const { uidValidity } = keyOf(ref);
+    const gone = await failure(provider.fetchMessage({ ...ref, id: encodeMessageId({ folder: 'INBOX', uidValidity: uidValidity!, uid: uid + 100 }) }, { peek: true }, never));
     expect(gone.code).toBe('MESSAGE_NOT_FOUND');
     expect(gone.exitCode).toBe(5);
 
-    const staleId = encodeMessageId({ folder: 'INBOX', uidValidity: String(Number(ref.uidValidity) + 1), uid });
-    const stale = await failure(provider.fetchMessage(provider.resolveRef(staleId, 'INBOX'), { peek: true }, never));
+    const staleId = encodeMessageId({ folder: 'INBOX', uidValidity: String(Number(uidValidity) + 1), uid });
+    const stale = await failure(provider.fetchMessage(imapIds.parse(staleId, 'INBOX')!, { peek: true }, never));
     expect(stale.code).toBe('MESSAGE_NOT_FOUND');
     expect(stale.message).toContain('UIDVALIDITY');
 
-    expect(() => provider.resolveRef('not-an-id!', 'INBOX')).toThrow(expect.objectContaining({ code: 'MESSAGE_NOT_FOUND', message: 'no message with id not-an-id!', hint: 'ids come from mailops ls or search' }));
-    const folder = await failure(provider.fetchMessage({ id: '1', folder: 'Nowhere', uid: 1 }, { peek: true }, never));
+    expect(imapIds.parse('not-an-id!', 'INBOX')).toBeNull();
+    expect(() => resolveIds(imapIds, ['not-an-id!'], 'INBOX')).toThrow(expect.objectContaining({ code: 'MESSAGE_NOT_FOUND', message: 'no message with id not-an-id!', hint: 'ids come from mailops ls or search' }));
+    const folder = await failure(provider.fetchMessage({ id: '1', folder: 'Nowhere' }, { peek: true }, never));
     expect(folder.code).toBe('FOLDER_NOT_FOUND');
   });
 });
@@ -428,14 +431,18 @@ describe('message ids', () => {
       const id = encodeMessageId(key);
       expect(id).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]*\.\d+\.\d+$/);
       expect(decodeMessageId(id)).toEqual(key);
-      expect(resolveRef(id, 'INBOX')).toEqual({ id, ...key });
+      // The id names its own folder, whatever --folder says.
+      expect(imapIds.parse(id, 'INBOX')).toEqual({ id, folder });
+      expect(keyOf({ id, folder: 'INBOX' })).toEqual(key);
     }
   });
 
   it('treat a bare positive number as a UID in the folder, and refuse anything else', () => {
-    expect(resolveRef('42', 'Archive')).toEqual({ id: '42', folder: 'Archive', uid: 42 });
+    expect(imapIds.parse('42', 'Archive')).toEqual({ id: '42', folder: 'Archive' });
+    expect(keyOf({ id: '42', folder: 'Archive' })).toEqual({ folder: 'Archive', uid: 42, uidValidity: null });
     for (const bad of ['0', '-3', '4294967296', 'SU5CT1g.0.1', 'SU5CT1g.1', 'SU5CT1g=.1.1', '', 'x.y.z']) {
-      expect(() => resolveRef(bad, 'INBOX')).toThrow(expect.objectContaining({ code: 'MESSAGE_NOT_FOUND' }));
+      expect(imapIds.parse(bad, 'INBOX')).toBeNull();
+      expect(() => resolveIds(imapIds, [bad], 'INBOX')).toThrow(expect.objectContaining({ code: 'MESSAGE_NOT_FOUND' }));
     }
   });
 
@@ -447,7 +454,7 @@ describe('message ids', () => {
     const { provider } = open(user);
     const ref = await refFor(provider, 'Entwürfe/Ärger', uid);
     expect(decodeMessageId(ref.id)?.folder).toBe('Entwürfe/Ärger');
-    const fetched = (await provider.fetchMessage(provider.resolveRef(ref.id, 'INBOX'), { peek: true }, never)).raw;
+    const fetched = (await provider.fetchMessage(imapIds.parse(ref.id, 'INBOX')!, { peek: true }, never)).raw;
     expect(fetched.equals(raw)).toBe(true);
   });
 });
@@ -458,8 +465,8 @@ describe('changing messages', () => {
     const a = await appendMessage(user, 'INBOX', message({ subject: 'a' }), ['\\Seen']);
     const b = await appendMessage(user, 'INBOX', message({ subject: 'b' }));
     const { provider } = open(user);
-    const refs = [await refFor(provider, 'INBOX', a), await refFor(provider, 'INBOX', b), { id: '999', folder: 'INBOX', uid: 999 }];
-    const changed = await provider.setFlags(refs, { add: ['\\Flagged'], remove: ['\\Seen'] }, never);
+    const refs = [await refFor(provider, 'INBOX', a), await refFor(provider, 'INBOX', b), { id: '999', folder: 'INBOX' }];
+    const changed = await provider.setFlags(refs, { flagged: true, seen: false }, never);
     expect(changed).toBe(2);
     expect(await flagsOf(user, 'INBOX', a)).toEqual(['\\Flagged']);
     expect(await flagsOf(user, 'INBOX', b)).toEqual(['\\Flagged']);
@@ -504,11 +511,11 @@ describe('changing messages', () => {
     const user = newUser('append');
     const raw = message({ subject: 'sent copy' });
     const { provider } = open(user);
-    await provider.append!('Sent', raw, ['\\Seen'], never);
+    await provider.append!('Sent', raw, { seen: true }, never);
     const [uid] = await listUids(user, 'Sent');
     expect((await fetchSource(user, 'Sent', uid!))!.equals(raw)).toBe(true);
     expect(await flagsOf(user, 'Sent', uid!)).toEqual(['\\Seen']);
-    const err = await failure(provider.append!('Nowhere', raw, [], never));
+    const err = await failure(provider.append!('Nowhere', raw, {}, never));
     expect(err.code).toBe('FOLDER_NOT_FOUND');
   });
 });

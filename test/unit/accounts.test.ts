@@ -47,8 +47,8 @@ describe('account input', () => {
       { email: 'a@b.cd', user: 'alogin', provider: 'imap', imap: { host: 'h', port: 993, tls: 'implicit' }, smtp: { host: 'h', port: 465, tls: 'implicit' }, insecure: true, secretStore: 'file' },
       null,
     );
-    expect(first).toMatchObject({ name: 'a@b.cd', user: 'alogin', insecure: true, secretStore: 'file', passwordCommand: null, caFile: null, priority: 0 });
-    const repaired = buildAccountConfig({ email: 'a@b.cd', provider: 'imap', imap: first.imap, smtp: first.smtp, priority: 3 }, first);
+    expect(first).toMatchObject({ name: 'a@b.cd', backend: 'imap', user: 'alogin', insecure: true, secretStore: 'file', passwordCommand: null, caFile: null, priority: 0 });
+    const repaired = buildAccountConfig({ email: 'a@b.cd', provider: 'imap', imap: first.imap!, smtp: first.smtp!, priority: 3 }, first);
     expect(repaired).toMatchObject({ name: 'a@b.cd', user: 'alogin', insecure: true, secretStore: 'file', priority: 3, createdAt: first.createdAt });
   });
 });

@@ -7,7 +7,7 @@ function account(provider: 'gmail' | 'outlook' | 'imap', oauth: StoredAccount['c
   const endpoint = { host: 'h', port: 993, tls: 'implicit' as const };
   return {
     config: {
-      name: 'a', provider, email: 'a@example.org', user: 'a@example.org', imap: endpoint, smtp: endpoint, insecure: false, caFile: null,
+      name: 'a', provider, backend: 'imap', email: 'a@example.org', user: 'a@example.org', imap: endpoint, smtp: endpoint, insecure: false, caFile: null,
       secretStore: 'file', passwordCommand: null, priority: 0, isDefault: true, createdAt: new Date().toISOString(), oauth,
     },
     state: { state: 'active', lastSyncAt: null, lastError: null, tokenExpiresAt: null },

@@ -19,7 +19,7 @@ function mailbox(landIn: string | null, headers: string[] = []) {
     async send(message: OutgoingMessage) {
       if (landIn) {
         const raw = Buffer.concat([Buffer.from(headers.map((h) => `${h}\r\n`).join('')), message.raw]);
-        stored.set(message.messageId, { ref: { id: `${landIn}:1`, folder: landIn, uid: 1 }, raw, folder: landIn });
+        stored.set(message.messageId, { ref: { id: `${landIn}:1`, folder: landIn }, raw, folder: landIn });
       }
       return { messageId: message.messageId, accepted: message.envelope.to, rejected: [], providerSavedCopy: false };
     },

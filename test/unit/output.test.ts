@@ -10,7 +10,8 @@ const ESC = '\u001b[';
 
 function envelope(overrides: Partial<Envelope> = {}): Envelope {
   return {
-    ref: { id: 'INBOX:7:42', folder: 'INBOX', uid: 42, uidValidity: '7' },
+    ref: { id: 'INBOX:7:42', folder: 'INBOX' },
+    uid: 42,
     messageId: '<m1@example.org>',
     subject: 'Quarterly report',
     from: { name: 'Alice', address: 'alice@example.org' },
@@ -18,7 +19,7 @@ function envelope(overrides: Partial<Envelope> = {}): Envelope {
     cc: [],
     date: new Date('2025-01-09T10:30:00.123Z'),
     size: 2048,
-    flags: ['\\Seen'],
+    flags: { seen: true, flagged: false, answered: false, draft: false, keywords: [] },
     hasAttachments: false,
     ...overrides,
   };
@@ -147,7 +148,7 @@ describe('JSON', () => {
   });
 
   it('envelopeJson derives is_read and is_flagged from the flags; missing values are null, never absent', () => {
-    const json = envelopeJson(envelope({ flags: ['\\Flagged'], from: null, date: null, messageId: null, ref: { id: 'x', folder: 'Archive' }, hasAttachments: true }));
+    const json = envelopeJson(envelope({ flags: { seen: false, flagged: true, answered: false, draft: false, keywords: [] }, from: null, date: null, messageId: null, ref: { id: 'x', folder: 'Archive' }, uid: null, hasAttachments: true }));
     expect(json).toMatchObject({ is_read: false, is_flagged: true, from: null, date: null, message_id: null, uid: null, folder: 'Archive', has_attachments: true });
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
   });
@@ -179,8 +180,8 @@ describe('table cells', () => {
   });
 
   it('flagMarkers: N(ew) F(lagged) A(nswered) D(raft) and @ for attachments', () => {
-    expect(flagMarkers(envelope({ flags: [] }))).toBe('N');
-    expect(flagMarkers(envelope({ flags: ['\\Seen'] }))).toBe('');
-    expect(flagMarkers(envelope({ flags: ['\\Flagged', '\\Answered', '\\Draft'], hasAttachments: true }))).toBe('NFAD@');
+    expect(flagMarkers(envelope({ flags: { seen: false, flagged: false, answered: false, draft: false, keywords: [] } }))).toBe('N');
+    expect(flagMarkers(envelope({ flags: { seen: true, flagged: false, answered: false, draft: false, keywords: [] } }))).toBe('');
+    expect(flagMarkers(envelope({ flags: { seen: false, flagged: true, answered: true, draft: true, keywords: [] }, hasAttachments: true }))).toBe('NFAD@');
   });
 });

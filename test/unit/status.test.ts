@@ -9,7 +9,7 @@ function account(state: AccountState['state']): StoredAccount {
   const endpoint = { host: 'h', port: 993, tls: 'implicit' as const };
   return {
     config: {
-      name: 'a', provider: 'imap', email: 'a@example.org', user: 'a@example.org', imap: endpoint, smtp: endpoint, insecure: false, caFile: null,
+      name: 'a', provider: 'imap', backend: 'imap', email: 'a@example.org', user: 'a@example.org', imap: endpoint, smtp: endpoint, insecure: false, caFile: null,
       secretStore: 'file', passwordCommand: null, priority: 0, isDefault: true, createdAt: new Date().toISOString(),
     },
     state: { state, lastSyncAt: null, lastError: state === 'active' ? null : 'it failed', tokenExpiresAt: null },

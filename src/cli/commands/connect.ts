@@ -10,6 +10,7 @@ import type { ProviderName, SecretStoreKind, ServerEndpoint, TlsMode } from '../
 import {
   buildAccountConfig,
   domainOf,
+  endpointText,
   guessProvider,
   resolveEndpoint,
   validateAccountName,
@@ -112,9 +113,9 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
 
     const client = await session.provider(config, credentials);
     const imapCheck = await client.verify(ctx.signal);
-    if (!ctx.isMachineOutput) ctx.note(`IMAP login ok: ${config.imap.host}:${config.imap.port} (${config.imap.tls}), ${imapCheck.latencyMs} ms`);
+    if (!ctx.isMachineOutput) ctx.note(`IMAP login ok: ${endpointText(config.imap)}, ${imapCheck.latencyMs} ms`);
     const smtpCheck = await client.verifySend(ctx.signal);
-    if (!ctx.isMachineOutput) ctx.note(`SMTP login ok: ${config.smtp.host}:${config.smtp.port} (${config.smtp.tls}), ${smtpCheck.latencyMs} ms`);
+    if (!ctx.isMachineOutput) ctx.note(`SMTP login ok: ${endpointText(config.smtp)}, ${smtpCheck.latencyMs} ms`);
 
     // An OAuth account turned into a password one: its tokens and client secret go.
     if (previous && previous.provider !== 'imap') {

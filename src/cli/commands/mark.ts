@@ -19,12 +19,12 @@ interface Options {
 export function flagChange(options: Options): { change: FlagChange; action: string } {
   if (options.read && options.unread) throw new MailopsError('USAGE', '--read and --unread contradict each other');
   if (options.flagged && options.unflagged) throw new MailopsError('USAGE', '--flagged and --unflagged contradict each other');
-  const change: FlagChange = { add: [], remove: [] };
+  const change: FlagChange = {};
   const action: string[] = [];
-  if (options.read) (change.add.push('\\Seen'), action.push('read'));
-  if (options.unread) (change.remove.push('\\Seen'), action.push('unread'));
-  if (options.flagged) (change.add.push('\\Flagged'), action.push('flagged'));
-  if (options.unflagged) (change.remove.push('\\Flagged'), action.push('unflagged'));
+  if (options.read) ((change.seen = true), action.push('read'));
+  if (options.unread) ((change.seen = false), action.push('unread'));
+  if (options.flagged) ((change.flagged = true), action.push('flagged'));
+  if (options.unflagged) ((change.flagged = false), action.push('unflagged'));
   if (action.length === 0) {
     throw new MailopsError('USAGE', 'say what to mark', { hint: 'pass --read, --unread, --flagged or --unflagged' });
   }
@@ -37,7 +37,8 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   return withSession(ctx, async (session) => {
     const account = session.resolveAccount(options.account);
     const provider = await session.provider(account.config);
-    const refs = await selectMessages(provider, { ids, query: options.query, folder: options.folder }, ctx.signal);
+    const folder = await session.folderResolver(account.config, provider).resolve(options.folder);
+    const refs = await selectMessages(provider, session.backend(account.config).ids, { ids, query: options.query, folder: folder.id }, ctx.signal);
     const processed = refs.length ? await provider.setFlags(refs, change, ctx.signal) : 0;
     if (ctx.isMachineOutput) printJson(ctx, { action, processed, total: refs.length });
     else ctx.note(`marked ${processed} of ${refs.length} message${refs.length === 1 ? '' : 's'} ${action}`);

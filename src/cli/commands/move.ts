@@ -1,5 +1,5 @@
 /** `mailops move ID... --to FOLDER | --trash | --expunge --yes`, or `--query`. */
-import { deleteForever, folderWithRole, moveMessages } from '../../core/messages.js';
+import { deleteForever, moveMessages } from '../../core/messages.js';
 import { MailopsError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
@@ -28,7 +28,9 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   return withSession(ctx, async (session) => {
     const account = session.resolveAccount(options.account);
     const provider = await session.provider(account.config);
-    const refs = await selectMessages(provider, { ids, query: options.query, folder: options.folder }, ctx.signal);
+    const folders = session.folderResolver(account.config, provider);
+    const folder = await folders.resolve(options.folder);
+    const refs = await selectMessages(provider, session.backend(account.config).ids, { ids, query: options.query, folder: folder.id }, ctx.signal);
 
     let action: string;
     let to: string | null;
@@ -43,8 +45,9 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       if (refs.length) processed = await deleteForever(provider, refs, ctx.signal);
     } else {
       action = options.trash ? 'trash' : 'move';
-      to = options.trash ? (await folderWithRole(provider, 'trash', ctx.signal)).path : options.to!;
-      if (refs.length) processed = await moveMessages(provider, refs, to, ctx.signal);
+      const target = await folders.resolve(options.trash ? '@trash' : options.to!);
+      to = target.path;
+      if (refs.length) processed = await moveMessages(provider, refs, target.id, ctx.signal);
     }
 
     if (ctx.isMachineOutput) printJson(ctx, { action, processed, total: refs.length, to });

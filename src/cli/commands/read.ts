@@ -2,6 +2,7 @@
  * `mailops read ID`: headers, text body and attachments of one message.
  * Peeks by default (the message stays unread) unless --mark-read.
  */
+import { resolveIds } from '../../core/messages.js';
 import { MailopsError } from '../../domain/errors.js';
 import type { FetchedMessage } from '../../domain/provider.js';
 import type { CliContext } from '../context.js';
@@ -34,12 +35,14 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     let cacheField: { cache_synced_at?: string | null } = {};
     if (options.offline) {
       const [{ readOffline }, { noteCache }] = await Promise.all([import('../../core/offline.js'), import('../offline.js')]);
-      const { result, cache } = readOffline(session.db, account.config.name, id, options.folder);
+      const folder = await session.folderResolver(account.config, null).resolve(options.folder);
+      const { result, cache } = readOffline(session.db, account.config.name, id, folder.id);
       fetched = result;
       cacheField = noteCache(ctx, cache);
     } else {
       const provider = await session.provider(account.config);
-      const ref = provider.resolveRef(id, options.folder);
+      const folder = await session.folderResolver(account.config, provider).resolve(options.folder);
+      const ref = resolveIds(session.backend(account.config).ids, [id], folder.id)[0]!;
       fetched = await provider.fetchMessage(ref, { peek: !options.markRead }, ctx.signal);
     }
     const { raw, envelope } = fetched;

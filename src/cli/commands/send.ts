@@ -1,7 +1,6 @@
 /** `mailops send`: compose (or take a prepared message), send over SMTP, keep a copy in Sent. */
 import { readFile } from 'node:fs/promises';
 import { composeMessage, prepareRawMessage, splitAddresses, type ComposedMessage } from '../../core/compose.js';
-import { folderWithRole } from '../../core/messages.js';
 import { MailopsError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
@@ -104,8 +103,8 @@ export async function run(ctx: CliContext, _args: unknown[], options: Options): 
       // (a script that retries on failure would send it twice).
       try {
         if (!provider.append) throw new MailopsError('UNSUPPORTED', 'this provider cannot store a copy');
-        const sent = await folderWithRole(provider, 'sent', ctx.signal);
-        await provider.append(sent.path, message.copy, ['\\Seen'], ctx.signal);
+        const sent = await session.folderResolver(account.config, provider).resolve('@sent');
+        await provider.append(sent.id, message.copy, { seen: true }, ctx.signal);
         savedTo = sent.path;
       } catch (error) {
         ctx.warn(`sent, but no copy was saved in Sent: ${(error as Error).message}`);

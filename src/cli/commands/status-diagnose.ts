@@ -84,7 +84,12 @@ export async function diagnoseOne(ctx: CliContext, session: Session, account: St
     return { status: failedStatus(session, account, err.code, err.message, [step]), steps: [step], diagnosis: null, probe: null };
   }
   const settings = await diagnoseSettings(ctx, { email: config.email, credentials, caFile: config.caFile, insecure: config.insecure, folder: options.folder, metrics });
-  const diagnosis = await diagnoseAccount(config, settings);
+  if (!config.imap || !config.smtp) {
+    const message = `the staged checks of ${config.name} need IMAP and SMTP servers; it has none (an API account)`;
+    const step: DiagnosticStep = { step: 'settings', ok: false, ms: 0, detail: message };
+    return { status: failedStatus(session, account, 'UNSUPPORTED', message, [step]), steps: [step], diagnosis: null, probe: null };
+  }
+  const diagnosis = await diagnoseAccount({ imap: config.imap, smtp: config.smtp }, settings);
   const steps = diagnosisChecks(diagnosis);
   const failure = diagnosis.failure;
   if (failure) return { status: failedStatus(session, account, failure.errorCode, failure.message, steps), steps, diagnosis, probe: null };

@@ -4,6 +4,7 @@
  */
 import type { FetchMessageObject, MessageAddressObject } from 'imapflow';
 import type { Address, Envelope } from '../../domain/types.js';
+import { flagsFromImap } from './flags.js';
 import { refFromKey } from './ids.js';
 
 /** What `list` asks the server for: everything an envelope needs, no body bytes. */
@@ -56,6 +57,7 @@ export function toEnvelope(message: FetchMessageObject, folder: string, uidValid
   const envelope = message.envelope;
   return {
     ref: refFromKey({ folder, uidValidity, uid: message.uid }),
+    uid: message.uid,
     messageId: envelope?.messageId ?? null,
     subject: envelope?.subject ?? '',
     from: toAddresses(envelope?.from)[0] ?? null,
@@ -63,8 +65,7 @@ export function toEnvelope(message: FetchMessageObject, folder: string, uidValid
     cc: toAddresses(envelope?.cc),
     date: validDate(envelope?.date) ?? validDate(message.internalDate),
     size: message.size ?? 0,
-    // \Recent belongs to one session (and is gone from IMAP4rev2): it says nothing about the message.
-    flags: [...(message.flags ?? [])].filter((flag) => flag !== '\\Recent'),
+    flags: flagsFromImap(message.flags ?? []),
     hasAttachments: hasAttachments(message.bodyStructure),
   };
 }

@@ -9,6 +9,7 @@
  * byte of 0xF8 or above, which UTF-8 never produces), so an id never reads as a flag.
  */
 import { MailopsError } from '../../domain/errors.js';
+import type { IdCodec } from '../../domain/provider.js';
 import type { MessageRef } from '../../domain/types.js';
 
 export interface ImapMessageKey {
@@ -41,33 +42,42 @@ export function decodeMessageId(id: string): ImapMessageKey | null {
 }
 
 export function refFromKey(key: ImapMessageKey): MessageRef {
-  return { id: encodeMessageId(key), folder: key.folder, uid: key.uid, uidValidity: key.uidValidity };
+  return { id: encodeMessageId(key), folder: key.folder };
 }
 
+/** A bare UID the user typed with --folder: the folder's UIDVALIDITY is then unknown and not checked. */
+const BARE_UID = /^[0-9]+$/;
+
 /**
- * Turns what a user typed into a ref: an id printed by ls/search, or a bare
- * UID in `folder` (whose UIDVALIDITY is then unknown and not checked).
+ * What the IMAP backend reads out of a ref: the folder, the UID and, for ids `ls` printed, the
+ * UIDVALIDITY they were made under (null for a bare UID). Throws MESSAGE_NOT_FOUND otherwise.
  */
-export function resolveRef(id: string, folder: string): MessageRef {
-  const trimmed = id.trim();
-  if (/^[0-9]+$/.test(trimmed)) {
-    const uid = Number(trimmed);
-    if (uid >= 1 && uid <= UINT32_MAX) return { id: trimmed, folder, uid };
-  } else {
-    const key = decodeMessageId(trimmed);
-    if (key) return refFromKey(key);
+export function keyOf(ref: MessageRef): { folder: string; uid: number; uidValidity: string | null } {
+  if (BARE_UID.test(ref.id)) {
+    const uid = Number(ref.id);
+    if (uid >= 1 && uid <= UINT32_MAX) return { folder: ref.folder, uid, uidValidity: null };
+    throw messageNotFound(ref.id);
   }
-  throw messageNotFound(id);
+  const key = decodeMessageId(ref.id);
+  if (!key) throw messageNotFound(ref.id);
+  return key;
 }
+
+/** The IMAP id codec (src/providers/registry.ts): what `ls` printed, or a bare UID in `folder`. */
+export const imapIds: IdCodec = {
+  parse(id: string, folder: string): MessageRef | null {
+    const trimmed = id.trim();
+    if (BARE_UID.test(trimmed)) {
+      const uid = Number(trimmed);
+      return uid >= 1 && uid <= UINT32_MAX ? { id: String(uid), folder } : null;
+    }
+    const key = decodeMessageId(trimmed);
+    return key ? refFromKey(key) : null;
+  },
+};
 
 export function messageNotFound(id: string): MailopsError {
   return new MailopsError('MESSAGE_NOT_FOUND', `no message with id ${id}`, {
     hint: 'ids come from mailops ls or search',
   });
-}
-
-/** The UID of a ref made by resolveRef; refs from other backends have none. */
-export function uidOf(ref: MessageRef): number {
-  if (ref.uid === undefined) throw messageNotFound(ref.id);
-  return ref.uid;
 }

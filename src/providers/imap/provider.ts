@@ -13,7 +13,6 @@ import type { QueryNode } from '../../domain/query.js';
 import type {
   CheckStep,
   Envelope,
-  Flag,
   FlagChange,
   Folder,
   MessageRef,
@@ -26,7 +25,8 @@ import type {
 import { ENVELOPE_QUERY, toEnvelope } from './envelope.js';
 import { abortError, folderNotFound, imapServerText, mapImapError } from './errors.js';
 import { toFolders } from './folders.js';
-import { messageNotFound, resolveRef, uidOf } from './ids.js';
+import { keyOf, messageNotFound } from './ids.js';
+import { imapFlagChange } from './flags.js';
 import { compileImapSearch, explainImapSearch, type ImapSearchContext } from './search.js';
 import { ImapSession, withMailbox } from './session.js';
 import { sendSmtp, verifySmtp, type SmtpSettings } from './smtp.js';
@@ -102,10 +102,6 @@ class ImapProvider implements MailProvider {
     return this.session.run(signal, async (client) => toFolders(await client.list({ statusQuery: { messages: true, unseen: true } })));
   }
 
-  resolveRef(id: string, folder: string): MessageRef {
-    return resolveRef(id, folder);
-  }
-
   list(folder: string, options: ListOptions, signal: AbortSignal): Promise<Page<Envelope>> {
     const { limit, page } = options.page;
     return this.session.run(signal, (client) =>
@@ -128,30 +124,33 @@ class ImapProvider implements MailProvider {
             if (message) items.push(toEnvelope(message, mailbox.path, uidValidity));
           }
         }
-        return { items, total: uids.length, page, pageSize: limit, hasNext: start + slice.length < uids.length };
+        const hasNext = start + slice.length < uids.length;
+        // IMAP has random access by UID: a page number is all the cursor a caller needs.
+        return { items, total: uids.length, totalIsEstimate: false, page, pageSize: limit, hasNext, nextCursor: hasNext ? String(page + 1) : null };
       }),
     );
   }
 
   fetchMessage(ref: MessageRef, options: { peek: boolean }, signal: AbortSignal): Promise<FetchedMessage> {
-    const uid = uidOf(ref);
+    const { folder, uid } = keyOf(ref);
     return this.session.run(signal, (client) =>
-      withMailbox(client, ref.folder, { readOnly: options.peek }, async (mailbox) => {
+      withMailbox(client, folder, { readOnly: options.peek }, async (mailbox) => {
         checkUidValidity(ref, mailbox);
         // imapflow always fetches with BODY.PEEK[]; reading without peek sets \Seen explicitly afterwards.
         const message = await client.fetchOne(String(uid), { ...ENVELOPE_QUERY, source: true }, { uid: true });
         if (!message || !message.source) throw messageNotFound(ref.id);
         const envelope = toEnvelope(message, mailbox.path, String(mailbox.uidValidity));
-        if (!options.peek && !envelope.flags.includes('\\Seen')) {
+        if (!options.peek && !envelope.flags.seen) {
           await this.checked('marking the message read', () => client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true }));
-          envelope.flags = [...envelope.flags, '\\Seen'];
+          envelope.flags = { ...envelope.flags, seen: true };
         }
         return { raw: message.source, envelope };
       }),
     );
   }
 
-  setFlags(refs: MessageRef[], change: FlagChange, signal: AbortSignal): Promise<number> {
+  setFlags(refs: MessageRef[], flagChange: FlagChange, signal: AbortSignal): Promise<number> {
+    const change = imapFlagChange(flagChange);
     return this.session.run(signal, async (client) => {
       let changed = 0;
       for (const [folder, group] of groupByFolder(refs)) {
@@ -216,10 +215,10 @@ class ImapProvider implements MailProvider {
     });
   }
 
-  append(folder: string, raw: Buffer, flags: Flag[], signal: AbortSignal): Promise<void> {
+  append(folder: string, raw: Buffer, flags: FlagChange, signal: AbortSignal): Promise<void> {
     return this.session.run(signal, async (client) => {
       try {
-        await client.append(folder, raw, flags);
+        await client.append(folder, raw, imapFlagChange(flags).add);
       } catch (err) {
         if ((err as { serverResponseCode?: string }).serverResponseCode === 'TRYCREATE') throw folderNotFound(folder);
         throw err;
@@ -276,7 +275,7 @@ class ImapProvider implements MailProvider {
   }
 
   /** A flag change also comes back `false`, without sending anything, when the folder does not accept the flag. */
-  private async checkedFlags(mailbox: MailboxObject, flags: Flag[], command: () => Promise<boolean>): Promise<void> {
+  private async checkedFlags(mailbox: MailboxObject, flags: string[], command: () => Promise<boolean>): Promise<void> {
     const log = this.session.connection?.log;
     if (log) log.lastCommandError = null;
     if (await command()) return;
@@ -289,7 +288,7 @@ class ImapProvider implements MailProvider {
   /** The UIDs of `refs` that still exist in the selected folder; a stale id (UIDVALIDITY changed) throws. */
   private async present(client: ImapFlow, mailbox: MailboxObject, refs: MessageRef[]): Promise<number[]> {
     for (const ref of refs) checkUidValidity(ref, mailbox);
-    const wanted = sequenceSet(refs.map(uidOf));
+    const wanted = sequenceSet(refs.map((ref) => keyOf(ref).uid));
     const found = await this.checked(`looking up messages in "${mailbox.path}"`, () => client.search({ uid: wanted }, { uid: true }));
     return [...found];
   }
@@ -334,7 +333,8 @@ function requireUidExpunge(client: ImapFlow, action: string): void {
 }
 
 function checkUidValidity(ref: MessageRef, mailbox: MailboxObject): void {
-  if (ref.uidValidity !== undefined && ref.uidValidity !== String(mailbox.uidValidity)) {
+  const { uidValidity } = keyOf(ref);
+  if (uidValidity !== null && uidValidity !== String(mailbox.uidValidity)) {
     throw new MailopsError('MESSAGE_NOT_FOUND', `message id ${ref.id} is stale: the server renumbered folder "${mailbox.path}" (UIDVALIDITY changed)`, {
       hint: 'get current ids with mailops ls or search',
     });
@@ -357,9 +357,11 @@ function sequenceSet(uids: number[]): string {
 function groupByFolder(refs: MessageRef[]): Map<string, MessageRef[]> {
   const groups = new Map<string, MessageRef[]>();
   for (const ref of refs) {
-    const group = groups.get(ref.folder);
+    // An id names its own folder; a bare UID the one given with --folder.
+    const { folder } = keyOf(ref);
+    const group = groups.get(folder);
     if (group) group.push(ref);
-    else groups.set(ref.folder, [ref]);
+    else groups.set(folder, [ref]);
   }
   return groups;
 }

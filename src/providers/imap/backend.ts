@@ -1,0 +1,39 @@
+/**
+ * The IMAP/SMTP backend as the registry knows it: what it can do and how its ids read. Light on
+ * purpose (no imapflow): the provider itself is imported only when an account is used.
+ */
+import { MailopsError } from '../../domain/errors.js';
+import type { BackendDefinition } from '../../domain/provider.js';
+import { imapIds } from './ids.js';
+
+export const imapBackend: BackendDefinition = {
+  kind: 'imap',
+  title: 'IMAP/SMTP',
+  capabilities: {
+    folderIdIsPath: true,
+    multipleFolders: false,
+    randomAccessPaging: true,
+    exactTotals: true,
+    // Both need UIDPLUS or MOVE on the server; the provider says so per server (exit 6).
+    move: true,
+    deleteForever: true,
+    savesSentCopy: false,
+    sync: true,
+  },
+  ids: imapIds,
+  async prepare() {
+    (await import('./provider.js')).prepareConnections();
+  },
+  async create(config, credentials, runtime) {
+    if (!config.imap || !config.smtp) {
+      throw new MailopsError('FAILED', `account ${config.name} has no IMAP or SMTP server settings`, {
+        hint: `run mailops connect ${config.name} again`,
+      });
+    }
+    const { createImapProvider } = await import('./provider.js');
+    return createImapProvider(
+      { email: config.email, imap: config.imap, smtp: config.smtp, credentials, insecure: config.insecure, caFile: config.caFile },
+      runtime,
+    );
+  },
+};
