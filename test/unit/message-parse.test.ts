@@ -411,3 +411,79 @@ describe('parseMessage: attachment names', () => {
     expect(message.attachments[0]?.filename).toBe('../../etc/passwd');
   });
 });
+
+// RFC 2045 section 5.2: a Content-Type that cannot be read is text/plain. These are the shapes
+// old mailers and broken scripts really send.
+describe('parseMessage: malformed Content-Type means text/plain', () => {
+  it('a type without a subtype (Content-Type: text; charset=us-ascii) is the body, not attachment-1.bin', async () => {
+    const message = await parseMessage(
+      mime('From: old@example.org', 'Subject: from a 1990s mailer', 'MIME-Version: 1.0', 'Content-Type: text; charset=us-ascii', '', 'The body text.'),
+    );
+    expect(message.bodyText).toBe('The body text.');
+    expect(message.attachments).toEqual([]);
+    expect(message.hasAttachments).toBe(false);
+  });
+
+  it('keeps the charset given with the broken type', async () => {
+    const message = await parseMessage(
+      mime('MIME-Version: 1.0', 'Content-Type: text; charset=iso-8859-1', 'Content-Transfer-Encoding: 8bit', '', Buffer.from('Gr\xfc\xdfe aus K\xf6ln', 'latin1')),
+    );
+    expect(message.bodyText).toBe('Grüße aus Köln');
+  });
+
+  it('an unparsable Content-Type and one that is empty are text/plain too', async () => {
+    for (const header of ['Content-Type: ;;;', 'Content-Type:', 'Content-Type: /plain', 'Content-Type: text/']) {
+      const message = await parseMessage(mime('MIME-Version: 1.0', header, '', 'still readable'));
+      expect(message.bodyText, header).toBe('still readable');
+      expect(message.attachments, header).toEqual([]);
+    }
+  });
+
+  it('a multipart child without a Content-Type, or with a broken one, is text; real attachments stay', async () => {
+    const message = await parseMessage(
+      mime(
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary=XX',
+        '',
+        '--XX',
+        '',
+        'first part, no header at all',
+        '--XX',
+        'Content-Type: text; charset=utf-8',
+        '',
+        'second part, no subtype',
+        '--XX',
+        'Content-Type: application/pdf; name=report.pdf',
+        'Content-Disposition: attachment; filename=report.pdf',
+        '',
+        '%PDF-1.4',
+        '--XX--',
+      ),
+    );
+    expect(message.bodyText).toContain('first part, no header at all');
+    expect(message.bodyText).toContain('second part, no subtype');
+    expect(message.attachments.map((a) => [a.filename, a.contentType])).toEqual([['report.pdf', 'application/pdf']]);
+  });
+
+  it('a broken type marked as an attached file stays a file, as text/plain', async () => {
+    const message = await parseMessage(
+      mime(
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary=XX',
+        '',
+        '--XX',
+        'Content-Type: text/plain',
+        '',
+        'see the log',
+        '--XX',
+        'Content-Type: text; charset=us-ascii',
+        'Content-Disposition: attachment; filename=server.log',
+        '',
+        'line 1',
+        '--XX--',
+      ),
+    );
+    expect(message.bodyText).toBe('see the log');
+    expect(message.attachments.map((a) => [a.filename, a.contentType, a.content.toString()])).toEqual([['server.log', 'text/plain', 'line 1']]);
+  });
+});

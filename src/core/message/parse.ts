@@ -11,6 +11,7 @@ import type { AddressObject, Attachment, EmailAddress, ParsedMail, SimpleParserO
 import { compile } from 'html-to-text';
 import libmime from 'libmime';
 import type { Address, AttachmentInfo } from '../../domain/types.js';
+import { decodeCharset } from './charset.js';
 import { parseMailDate } from './date.js';
 import { decodeLooseText, headerValue, readHeaderBlock, type HeaderLine } from './headers.js';
 
@@ -92,7 +93,8 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
   if (mail.headers === undefined) return rawFallback(raw, bodyOffset, headers, fromHeaders);
 
   const bodyHtml = typeof mail.html === 'string' ? mail.html : null;
-  const attachments = mail.attachments.map(toParsedAttachment);
+  const { texts, files } = splitMalformedText(mail.attachments);
+  const attachments = files.map(toParsedAttachment);
   return {
     ...fromHeaders,
     from: flattenAddresses(mail.from)[0] ?? null,
@@ -100,7 +102,7 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
     cc: flattenAddresses(mail.cc),
     bcc: flattenAddresses(mail.bcc),
     replyTo: flattenAddresses(mail.replyTo),
-    bodyText: chooseBodyText(mail, bodyHtml),
+    bodyText: [chooseBodyText(mail, bodyHtml), ...texts].filter((t) => t !== '').join('\n'),
     bodyHtml,
     attachments,
     headers,
@@ -163,6 +165,35 @@ function rootContentType(mail: ParsedMail): string {
     return value.value.toLowerCase();
   }
   return 'text/plain';
+}
+
+/** `type/subtype` as RFC 2045 section 5.1 spells it (tokens on both sides of one slash). */
+const MEDIA_TYPE = /^[!#$%&'*+\-.^_`|~0-9a-z]+\/[!#$%&'*+\-.^_`|~0-9a-z]+$/i;
+
+/**
+ * RFC 2045 section 5.2: a Content-Type that cannot be read means text/plain. Old mailers write
+ * `Content-Type: text; charset=us-ascii`, which mailparser keeps as a type of its own and hands
+ * over as an attachment, so `read` showed `attachment-1.bin` and no body. Such a part is text:
+ * shown as body text (in its charset), or kept as a text/plain file where it is marked as one.
+ */
+function splitMalformedText(parts: Attachment[]): { texts: string[]; files: Attachment[] } {
+  const texts: string[] = [];
+  const files: Attachment[] = [];
+  for (const part of parts) {
+    if (MEDIA_TYPE.test(part.contentType)) {
+      files.push(part);
+      continue;
+    }
+    const content = Buffer.isBuffer(part.content) ? part.content : Buffer.alloc(0);
+    if (part.contentDisposition === 'attachment' && part.filename) {
+      files.push({ ...part, contentType: 'text/plain' });
+      continue;
+    }
+    const type = part.headers.get('content-type');
+    const charset = type && typeof type === 'object' && 'params' in type ? (type.params as Record<string, string>).charset : undefined;
+    texts.push(decodeCharset(content, charset));
+  }
+  return { texts, files };
 }
 
 function toParsedAttachment(attachment: Attachment, index: number): ParsedAttachment {
