@@ -8,7 +8,7 @@
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import { MailopsError } from '../../domain/errors.js';
-import type { Credentials, FetchedMessage, ListOptions, MailProvider, ProviderRuntime } from '../../domain/provider.js';
+import type { ChangeOutcome, Credentials, FetchedMessage, ListOptions, MailProvider, ProviderRuntime } from '../../domain/provider.js';
 import type { QueryNode } from '../../domain/query.js';
 import type {
   CheckStep,
@@ -149,70 +149,77 @@ class ImapProvider implements MailProvider {
     );
   }
 
-  setFlags(refs: MessageRef[], flagChange: FlagChange, signal: AbortSignal): Promise<number> {
+  setFlags(refs: MessageRef[], flagChange: FlagChange, signal: AbortSignal): Promise<ChangeOutcome> {
     const change = imapFlagChange(flagChange);
-    return this.session.run(signal, async (client) => {
-      let changed = 0;
-      for (const [folder, group] of groupByFolder(refs)) {
-        changed += await withMailbox(client, folder, { readOnly: false }, async (mailbox) => {
-          const uids = await this.present(client, mailbox, group);
-          if (uids.length === 0) return 0;
-          const set = sequenceSet(uids);
-          if (change.add.length > 0) {
-            await this.checkedFlags(mailbox, change.add, () => client.messageFlagsAdd(set, change.add, { uid: true }));
-          }
-          if (change.remove.length > 0) {
-            await this.checkedFlags(mailbox, change.remove, () => client.messageFlagsRemove(set, change.remove, { uid: true }));
-          }
-          return uids.length;
-        });
-      }
-      return changed;
-    });
+    return this.session.run(signal, (client) =>
+      this.eachFolder(client, refs, async (mailbox, uids) => {
+        const set = sequenceSet(uids);
+        if (change.add.length > 0) {
+          await this.checkedFlags(mailbox, change.add, () => client.messageFlagsAdd(set, change.add, { uid: true }));
+        }
+        if (change.remove.length > 0) {
+          await this.checkedFlags(mailbox, change.remove, () => client.messageFlagsRemove(set, change.remove, { uid: true }));
+        }
+        return uids.length;
+      }),
+    );
   }
 
-  move(refs: MessageRef[], to: string, signal: AbortSignal): Promise<number> {
+  move(refs: MessageRef[], to: string, signal: AbortSignal): Promise<ChangeOutcome> {
     return this.session.run(signal, async (client) => {
       const native = client.capabilities.has('MOVE');
       if (!native) requireUidExpunge(client, 'move messages');
       const destination = await this.existingFolder(client, to);
-      let moved = 0;
-      for (const [folder, group] of groupByFolder(refs)) {
-        moved += await withMailbox(client, folder, { readOnly: false }, async (mailbox) => {
-          const uids = await this.present(client, mailbox, group);
-          if (uids.length === 0) return 0;
-          // Moving into the folder a message is in leaves it there.
-          if (mailbox.path === destination) return uids.length;
-          const set = sequenceSet(uids);
-          if (native) {
-            await this.checked(`moving messages to "${destination}"`, () => client.messageMove(set, destination, { uid: true }));
-          } else {
-            // COPY, then \Deleted and UID EXPUNGE of exactly these UIDs (UIDPLUS, checked above):
-            // a plain EXPUNGE would also remove messages someone else marked \Deleted.
-            await this.checked(`copying messages to "${destination}"`, () => client.messageCopy(set, destination, { uid: true }));
-            await this.expunge(client, set);
-          }
-          return uids.length - (await this.present(client, mailbox, group)).length;
-        });
-      }
-      return moved;
+      return this.eachFolder(client, refs, async (mailbox, uids, group) => {
+        // Moving into the folder a message is in leaves it there.
+        if (mailbox.path === destination) return uids.length;
+        const set = sequenceSet(uids);
+        if (native) {
+          await this.checked(`moving messages to "${destination}"`, () => client.messageMove(set, destination, { uid: true }));
+        } else {
+          // COPY, then \Deleted and UID EXPUNGE of exactly these UIDs (UIDPLUS, checked above):
+          // a plain EXPUNGE would also remove messages someone else marked \Deleted.
+          await this.checked(`copying messages to "${destination}"`, () => client.messageCopy(set, destination, { uid: true }));
+          await this.expunge(client, set);
+        }
+        return uids.length - (await this.present(client, mailbox, group)).uids.length;
+      });
     });
   }
 
-  deleteForever(refs: MessageRef[], signal: AbortSignal): Promise<number> {
-    return this.session.run(signal, async (client) => {
+  deleteForever(refs: MessageRef[], signal: AbortSignal): Promise<ChangeOutcome> {
+    return this.session.run(signal, (client) => {
       requireUidExpunge(client, 'delete messages for good');
-      let deleted = 0;
-      for (const [folder, group] of groupByFolder(refs)) {
-        deleted += await withMailbox(client, folder, { readOnly: false }, async (mailbox) => {
-          const uids = await this.present(client, mailbox, group);
-          if (uids.length === 0) return 0;
-          await this.expunge(client, sequenceSet(uids));
-          return uids.length - (await this.present(client, mailbox, group)).length;
-        });
-      }
-      return deleted;
+      return this.eachFolder(client, refs, async (mailbox, uids, group) => {
+        await this.expunge(client, sequenceSet(uids));
+        return uids.length - (await this.present(client, mailbox, group)).uids.length;
+      });
     });
+  }
+
+  /**
+   * Runs `change` in each folder the refs name, on the UIDs found there; what is not found (gone,
+   * renumbered, or in a folder that no longer exists) is reported as missing, not acted on.
+   */
+  private async eachFolder(
+    client: ImapFlow,
+    refs: MessageRef[],
+    change: (mailbox: MailboxObject, uids: number[], group: MessageRef[]) => Promise<number>,
+  ): Promise<ChangeOutcome> {
+    const outcome: ChangeOutcome = { processed: 0, missing: [] };
+    for (const [folder, group] of groupByFolder(refs)) {
+      try {
+        outcome.processed += await withMailbox(client, folder, { readOnly: false }, async (mailbox) => {
+          const { uids, missing } = await this.present(client, mailbox, group);
+          outcome.missing.push(...missing);
+          return uids.length === 0 ? 0 : change(mailbox, uids, group);
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'FOLDER_NOT_FOUND') throw error;
+        outcome.missing.push(...group);
+      }
+    }
+    return outcome;
   }
 
   append(folder: string, raw: Buffer, flags: FlagChange, signal: AbortSignal): Promise<void> {
@@ -285,12 +292,18 @@ class ImapProvider implements MailProvider {
     });
   }
 
-  /** The UIDs of `refs` that still exist in the selected folder; a stale id (UIDVALIDITY changed) throws. */
-  private async present(client: ImapFlow, mailbox: MailboxObject, refs: MessageRef[]): Promise<number[]> {
-    for (const ref of refs) checkUidValidity(ref, mailbox);
-    const wanted = sequenceSet(refs.map((ref) => keyOf(ref).uid));
-    const found = await this.checked(`looking up messages in "${mailbox.path}"`, () => client.search({ uid: wanted }, { uid: true }));
-    return [...found];
+  /**
+   * The UIDs of `refs` that exist in the selected folder, and the refs that do not: expunged, or
+   * made under another UIDVALIDITY (the folder was renumbered, so the UID names another message).
+   */
+  private async present(client: ImapFlow, mailbox: MailboxObject, refs: MessageRef[]): Promise<{ uids: number[]; missing: MessageRef[] }> {
+    const current = String(mailbox.uidValidity);
+    const live = refs.filter((ref) => [null, current].includes(keyOf(ref).uidValidity));
+    const stale = refs.filter((ref) => !live.includes(ref));
+    if (live.length === 0) return { uids: [], missing: stale };
+    const wanted = sequenceSet(live.map((ref) => keyOf(ref).uid));
+    const found = new Set(await this.checked(`looking up messages in "${mailbox.path}"`, () => client.search({ uid: wanted }, { uid: true })));
+    return { uids: [...found], missing: [...stale, ...live.filter((ref) => !found.has(keyOf(ref).uid))] };
   }
 
   /** +FLAGS \Deleted and UID EXPUNGE of exactly `set`. */
