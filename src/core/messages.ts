@@ -138,7 +138,8 @@ export async function searchAllFolders(
     totalIsEstimate ||= result.totalIsEstimate;
     all.push(...result.items);
   }
-  all.sort((a, b) => (b.date?.getTime() ?? 0) - (a.date?.getTime() ?? 0));
+  // Newest first by arrival, as each folder is listed; ties keep the folders' own order.
+  all.sort((a, b) => arrival(b) - arrival(a));
   const start = (page.page - 1) * page.limit;
   const hasNext = start + page.limit < total;
   return {
@@ -168,4 +169,9 @@ export async function deleteForever(provider: MailProvider, refs: MessageRef[], 
     throw new MailopsError('UNSUPPORTED', `deleting for good is not supported by ${provider.kind} accounts`);
   }
   return provider.deleteForever(refs, signal);
+}
+
+/** The arrival time "newest first" orders by; the Date header where a backend has none. */
+function arrival(envelope: Envelope): number {
+  return (envelope.received ?? envelope.date)?.getTime() ?? 0;
 }

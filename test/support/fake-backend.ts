@@ -73,6 +73,7 @@ class FakeProvider implements MailProvider {
       to: [],
       cc: [],
       date: m.date,
+      received: m.date,
       size: m.raw.length,
       flags: { ...m.flags, keywords: [...m.flags.keywords] },
       hasAttachments: false,

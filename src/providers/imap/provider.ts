@@ -27,7 +27,7 @@ import { abortError, folderNotFound, imapServerText, mapImapError } from './erro
 import { toFolders } from './folders.js';
 import { keyOf, messageNotFound } from './ids.js';
 import { imapFlagChange } from './flags.js';
-import { compileImapSearch, explainImapSearch, type ImapSearchContext } from './search.js';
+import { compileImapSearch, explainImapSearch, imapListCommand, type ImapSearchContext } from './search.js';
 import { ImapSession, withMailbox } from './session.js';
 import { sendSmtp, verifySmtp, type SmtpSettings } from './smtp.js';
 import { imapSyncFeed } from './sync.js';
@@ -106,10 +106,7 @@ class ImapProvider implements MailProvider {
     const { limit, page } = options.page;
     return this.session.run(signal, (client) =>
       withMailbox(client, folder, { readOnly: true }, async (mailbox) => {
-        const criteria = compileImapSearch(options.query, searchContext(client));
-        const found = await this.checked(`searching "${mailbox.path}"`, () => client.search(criteria, { uid: true }));
-        // Newest first by arrival: UIDs grow with each message a folder receives.
-        const uids = [...found].sort((a, b) => b - a);
+        const uids = await this.newestFirst(client, mailbox, options.query);
         const start = (page - 1) * limit;
         const slice = uids.slice(start, start + limit);
         const items: Envelope[] = [];
@@ -306,6 +303,43 @@ class ImapProvider implements MailProvider {
     return { uids: [...found], missing: [...stale, ...live.filter((ref) => !found.has(keyOf(ref).uid))] };
   }
 
+  /**
+   * The folder's matching UIDs, newest first by arrival date: UID SORT (REVERSE ARRIVAL) where the
+   * server has SORT; else UIDs descending, which is arrival order only while nothing was added out
+   * of date order (`search --explain` says which). Each page slices this same list, so paging is stable.
+   */
+  private async newestFirst(client: ImapFlow, mailbox: MailboxObject, query: QueryNode | null): Promise<number[]> {
+    const context = searchContext(client);
+    const { command, attributes } = imapListCommand(query, context);
+    if (command === 'UID SEARCH') {
+      const criteria = compileImapSearch(query, context);
+      const found = await this.checked(`searching "${mailbox.path}"`, () => client.search(criteria, { uid: true }));
+      return [...found].sort((a, b) => b - a);
+    }
+    const uids: number[] = [];
+    // imapflow has no SORT command; exec() is what its own commands use, with our untagged handler.
+    const exec = (client as unknown as ImapflowExec).exec.bind(client);
+    try {
+      const response = await exec(command, attributes, {
+        untagged: {
+          SORT: async (untagged) => {
+            for (const attribute of untagged.attributes ?? []) {
+              const uid = Number(attribute.value);
+              if (Number.isInteger(uid) && uid > 0) uids.push(uid);
+            }
+          },
+        },
+      });
+      response.next();
+    } catch (error) {
+      // The server refused the command (NO, BAD): say so with its words. A dropped connection is
+      // mapped by the session like any other.
+      if ((error as { responseStatus?: string }).responseStatus) throw commandFailed(`sorting "${mailbox.path}"`, error);
+      throw error;
+    }
+    return uids;
+  }
+
   /** +FLAGS \Deleted and UID EXPUNGE of exactly `set`. */
   private async expunge(client: ImapFlow, set: string): Promise<void> {
     await this.checked('marking messages deleted', () => client.messageFlagsAdd(set, ['\\Deleted'], { uid: true }));
@@ -322,6 +356,15 @@ class ImapProvider implements MailProvider {
       throw err;
     }
   }
+}
+
+/** The part of imapflow's connection its commands use to send one (not in its typings). */
+interface ImapflowExec {
+  exec(
+    command: string,
+    attributes: unknown[],
+    options: { untagged: Record<string, (untagged: { attributes?: Array<{ value?: unknown }> }) => Promise<void>> },
+  ): Promise<{ next(): void }>;
 }
 
 function commandFailed(what: string, cause: unknown): MailopsError {
