@@ -88,8 +88,11 @@ export interface MailProvider {
    */
   syncChanges?(state: ReadonlyMap<string, string>, options: SyncOptions, signal: AbortSignal): AsyncIterable<SyncEvent>;
 
-  /** The provider-native form of a query, for `search --explain`. */
-  explain?(query: QueryNode | null, folder: string): string;
+  /**
+   * The provider-native form of a query, for `search --explain`: what this server would be sent,
+   * so it may ask the server what it supports (IMAP: SORT, WITHIN).
+   */
+  explain?(query: QueryNode | null, folder: string, signal: AbortSignal): Promise<string>;
 
   close(): Promise<void>;
 }

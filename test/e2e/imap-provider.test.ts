@@ -363,9 +363,11 @@ describe('list', () => {
     expect(unread.items.map((m) => m.subject)).toEqual(['Note 5', 'Invoice March', 'Note 2', 'Note 1']);
   });
 
-  it('explains the query it would run, with the folder', () => {
+  it('explains the query it would run, with the folder, after asking the server what it supports', async () => {
     const { provider } = open(user);
-    expect(provider.explain!({ kind: 'flag', flag: 'unread' }, 'Projekte/"Q1"')).toBe('EXAMINE "Projekte/\\"Q1\\""\nUID SEARCH UNSEEN');
+    expect(await provider.explain!({ kind: 'flag', flag: 'unread' }, 'Projekte/"Q1"', never)).toBe(
+      'EXAMINE "Projekte/\\"Q1\\""\nUID SORT (ARRIVAL) UTF-8 UNSEEN\n# read from the end: newest first by arrival, the last added first among messages of the same second',
+    );
   });
 
   it('reports a missing folder as FOLDER_NOT_FOUND naming it', async () => {

@@ -2,6 +2,7 @@
 // original dates (imapsync, doveadm import, APPEND with a date) has UIDs in migration order, and
 // is still listed by date: live (UID SORT), from the cache, across pages and across folders.
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { CliResult } from '../support/cli.js';
 import { withImap } from '../support/mailbox.js';
 import { connectedAccount, parseJson, textMessage, type Account } from './helpers.js';
 
@@ -26,7 +27,7 @@ async function appendDated(account: Account, folder: string, messages: Array<[st
   });
 }
 
-function subjects(result: { stdout: string }): string[] {
+function subjects(result: CliResult): string[] {
   return parseJson(result).messages.map((m: { subject: string }) => m.subject);
 }
 
@@ -71,6 +72,15 @@ describe('listing order: newest first by arrival date', () => {
 
   it('search --explain shows the SORT it runs', async () => {
     const result = await account.cli(['search', '--explain', 'is:unread']);
-    expect(result.stdout).toContain('UID SORT (REVERSE ARRIVAL) UTF-8 UNSEEN');
+    expect(result.stdout).toContain('UID SORT (ARRIVAL) UTF-8 UNSEEN\n# read from the end: newest first by arrival');
+  });
+
+  it('messages that arrived in the same second list the last added first', async () => {
+    const same = await connectedAccount('same-second');
+    const at = '2025-03-03T12:00:00Z';
+    await appendDated(same, 'INBOX', [['first', at], ['second', at], ['third', at]]);
+    expect(subjects(await same.cli(['ls', '--json']))).toEqual(['third', 'second', 'first']);
+    expect((await same.cli(['sync'])).code).toBe(0);
+    expect(subjects(await same.cli(['ls', '--offline', '--json']))).toEqual(['third', 'second', 'first']);
   });
 });

@@ -27,7 +27,7 @@ import { abortError, folderNotFound, imapServerText, mapImapError } from './erro
 import { toFolders } from './folders.js';
 import { keyOf, messageNotFound } from './ids.js';
 import { imapFlagChange } from './flags.js';
-import { compileImapSearch, explainImapSearch, imapListCommand, type ImapSearchContext } from './search.js';
+import { compileImapSearch, explainImapSearch, explainListOrder, imapListCommand, type ImapSearchContext } from './search.js';
 import { ImapSession, withMailbox } from './session.js';
 import { sendSmtp, verifySmtp, type SmtpSettings } from './smtp.js';
 import { imapSyncFeed } from './sync.js';
@@ -230,9 +230,11 @@ class ImapProvider implements MailProvider {
     });
   }
 
-  explain(query: QueryNode | null, folder: string): string {
-    const client = this.session.connection?.client ?? null;
-    return `EXAMINE ${quoteMailbox(folder)}\n${explainImapSearch(query, client ? searchContext(client) : {})}`;
+  /** Logs in first: what is sent depends on the server's capabilities (SORT, WITHIN). */
+  explain(query: QueryNode | null, folder: string, signal: AbortSignal): Promise<string> {
+    return this.session.run(signal, async (client) =>
+      [`EXAMINE ${quoteMailbox(folder)}`, explainImapSearch(query, searchContext(client)), explainListOrder(searchContext(client))].join('\n'),
+    );
   }
 
   send(message: OutgoingMessage, signal: AbortSignal): Promise<SendReceipt> {
@@ -304,9 +306,10 @@ class ImapProvider implements MailProvider {
   }
 
   /**
-   * The folder's matching UIDs, newest first by arrival date: UID SORT (REVERSE ARRIVAL) where the
+   * The folder's matching UIDs, newest first by arrival date: UID SORT (ARRIVAL) reversed where the
    * server has SORT; else UIDs descending, which is arrival order only while nothing was added out
    * of date order (`search --explain` says which). Each page slices this same list, so paging is stable.
+   * Ties (the same second) list the last added first either way.
    */
   private async newestFirst(client: ImapFlow, mailbox: MailboxObject, query: QueryNode | null): Promise<number[]> {
     const context = searchContext(client);
@@ -331,6 +334,7 @@ class ImapProvider implements MailProvider {
         },
       });
       response.next();
+      uids.reverse();
     } catch (error) {
       // The server refused the command (NO, BAD): say so with its words. A dropped connection is
       // mapped by the session like any other.
