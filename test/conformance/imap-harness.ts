@@ -15,6 +15,9 @@ import type { MailUser } from '../support/users.js';
 import { PASSPHRASE } from '../e2e/helpers.js';
 import type { BackendHarness, ConformanceAccount, Feature, NeutralFlags, SeedMessage } from './harness.js';
 
+/** What the bed's Dovecot offers besides the extensions the variants leave out (as in sync-servers.test.ts). */
+export const BASE_CAPABILITIES = 'IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE';
+
 /** `imapCapability`: Dovecot's post-login capability list, replaced verbatim; none: the bed's full server. */
 export function imapHarness(imapCapability?: string): BackendHarness {
   const capabilities = new Set((imapCapability ?? '').split(/\s+/));

@@ -141,6 +141,45 @@ export function describeBackend(harness: BackendHarness): void {
         expect(beyond).toMatchObject({ messages: [], page: 4, has_next: false });
       });
 
+      it('ls --unread, --from, --since and --before filter like the matching search terms, live and offline', async () => {
+        const cases: Array<[string[], CorpusKey[]]> = [
+          [['--unread'], ['R4', 'R2']],
+          [['--from', 'dave'], ['R4']],
+          [['--since', '2024-06-03'], ['R5', 'R4', 'R3']],
+          [['--since', '2024-03-01', '--before', '2024-06-03'], ['R2', 'R1']],
+        ];
+        for (const [flags, matches] of cases) {
+          const [live, offline] = await Promise.all([json(account, 'ls', [folders.inbox, ...flags]), json(account, 'ls', [folders.inbox, '--offline', ...flags])]);
+          expect(byId(live), flags.join(' ')).toEqual(matches);
+          expect(projection(offline), flags.join(' ')).toEqual(projection(live));
+        }
+      });
+
+      it('folders: full paths with roles and counts, live and offline', async () => {
+        type FolderJson = { id: string; path: string; name: string; role: string | null; unread_count: number; total_count: number };
+        const live = (await json<{ folders: FolderJson[] }>(account, 'folders', [])).folders;
+        const byPath = new Map(live.map((f) => [f.path, f]));
+        expect(byPath.get(folders.inbox)).toMatchObject({ role: 'inbox', total_count: 5, unread_count: 2 });
+        expect(byPath.get(folders.sent)).toMatchObject({ role: 'sent' });
+        expect(byPath.get(folders.trash)).toMatchObject({ role: 'trash' });
+        expect(byPath.get(folders.archive)).toMatchObject({ role: 'archive', total_count: 0 });
+        const offline = (await json<{ folders: FolderJson[] }>(account, 'folders', ['--offline'])).folders;
+        expect(offline).toEqual(live);
+      });
+
+      // Gap on main today: no folder argument takes @ROLE yet (issue 9, point 4); "@archive" is
+      // looked up as a mailbox of that name. The lead's resolver makes this pass (then drop .fails).
+      it.fails('@ROLE names a folder wherever one is taken; a role the account lacks exits 5', async () => {
+        expect(projection(await json(account, 'ls', ['@inbox']))).toEqual(projection(await json(account, 'ls', [folders.inbox])));
+        expect(await json(account, 'ls', ['@archive'])).toMatchObject({ messages: [], total: 0 });
+        expect(byId(await json(account, 'search', ['--folder', '@inbox', '--', 'kiwi']))).toEqual(['R1']);
+        expect(projection(await json(account, 'ls', ['@inbox', '--offline']))).toEqual(projection(await json(account, 'ls', [folders.inbox, '--offline'])));
+        const lacking = await account.cli(['ls', '--json', '@flagged']);
+        expectJsonError(lacking, 5, 'ls @flagged');
+        // The message names the roles the account has.
+        expect(jsonError(lacking).message + (jsonError(lacking).hint ?? '')).toMatch(/@inbox/);
+      });
+
       it('an empty folder lists [] with exit 0, live and offline', async () => {
         expect(await json(account, 'ls', [folders.archive])).toMatchObject({ messages: [], total: 0, has_next: false });
         expect(await json(account, 'ls', [folders.archive, '--offline'])).toMatchObject({ messages: [], total: 0, has_next: false });
@@ -179,10 +218,9 @@ export function describeBackend(harness: BackendHarness): void {
 
       for (const [query, matches] of QUERY_TERMS) {
         it(`search ${query}: finds ${matches.join(' ') || 'nothing'}, live and --offline`, async () => {
-          const live = await json(account, 'search', ['--', query]);
+          const [live, offline] = await Promise.all([json(account, 'search', ['--', query]), json(account, 'search', ['--offline', '--', query])]);
           expect(byId(live), 'live').toEqual(matches);
           expect(live.total).toBe(matches.length);
-          const offline = await json(account, 'search', ['--offline', '--', query]);
           expect(byId(offline), 'offline').toEqual(matches);
           expect(projection(offline)).toEqual(projection(live));
         });
@@ -201,6 +239,8 @@ export function describeBackend(harness: BackendHarness): void {
           for (const offline of [[], ['--offline']]) {
             const result = await account.cli(['search', '--json', ...offline, '--', query]);
             expectJsonError(result, 2, `search ${query} ${offline.join(' ')}`);
+            // It points at the offending position.
+            expect(jsonError(result).message, query).toMatch(/column \d+/);
           }
         }
       });
@@ -310,7 +350,7 @@ export function describeBackend(harness: BackendHarness): void {
           const m = await seedOne('Archive me');
           const stay = await seedOne('Stay here');
           const moved = await json<Record<string, unknown>>(account, 'move', [m.id, '--to', folders.archive]);
-          expect(moved).toMatchObject({ processed: 1, total: 1, to: folders.archive });
+          expect(moved).toMatchObject({ action: expect.any(String), processed: 1, total: 1, to: folders.archive });
           expect(await account.messageIds(folders.archive)).toContain(m.messageId);
           const inbox = await account.messageIds(folders.inbox);
           expect(inbox).not.toContain(m.messageId);
@@ -327,7 +367,7 @@ export function describeBackend(harness: BackendHarness): void {
         'move --trash: the message goes to the trash folder',
         async () => {
           const m = await seedOne('Trash me');
-          expect(await json<Record<string, unknown>>(account, 'move', [m.id, '--trash'])).toMatchObject({ processed: 1, total: 1, to: folders.trash });
+          expect(await json<Record<string, unknown>>(account, 'move', [m.id, '--trash'])).toMatchObject({ action: expect.any(String), processed: 1, total: 1, to: folders.trash });
           expect(await account.messageIds(folders.trash)).toContain(m.messageId);
           expect(await account.messageIds(folders.inbox)).not.toContain(m.messageId);
         },
