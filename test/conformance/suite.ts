@@ -127,6 +127,20 @@ export function describeBackend(harness: BackendHarness): void {
         expect(r5).toMatchObject({ is_read: true, is_flagged: true });
       });
 
+      it('ls --ndjson prints one message a line and a pipe gets tab-separated rows, the same messages as --json', async () => {
+        const list = await json(account, 'ls', [folders.inbox]);
+        const ndjson = await account.cli(['ls', folders.inbox, '--ndjson']);
+        expectExit(ndjson, 0, 'ls --ndjson');
+        const lines = ndjson.stdout.trim().split('\n').map((line) => JSON.parse(line) as Listed);
+        expect(lines.map((m) => m.id)).toEqual(list.messages.map((m) => m.id));
+        expect(lines[0]).toMatchObject({ message_id: CORPUS.R5.messageId, subject: 'Disk full on web-3' });
+        const tsv = await account.cli(['ls', folders.inbox]);
+        expectExit(tsv, 0, 'ls | cat');
+        const rows = tsv.stdout.trim().split('\n').map((row) => row.split('\t'));
+        expect(rows.map((row) => row[0])).toEqual(list.messages.map((m) => m.id));
+        expect(rows[4]).toEqual(expect.arrayContaining(['2024-03-01T10:00:00Z', 'Kiwi harvest report']));
+      });
+
       it('ls --limit/--page: pages of the same list, the same ids, has_next until the last', async () => {
         const all = await json(account, 'ls', [folders.inbox]);
         const pages: ListJson[] = [];
@@ -488,6 +502,10 @@ export function describeBackend(harness: BackendHarness): void {
         const archive = await expectParity([folders.archive]);
         expect(archive.messages.map((m) => m.message_id)).toEqual([p4]);
 
+        type Counts = { folders: Array<{ path: string; role: string | null; unread_count: number; total_count: number }> };
+        const liveFolders = await json<Counts>(account, 'folders', []);
+        expect((await json<Counts>(account, 'folders', ['--offline'])).folders).toEqual(liveFolders.folders);
+        expect(liveFolders.folders.find((f) => f.path === folders.inbox)).toMatchObject({ total_count: 6, unread_count: 4 });
         await expectParity([folders.inbox, '--limit', '4', '--page', '2']);
         await expectParity([folders.inbox, '--unread']);
         for (const query of ['is:unread', 'is:flagged', 'subject:parity', 'is:answered']) {
