@@ -84,14 +84,21 @@ export function imapHarness(imapCapability?: string): BackendHarness {
 
 function imapAccount(user: MailUser, server: ImapServer, cli: ConformanceAccount['cli']): ConformanceAccount {
   const imap = <T>(fn: (client: ImapFlow) => Promise<T>) => withImap(user, fn, server);
-  /** Opens `folder` and runs `fn` with the UIDs of the message, none when it is not there. */
-  const withMessage = <T>(folder: string, messageId: string, readOnly: boolean, fn: (client: ImapFlow, uids: string) => Promise<T>) =>
+  /** Opens `folder` and runs `fn` with the message's UIDs; `absent()` when the folder does not hold it. */
+  const withMessage = <T>(
+    folder: string,
+    messageId: string,
+    readOnly: boolean,
+    fn: (client: ImapFlow, uids: string) => Promise<T>,
+    absent: () => T = () => {
+      throw new Error(`${messageId} is not in ${folder}`);
+    },
+  ) =>
     imap(async (client) => {
       const lock = await client.getMailboxLock(folder, { readOnly });
       try {
         const uids = (await client.search({ header: { 'message-id': messageId } }, { uid: true })) || [];
-        if (uids.length === 0) throw new Error(`${messageId} is not in ${folder}`);
-        return await fn(client, uids.join(','));
+        return uids.length === 0 ? absent() : await fn(client, uids.join(','));
       } finally {
         lock.release();
       }
@@ -128,14 +135,17 @@ function imapAccount(user: MailUser, server: ImapServer, cli: ConformanceAccount
       await imap((client) => append(client, 'INBOX', m));
     },
     async flags(folder, messageId) {
-      return withMessage(folder, messageId, true, async (client, uids) => {
-        const fetched = await client.fetchOne(uids, { flags: true }, { uid: true });
-        const flags = fetched && fetched.flags ? fetched.flags : new Set<string>();
-        return { seen: flags.has('\\Seen'), flagged: flags.has('\\Flagged'), answered: flags.has('\\Answered') };
-      }).catch((err: Error) => {
-        if (/is not in/.test(err.message)) return undefined;
-        throw err;
-      });
+      return withMessage<NeutralFlags | undefined>(
+        folder,
+        messageId,
+        true,
+        async (client, uids) => {
+          const fetched = await client.fetchOne(uids, { flags: true }, { uid: true });
+          const flags = fetched && fetched.flags ? fetched.flags : new Set<string>();
+          return { seen: flags.has('\\Seen'), flagged: flags.has('\\Flagged'), answered: flags.has('\\Answered') };
+        },
+        () => undefined,
+      );
     },
     async messageIds(folder) {
       return imap(async (client) => {
