@@ -13,6 +13,7 @@ import { CORPUS, INVOICE_PDF, QUERY_TERMS, arrivals, message, type CorpusKey } f
 
 interface Listed {
   id: string;
+  folder: string;
   message_id: string;
   subject: string;
   flags: string[];
@@ -47,7 +48,7 @@ function expectJsonError(result: CliResult, code: number, what: string): void {
 /** What offline parity compares: ids, flags and order (and the paging numbers). */
 function projection(list: ListJson) {
   return {
-    messages: list.messages.map((m) => ({ id: m.id, message_id: m.message_id, flags: [...m.flags].sort() })),
+    messages: list.messages.map((m) => ({ id: m.id, folder: m.folder, message_id: m.message_id, flags: [...m.flags].sort() })),
     total: list.total,
     has_next: list.has_next,
   };
@@ -512,6 +513,12 @@ export function describeBackend(harness: BackendHarness): void {
           const searchLive = await json(account, 'search', ['--', query]);
           expect(projection(await json(account, 'search', ['--offline', '--', query])), query).toEqual(projection(searchLive));
         }
+        // Across folders each result names its folder: the moved message is found in the archive.
+        const everywhere = await json(account, 'search', ['--all-folders', '--', 'subject:parity']);
+        expect(everywhere.messages.map((m) => [m.message_id, m.folder])).toEqual([
+          [p6, folders.inbox], [p5, folders.inbox], [p4, folders.archive], [p2, folders.inbox], [p1, folders.inbox],
+        ]);
+        expect(projection(await json(account, 'search', ['--all-folders', '--offline', '--', 'subject:parity']))).toEqual(projection(everywhere));
         // The offline ids are the live ones: they read the same message, and read it offline too.
         const offlineFirst = (await json(account, 'ls', [folders.inbox, '--offline'])).messages[0]!;
         const read = await json<{ subject: string }>(account, 'read', [offlineFirst.id, '--offline']);
