@@ -6,7 +6,7 @@
 import { parseMailDate } from '../core/message/date.js';
 import type { ServerEndpoint } from '../domain/types.js';
 import { quoteMailbox, quoteString } from '../providers/imap/wire/utf7.js';
-import { recognizeAuthReply, recognizeRefusedGreeting } from './failures.js';
+import { recognizeAuthReply, recognizeRefusedGreeting } from '../net/failures.js';
 import { Stages, Stopped, type DiagnoseSettings } from './stages.js';
 import { handshakeOptions } from './tls-report.js';
 import type { MailboxMetrics, ProtocolDiagnosis } from './types.js';

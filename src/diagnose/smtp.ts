@@ -4,7 +4,7 @@
  * (MAIL FROM, RCPT TO, then RSET): nothing is sent.
  */
 import type { ServerEndpoint } from '../domain/types.js';
-import { recognizeAuthReply, recognizeEnvelopeReply, recognizeRefusedGreeting } from './failures.js';
+import { recognizeAuthReply, recognizeEnvelopeReply, recognizeRefusedGreeting } from '../net/failures.js';
 import { Stages, Stopped, readSmtpReply, type DiagnoseSettings, type SmtpReply } from './stages.js';
 import { handshakeOptions } from './tls-report.js';
 import type { ProtocolDiagnosis } from './types.js';

@@ -18,7 +18,7 @@ import {
   type FailureCode,
   type FailureContext,
   type MailProtocol,
-} from './failures.js';
+} from '../net/failures.js';
 import { handshakeOptions, judgeTls, type TrustSettings } from './tls-report.js';
 import type { DiagnosticStep, TlsReport } from './types.js';
 import { Wire, WireError, connectTcp, handshake, type WireTrace } from './wire.js';

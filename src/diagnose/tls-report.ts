@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { checkServerIdentity, rootCertificates, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { MailopsError } from '../domain/errors.js';
-import { recognizeCertificateError, type FailureCode } from './failures.js';
+import { recognizeCertificateError, type FailureCode } from '../net/failures.js';
 import { httpGet, type HttpOptions } from './http.js';
 import type { TlsReport } from './types.js';
 

@@ -8,7 +8,7 @@
  */
 import type { ServerEndpoint, TlsMode } from '../../domain/types.js';
 import type { DnsClient, DnsError } from '../dns.js';
-import type { MailProtocol } from '../failures.js';
+import type { MailProtocol } from '../../net/failures.js';
 import { httpGet } from '../http.js';
 import { probeEndpoint, type TraceSink } from '../stages.js';
 import type { TrustSettings } from '../tls-report.js';
