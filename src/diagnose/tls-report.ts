@@ -5,11 +5,9 @@
  * missing intermediate, wrong host name, expired).
  */
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
-import { checkServerIdentity, rootCertificates, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { MailopsError } from '../domain/errors.js';
+import { checkServerIdentity, rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { recognizeCertificateError, type FailureCode } from '../net/failures.js';
+import { loadCa } from '../net/tls.js';
 import { httpGet, type HttpOptions } from './http.js';
 import type { TlsReport } from './types.js';
 
@@ -22,20 +20,7 @@ export interface TrustSettings {
 }
 
 export async function loadTrust(caFile: string | null, insecure: boolean): Promise<TrustSettings> {
-  if (caFile === null) return { insecure, ca: null };
-  try {
-    return { insecure, ca: await readFile(caFile) };
-  } catch (err) {
-    throw new MailopsError('INVALID_VALUE', `cannot read the CA file ${caFile} (${(err as NodeJS.ErrnoException).code ?? 'unknown error'})`, {
-      hint: 'pass --ca-file with a readable PEM file',
-      cause: err,
-    });
-  }
-}
-
-/** Handshake options: the host name for SNI (never an address, RFC 6066) and the trusted CAs. */
-export function handshakeOptions(host: string, trust: TrustSettings): ConnectionOptions {
-  return { ...(isIP(host) ? {} : { servername: host }), ...(trust.ca ? { ca: trust.ca } : {}) };
+  return { insecure, ca: await loadCa(caFile) };
 }
 
 export interface TlsJudgement {
