@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import { MailopsError } from '../domain/errors.js';
 import type { Credentials } from '../domain/provider.js';
 import type { ServerEndpoint, TlsMode } from '../domain/types.js';
-import type { DnsClient, DnsError, ResolvedHost } from './dns.js';
+import type { DnsClient, DnsError, ResolvedHost } from '../net/dns.js';
 import {
   describeFailure,
   looksLikeNotTls,

@@ -7,7 +7,7 @@
  * `connect --explain`.
  */
 import type { ServerEndpoint, TlsMode } from '../../domain/types.js';
-import type { DnsClient, DnsError } from '../dns.js';
+import type { DnsClient, DnsError } from '../../net/dns.js';
 import type { MailProtocol } from '../../net/failures.js';
 import { httpGet } from '../http.js';
 import { probeEndpoint, type TraceSink } from '../stages.js';
