@@ -195,18 +195,13 @@ export class Stages {
         if (err.code === 'TIMEOUT') this.fail('TIMEOUT');
         this.fail('TLS_HANDSHAKE_FAILED', { said: err.message });
       }
-      const judged = await judgeTls(secure, host, this.settings.trust, { timeoutMs: this.settings.timeoutMs, lookup: this.settings.dns.lookup, trace: this.httpTrace, signal: this.settings.signal });
+      const judged = await judgeTls(secure, host, this.settings.trust, { timeoutMs: this.settings.timeoutMs, lookup: this.settings.dns.lookup, trace: this.settings.trace, signal: this.settings.signal });
       this.tls = judged.report;
       const r = judged.report;
       const detail = `${r.version ?? 'TLS'}, ${r.cipher ?? 'unknown cipher'}; certificate ${r.subject}${r.sans.length ? ` (${r.sans.join(', ')})` : ''}, issued by ${r.issuer}, valid until ${r.not_after.slice(0, 10)} (${r.days_left} days left); chain: ${r.verdict}`;
       if (judged.problem) this.fail(judged.problem, { facts: judged.facts }, { ...r });
       return { value: secure, detail, data: { ...r } };
     });
-  }
-
-  get httpTrace(): ((direction: 'C' | 'S' | '*', line: string) => void) | null {
-    const sink = this.settings.trace;
-    return sink ? (direction, line) => sink('http', direction, line) : null;
   }
 
   /**

@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { recognizeCertificateError, type FailureCode } from '../net/failures.js';
 import { loadCa } from '../net/tls.js';
-import { httpGet, type HttpOptions } from './http.js';
+import { request, type HttpContext } from '../net/http.js';
 import type { TlsReport } from './types.js';
 
 const DAY = 86_400_000;
@@ -30,7 +30,7 @@ export interface TlsJudgement {
   facts: Record<string, string | number>;
 }
 
-export async function judgeTls(socket: TLSSocket, host: string, trust: TrustSettings, http: HttpOptions): Promise<TlsJudgement> {
+export async function judgeTls(socket: TLSSocket, host: string, trust: TrustSettings, http: HttpContext): Promise<TlsJudgement> {
   // getPeerCertificate first: on Node 20, calling getPeerX509Certificate before it leaves it empty.
   const legacy = socket.getPeerCertificate(true);
   const leaf = socket.getPeerX509Certificate();
@@ -124,12 +124,12 @@ function chainSubjects(cert: PeerCertificate & { issuerCertificate?: PeerCertifi
  * this machine trusts. Mail clients do not fetch missing intermediates (unlike
  * browsers), so such a server fails for them while it works in a browser.
  */
-async function findMissingIntermediate(leaf: X509Certificate, trust: TrustSettings, http: HttpOptions): Promise<{ url: string } | null> {
+async function findMissingIntermediate(leaf: X509Certificate, trust: TrustSettings, http: HttpContext): Promise<{ url: string } | null> {
   const url = /CA Issuers - URI:(\S+)/.exec(leaf.infoAccess ?? '')?.[1];
   if (!url) return null;
   let issuer: X509Certificate;
   try {
-    const fetched = await httpGet(url, { ...http, maxBytes: 64 * 1024 });
+    const fetched = await request(http, { url, maxBytes: 64 * 1024 });
     if (fetched.status !== 200) return null;
     issuer = new X509Certificate(fetched.body);
   } catch {
