@@ -55,7 +55,7 @@ export class Wire {
     return this.socket;
   }
 
-  /** How many bytes the server has sent that nobody read yet (before STARTTLS, that is an injection). */
+  /** What the server sent that nobody read yet, bytes and responses read ahead (before STARTTLS, that is an injection); 0 when none. */
   get pending(): number {
     return this.buffer.length + (this.reader?.buffered ?? 0) + this.responses.length;
   }

@@ -11,6 +11,7 @@
  * requests in flight per mailbox), so pacing well is their performance.
  */
 import { MailopsError } from '../domain/errors.js';
+import { abortError } from './abort.js';
 
 export interface PacerOptions {
   /** Calls in flight at most. */
@@ -101,7 +102,7 @@ export class Pacer {
         const onAbort = () => {
           const index = this.queue.indexOf(start);
           if (index >= 0) this.queue.splice(index, 1);
-          reject(interrupted(options.signal));
+          reject(abortError(options.signal));
         };
         const start = () => {
           options.signal?.removeEventListener('abort', onAbort);
@@ -125,7 +126,7 @@ export class Pacer {
   /** Sleeps until `until`, unless the deadline comes first (an error naming `why`) or the signal fires. */
   private waitUntil(until: number, options: PaceOptions, why: string | null): Promise<void> {
     const ms = until - Date.now();
-    if (options.signal?.aborted) return Promise.reject(interrupted(options.signal));
+    if (options.signal?.aborted) return Promise.reject(abortError(options.signal));
     if (ms <= 0) return Promise.resolve();
     if (options.deadline !== undefined && until > options.deadline) {
       const left = Math.max(0, options.deadline - Date.now());
@@ -138,7 +139,7 @@ export class Pacer {
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         clearTimeout(timer);
-        reject(interrupted(options.signal));
+        reject(abortError(options.signal));
       };
       const timer = setTimeout(() => {
         options.signal?.removeEventListener('abort', onAbort);
@@ -147,14 +148,6 @@ export class Pacer {
       options.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
-}
-
-function interrupted(signal: AbortSignal | undefined): MailopsError {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof MailopsError) return reason;
-  // A deadline given as AbortSignal.timeout() is a timeout, not Ctrl-C.
-  if (reason instanceof Error && reason.name === 'TimeoutError') return new MailopsError('TIMEOUT', 'the deadline passed before the service answered', { hint: 'raise --timeout', cause: reason });
-  return new MailopsError('INTERRUPTED', 'interrupted', { cause: reason });
 }
 
 function seconds(ms: number): string {

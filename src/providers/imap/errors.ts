@@ -382,12 +382,5 @@ function providerRefusal(protocol: 'imap' | 'smtp', said: string, ctx: EndpointC
   return specific.includes(code) ? explained(code, ctx, said, cause) : null;
 }
 
-/** The error for an operation cut short by its AbortSignal. */
-export function abortError(signal: AbortSignal): MailopsError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof MailopsError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return new MailopsError('TIMEOUT', 'the operation took too long and was stopped', { hint: 'raise --timeout', cause: reason });
-  }
-  return new MailopsError('INTERRUPTED', 'interrupted', { cause: reason });
-}
+/** The error for an operation cut short by its AbortSignal: net/abort.ts, which the HTTP pacer shares. */
+export { abortError } from '../../net/abort.js';
