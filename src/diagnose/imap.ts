@@ -3,10 +3,10 @@
  * login), the authentication mechanisms offered, the login, and a first
  * command (EXAMINE, the read-only SELECT: a diagnosis changes nothing).
  */
-import { parseMailDate } from '../core/message/date.js';
 import type { ServerEndpoint } from '../domain/types.js';
 import { recognizeAuthReply, recognizeRefusedGreeting } from '../net/failures.js';
 import { authMechanisms, capabilitiesOf, hasCapability as has } from '../net/imap/capabilities.js';
+import { parseInternalDate } from '../net/imap/internal-date.js';
 import { fetchAttributes, text, type Tagged, type Untagged } from '../net/imap/response.js';
 import { quoteMailbox, quoteString } from '../net/imap/utf7.js';
 import { saslPlain, saslXoauth2 } from '../net/sasl.js';
@@ -193,8 +193,7 @@ export async function diagnoseImap(endpoint: ServerEndpoint, settings: DiagnoseS
             const fetch = await imap.command(`UID FETCH ${uids.join(',')} (INTERNALDATE)`);
             for (const r of fetch.untagged) {
               if (r.kind !== 'FETCH') continue;
-              const date = text(fetchAttributes(r.segments).get('INTERNALDATE')) ?? undefined;
-              const time = parseMailDate(date)?.getTime() ?? NaN;
+              const time = parseInternalDate(text(fetchAttributes(r.segments).get('INTERNALDATE')))?.getTime() ?? NaN;
               if (!Number.isNaN(time)) oldest = oldest === null ? time : Math.min(oldest, time);
             }
           }

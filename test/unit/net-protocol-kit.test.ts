@@ -1,7 +1,8 @@
 // The protocol kit the sync client and diagnose share (src/net): SASL initial responses,
-// capabilities wherever a server states them, and the STARTTLS guard.
+// capabilities wherever a server states them, INTERNALDATE, and the STARTTLS guard.
 import { describe, expect, it } from 'vitest';
 import { authMechanisms, capabilitiesOf, hasCapability } from '../../src/net/imap/capabilities.js';
+import { parseInternalDate } from '../../src/net/imap/internal-date.js';
 import { ResponseReader, type Response } from '../../src/net/imap/response.js';
 import { SASL_OAUTH_ABORT, saslOauthBearer, saslPlain, saslXoauth2 } from '../../src/net/sasl.js';
 import { startTlsInjection } from '../../src/net/tls.js';
@@ -48,5 +49,16 @@ describe('the STARTTLS guard', () => {
   it('refuses a server that sent anything between its STARTTLS reply and the handshake', () => {
     expect(startTlsInjection(0)).toBeNull();
     expect(startTlsInjection(1)).toMatch(/sent data after the STARTTLS reply, before the handshake/);
+  });
+});
+
+describe('INTERNALDATE', () => {
+  it('reads the fixed format with its zone, the day space-padded or not', () => {
+    expect(parseInternalDate('17-Jul-1996 02:44:25 -0700')?.toISOString()).toBe('1996-07-17T09:44:25.000Z');
+    expect(parseInternalDate(' 3-Dec-2026 10:00:00 +0100')?.toISOString()).toBe('2026-12-03T09:00:00.000Z');
+    expect(parseInternalDate('03-dec-2026 10:00:00 +0000')?.toISOString()).toBe('2026-12-03T10:00:00.000Z');
+    expect(parseInternalDate('Thu, 3 Dec 2026 10:00:00 +0000')).toBeNull();
+    expect(parseInternalDate('3-Foo-2026 10:00:00 +0000')).toBeNull();
+    expect(parseInternalDate(null)).toBeNull();
   });
 });
