@@ -2,9 +2,10 @@
 // refuses one folder. (The real-server runs are in test/e2e/sync*.test.ts.)
 import { describe, expect, it } from 'vitest';
 import type { SyncEvent, SyncOptions } from '../../src/domain/sync.js';
-import { compressUidSet, expandUidSet, imapSyncFeed } from '../../src/providers/imap/sync.js';
+import { compressUidSet, expandUidSet } from '../../src/net/imap/uid-set.js';
+import { imapSyncFeed } from '../../src/providers/imap/sync.js';
 import type { WireClient } from '../../src/providers/imap/wire/client.js';
-import { ResponseReader, type Untagged } from '../../src/providers/imap/wire/response.js';
+import { ResponseReader, type Untagged } from '../../src/net/imap/response.js';
 
 const OPTIONS: SyncOptions = { folders: null, full: false, since: null, headersOnly: true, bodyLimit: 1024, batchSize: 50 };
 

@@ -32,8 +32,9 @@ import { ImapSession, withMailbox } from './session.js';
 import { sendSmtp, verifySmtp, type SmtpSettings } from './smtp.js';
 import { imapSyncFeed } from './sync.js';
 import { WireClient } from './wire/client.js';
-import { quoteMailbox } from './wire/utf7.js';
-import { loadRootCertificates } from './tls-options.js';
+import { compressUidSet as sequenceSet } from '../../net/imap/uid-set.js';
+import { quoteMailbox } from '../../net/imap/utf7.js';
+import { loadRootCertificates } from '../../net/tls.js';
 import type { FolderCursor, SyncEvent, SyncOptions } from '../../domain/sync.js';
 
 export interface ImapProviderConfig {
@@ -399,19 +400,6 @@ function checkUidValidity(ref: MessageRef, mailbox: MailboxObject): void {
       hint: 'get current ids with mailops ls or search',
     });
   }
-}
-
-/** UIDs as an IMAP sequence set with runs collapsed (1:3,7), so long selections stay short on the wire. */
-function sequenceSet(uids: number[]): string {
-  const sorted = [...new Set(uids)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
 }
 
 function groupByFolder(refs: MessageRef[]): Map<string, MessageRef[]> {

@@ -9,7 +9,7 @@ import type { Address } from '../../../domain/types.js';
 import { extractIndexText, parseReferences } from '../../../core/message/index-text.js';
 import { rawHeaderField } from '../../../core/message/raw-header.js';
 import { hasAttachments, validDate, type StructureNode } from '../envelope.js';
-import { text, type Value } from './response.js';
+import { text, type Value } from '../../../net/imap/response.js';
 
 /** What `sync` asks for with each new message (BODY[] partial: up to the body limit). */
 export function newMessageItems(options: SyncOptions, condstore: boolean): string {
