@@ -80,7 +80,8 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
     mode: input.mode,
     port: input.port,
     env,
-    http: { timeoutMs: runtime.timeoutMs, trace: runtime.trace, signal },
+    // MAILOPS_DNS_SERVERS reaches the token and revoke endpoints too.
+    http: { timeoutMs: runtime.timeoutMs, trace: runtime.trace, signal, resolveHost: runtime.resolveHost ?? null },
     waitMs: input.waitMs,
     ui,
     redact: (secret: string) => redactor.add(secret),
