@@ -30,7 +30,12 @@ export type Feature =
   /** `move --to` and `move --trash`. */
   | 'move'
   /** `move --expunge --yes` (deleting for good). */
-  | 'expunge';
+  | 'expunge'
+  /**
+   * Listing by arrival date when messages were added out of date order (a migrated mailbox).
+   * IMAP needs SORT for it; without, the contract lists by UID, the order messages were added.
+   */
+  | 'arrivalOrder';
 
 export interface BackendHarness {
   /** Shown in the describe title, e.g. `imap (IMAP4rev1 UIDPLUS)`. */

@@ -26,6 +26,7 @@ export function imapHarness(imapCapability?: string): BackendHarness {
     // What mailops' IMAP provider refuses rather than risk a plain EXPUNGE (src/providers/imap/provider.ts).
     if (!capabilities.has('UIDPLUS')) lacks.expunge = 'server lacks UIDPLUS, move --expunge is exit 6 there';
     if (!capabilities.has('UIDPLUS') && !capabilities.has('MOVE')) lacks.move = 'server lacks MOVE and UIDPLUS, move is exit 6 there';
+    if (!capabilities.has('SORT')) lacks.arrivalOrder = 'server lacks SORT, so ls lists by UID, the order messages were added';
   }
   let servers: { dovecot: Dovecot; smtp: SmtpServerHandle } | null = null;
   let endpoints: { imap: ImapServer; smtpPort: number; addUser(label: string): MailUser };

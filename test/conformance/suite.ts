@@ -182,9 +182,7 @@ export function describeBackend(harness: BackendHarness): void {
         expect(offline).toEqual(live);
       });
 
-      // Gap on main today: no folder argument takes @ROLE yet (issue 9, point 4); "@archive" is
-      // looked up as a mailbox of that name. The lead's resolver makes this pass (then drop .fails).
-      it.fails('@ROLE names a folder wherever one is taken; a role the account lacks exits 5', async () => {
+      it('@ROLE names a folder wherever one is taken; a role the account lacks exits 5', async () => {
         expect(projection(await json(account, 'ls', ['@inbox']))).toEqual(projection(await json(account, 'ls', [folders.inbox])));
         expect(await json(account, 'ls', ['@archive'])).toMatchObject({ messages: [], total: 0 });
         expect(byId(await json(account, 'search', ['--folder', '@inbox', '--', 'kiwi']))).toEqual(['R1']);
@@ -283,6 +281,73 @@ export function describeBackend(harness: BackendHarness): void {
       });
     });
 
+    describe('order: newest first by arrival date, whatever order the messages were added in', () => {
+      let account: ConformanceAccount;
+      // Added in this order (a migration: imapsync, doveadm import, an API import), dated otherwise.
+      const migrated = [
+        ['<order-2019@conformance.test>', '2019-03-01T09:00:00Z'],
+        ['<order-2025b@conformance.test>', '2025-06-20T09:00:00Z'],
+        ['<order-2021@conformance.test>', '2021-07-15T09:00:00Z'],
+        ['<order-2025c@conformance.test>', '2025-06-26T09:00:00Z'],
+        ['<order-2020@conformance.test>', '2020-01-10T09:00:00Z'],
+      ] as const;
+      const archived = [['<order-archive-2024@conformance.test>', '2024-11-30T09:00:00Z']] as const;
+      const seedOf = ([messageId, date]: readonly [string, string]) => message({ messageId, date, subject: `dated ${date.slice(0, 10)}` });
+      const byDate = [...migrated].sort((a, b) => b[1].localeCompare(a[1])).map(([id]) => id);
+      const added = [...migrated].reverse().map(([id]) => id);
+      const messageIds = (list: ListJson) => list.messages.map((m) => m.message_id);
+
+      beforeAll(async () => {
+        account = await harness.newAccount('conf-order');
+        await account.seed(folders.inbox, migrated.map(seedOf));
+        await account.seed(folders.archive, archived.map(seedOf));
+        expectExit(await account.cli(['sync', '--json'], { timeoutMs: 120_000 }), 0, 'sync');
+      }, 180_000);
+
+      capable(
+        'arrivalOrder',
+        'ls lists by arrival date across pages, and the cache the same, page for page',
+        async () => {
+          const pages: string[] = [];
+          for (const page of ['1', '2', '3']) {
+            const live = await json(account, 'ls', [folders.inbox, '--limit', '2', '--page', page]);
+            const offline = await json(account, 'ls', [folders.inbox, '--limit', '2', '--page', page, '--offline']);
+            expect(projection(offline), `page ${page}`).toEqual(projection(live));
+            pages.push(...messageIds(live));
+          }
+          expect(pages).toEqual(byDate);
+        },
+        {
+          title: 'ls lists in the order messages were added, newest addition first',
+          test: async () => {
+            expect(messageIds(await json(account, 'ls', [folders.inbox, '--limit', '10']))).toEqual(added);
+            // And says so where a user would look.
+            expect((await account.cli(['search', '--explain', 'is:unread'])).stdout).toMatch(/SORT/);
+          },
+        },
+      );
+
+      capable(
+        'arrivalOrder',
+        'search --all-folders merges the folders by the same date, live and offline',
+        async () => {
+          const expected = ['<order-2025c@conformance.test>', '<order-2025b@conformance.test>', '<order-archive-2024@conformance.test>', '<order-2021@conformance.test>'];
+          const args = ['--all-folders', '--limit', '4', '--', 'since:2021-01-01'];
+          expect(messageIds(await json(account, 'search', args))).toEqual(expected);
+          expect(messageIds(await json(account, 'search', ['--offline', ...args]))).toEqual(expected);
+        },
+        {
+          title: 'search --all-folders still lists every match',
+          test: async () => {
+            const found = await json(account, 'search', ['--all-folders', '--limit', '10', '--', 'since:2021-01-01']);
+            expect([...messageIds(found)].sort()).toEqual(
+              ['<order-2025c@conformance.test>', '<order-2025b@conformance.test>', '<order-archive-2024@conformance.test>', '<order-2021@conformance.test>'].sort(),
+            );
+          },
+        },
+      );
+    });
+
     describe('changing mail: mark, read --mark-read, move, send', () => {
       let account: ConformanceAccount;
       // Each test seeds its own messages, newer than the last test's: arrival order stays date order.
@@ -353,10 +418,7 @@ export function describeBackend(harness: BackendHarness): void {
         expectJsonError(await account.cli(['read', 'not-an-id', '--json']), 5, 'read not-an-id');
       });
 
-      // Gap on this branch's base: mark and move of ids that name no message report processed 0
-      // and exit 1; the contract's "not found: message" is 5, as for read. main's 3d38086 does
-      // this (exit 5 when none is found): drop .fails when it is merged.
-      it.fails('mark and move of a message that is gone exit 5 and change nothing', async () => {
+      it('mark and move of a message that is gone exit 5 and change nothing', async () => {
         const m = await seedOne('Gone before marking');
         const other = await seedOne('Still here');
         await account.expunge(folders.inbox, m.messageId);
