@@ -93,7 +93,8 @@ export interface GmailServer {
   caFile: string;
   /** MAILOPS_GMAIL_API_URL and NODE_EXTRA_CA_CERTS for a CLI run. */
   env(): Record<string, string>;
-  addUser(email: string, opts?: { startHistoryId?: bigint }): Mailbox;
+  /** A mailbox; historyLimit overrides the server's for this user. */
+  addUser(email: string, opts?: { startHistoryId?: bigint; historyLimit?: number }): Mailbox;
   /** A bearer token for the user with these scopes (default gmail.modify). */
   token(email: string, scopes?: string[]): string;
   revokeToken(token: string): void;
@@ -282,7 +283,7 @@ export async function startGmailServer(opts: GmailServerOptions): Promise<GmailS
     caFile: opts.ca.certPath,
     env: () => ({ MAILOPS_GMAIL_API_URL: url, NODE_EXTRA_CA_CERTS: opts.ca.certPath }),
     addUser(email, userOpts = {}) {
-      const box = new Mailbox(email.toLowerCase(), opts.historyLimit, userOpts.startHistoryId);
+      const box = new Mailbox(email.toLowerCase(), userOpts.historyLimit ?? opts.historyLimit, userOpts.startHistoryId);
       mailboxes.set(box.email, box);
       return box;
     },
