@@ -77,6 +77,10 @@ describe('profile and labels', () => {
 
     const renamed = await u.json<gmail_v1.Schema$Label>(`${M}/labels/${parent.id}`, { method: 'PATCH', body: { name: 'Work' } });
     expect(renamed).toMatchObject({ id: parent.id, name: 'Work', labelListVisibility: 'labelShow' });
+    // update replaces: what it does not name is gone (patch above kept it).
+    const replaced = await u.json<gmail_v1.Schema$Label>(`${M}/labels/${parent.id}`, { method: 'PUT', body: { name: 'Work', messageListVisibility: 'hide' } });
+    expect(replaced).toEqual({ id: parent.id, name: 'Work', type: 'user', messageListVisibility: 'hide' });
+    expect((await u.call(`${M}/labels/INBOX`, { method: 'PATCH', body: { name: 'Mine' } })).status).toBe(400);
     expect((await u.call(`${M}/labels/${child.id}`, { method: 'DELETE' })).status).toBe(204);
     expect([...gmail.mailbox(u.email).messages.values()].some((m) => m.labelIds.has(child.id!))).toBe(false);
     expect((await u.call(`${M}/labels/${child.id}`)).status).toBe(404);
@@ -97,6 +101,19 @@ describe('messages', () => {
       expect(got.sizeEstimate).toBe(bytes.length);
       expect(got.payload).toBeUndefined();
     }
+  });
+
+  it('dates an insert by its arrival and an import by its Date header unless told otherwise', async () => {
+    const u = newUser();
+    const raw = Buffer.from(rfc822('dated', 'Date: Tue, 03 Mar 2026 10:00:00 +0000\r\n')).toString('base64url');
+    const before = Date.now();
+    const date = async (path: string) => {
+      const { id } = await u.json<gmail_v1.Schema$Message>(path, { body: { raw } });
+      return Number((await u.json<gmail_v1.Schema$Message>(`${M}/messages/${id}?format=minimal`)).internalDate);
+    };
+    expect(await date(`${M}/messages/import`)).toBe(Date.UTC(2026, 2, 3, 10));
+    expect(await date(`${M}/messages?internalDateSource=dateHeader`)).toBe(Date.UTC(2026, 2, 3, 10));
+    expect(await date(`${M}/messages`)).toBeGreaterThanOrEqual(before);
   });
 
   it('answers metadata with the headers asked for, minimal without payload, full as a part tree', async () => {

@@ -6,7 +6,7 @@ import type { gmail_v1 } from '@googleapis/gmail';
 import { GoogleError, badRequest, metadataForbids, notFound } from './errors.js';
 import { Mailbox, type HistoryType, type StoredMessage } from './mailbox.js';
 import { boundaryOf } from './batch.js';
-import { parseHeaders, partById, splitMultipart, toPayload } from './mime.js';
+import { header, parseHeaders, partById, splitHead, splitMultipart, toPayload } from './mime.js';
 import { GmailQueryError, mentionsSpamTrash, parseQuery } from './query.js';
 import { SCOPES, type ApiMethod } from './policy.js';
 
@@ -144,16 +144,11 @@ function uploadedMessage(req: ApiRequest, limits: ApiLimits): { meta: gmail_v1.S
   if (type === 'multipart') {
     const boundary = boundaryOf(req.headers['content-type']);
     if (!boundary) throw badRequest('multipart upload without a boundary');
-    const [metaPart, mediaPart] = splitMultipart(req.body, boundary).map(splitPart);
+    const [metaPart, mediaPart] = splitMultipart(req.body, boundary).map((part) => splitHead(part).body);
     if (!metaPart || !mediaPart) throw badRequest('multipart upload needs a metadata part and a media part');
     return { meta: JSON.parse(metaPart.toString('utf8') || '{}') as gmail_v1.Schema$Message, raw: mediaPart };
   }
   throw badRequest(`uploadType ${type ?? '(none)'} is not supported by the fake (media, multipart)`);
-}
-
-function splitPart(part: Buffer): Buffer {
-  const m = /\r?\n\r?\n/.exec(part.toString('latin1'));
-  return m ? part.subarray(m.index + m[0].length) : Buffer.alloc(0);
 }
 
 function checkIds(ids: string[] | null | undefined): string[] {
@@ -168,7 +163,7 @@ function addFrom(req: ApiRequest, { meta, raw }: { meta: gmail_v1.Schema$Message
   const source = req.url.searchParams.get('internalDateSource') ?? defaultSource;
   let internalDate: number | undefined;
   if (source === 'dateHeader') {
-    const date = Date.parse(parseHeaders(raw.toString('latin1').split(/\r?\n\r?\n/)[0] ?? '').find((h) => h.name.toLowerCase() === 'date')?.value ?? '');
+    const date = Date.parse(header(parseHeaders(splitHead(raw).head), 'date') ?? '');
     if (!Number.isNaN(date)) internalDate = date;
   }
   return req.mailbox.add(raw, { labelIds: meta.labelIds ?? [], internalDate, threadId: meta.threadId });

@@ -4,7 +4,7 @@
 // request's prefixed with `response-`.
 import { randomBytes } from 'node:crypto';
 import { badRequest } from './errors.js';
-import { parseHeaders, splitMultipart, type Header } from './mime.js';
+import { parseHeaders, splitHead, splitMultipart, type Header } from './mime.js';
 
 export interface InnerRequest {
   contentId: string | null;
@@ -30,22 +30,14 @@ function headerMap(headers: Header[]): Record<string, string> {
   return Object.fromEntries(headers.map((h) => [h.name.toLowerCase(), h.value]));
 }
 
-/** Splits a block at its first empty line into header lines and the rest. */
-function split(bytes: Buffer): { head: string; rest: Buffer } {
-  const text = bytes.toString('latin1');
-  const m = /\r?\n\r?\n/.exec(text);
-  if (!m) return { head: text, rest: Buffer.alloc(0) };
-  return { head: text.slice(0, m.index), rest: bytes.subarray(m.index + m[0].length) };
-}
-
 export function parseBatch(body: Buffer, contentType: string | undefined): InnerRequest[] {
   const boundary = boundaryOf(contentType);
   if (!contentType?.toLowerCase().startsWith('multipart/mixed') || !boundary) throw badRequest('Batch requests need Content-Type multipart/mixed with a boundary');
   return splitMultipart(body, boundary).map((part) => {
-    const outer = split(part);
+    const outer = splitHead(part);
     const outerHeaders = headerMap(parseHeaders(outer.head));
     if (!(outerHeaders['content-type'] ?? '').toLowerCase().startsWith('application/http')) throw badRequest('Each batch part must be Content-Type application/http');
-    const inner = split(outer.rest);
+    const inner = splitHead(outer.body);
     const [requestLine = '', ...headerLines] = inner.head.split(/\r?\n/);
     const m = /^([A-Z]+) (\S+)(?: HTTP\/1\.[01])?$/.exec(requestLine.trim());
     if (!m) throw badRequest(`Bad request line in batch part: ${requestLine}`);
@@ -54,7 +46,7 @@ export function parseBatch(body: Buffer, contentType: string | undefined): Inner
       method: m[1]!,
       target: m[2]!,
       headers: headerMap(parseHeaders(headerLines.join('\r\n'))),
-      body: inner.rest,
+      body: inner.body,
     };
   });
 }

@@ -22,7 +22,7 @@ export interface MimeNode {
 }
 
 /** Splits header block and body at the first empty line (CRLF or bare LF, as found in the wild). */
-function splitHead(bytes: Buffer): { head: string; body: Buffer } {
+export function splitHead(bytes: Buffer): { head: string; body: Buffer } {
   const text = bytes.toString('latin1');
   const m = /\r?\n\r?\n/.exec(text);
   if (!m) return { head: text, body: Buffer.alloc(0) };
