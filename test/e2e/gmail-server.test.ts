@@ -130,6 +130,8 @@ describe('messages', () => {
     const meta = await u.json<gmail_v1.Schema$Message>(`${M}/messages/${id}?format=metadata&metadataHeaders=subject&metadataHeaders=From`);
     expect(meta.payload!.headers).toEqual([{ name: 'From', value: 'a@example.org' }, { name: 'Subject', value: 'parts' }]);
     expect(meta.snippet).toBe('Grüße aus Berlin');
+    const quoted = gmail.addMessage(u.email, rfc822('q', '', "I'm <here> & \"there\"\r\n"));
+    expect((await u.json<gmail_v1.Schema$Message>(`${M}/messages/${quoted.id}?format=minimal`)).snippet).toBe('I&#39;m &lt;here&gt; &amp; &quot;there&quot;');
 
     const minimal = await u.json<gmail_v1.Schema$Message>(`${M}/messages/${id}?format=minimal`);
     expect(minimal.payload).toBeUndefined();
@@ -418,6 +420,13 @@ describe('error injection', () => {
     gmail.inject({ path: `${M}/labels`, drop: true });
     await expect(u.call(`${M}/labels`)).rejects.toThrow(/socket hang up|ECONNRESET/);
     expect((await u.call(`${M}/labels`)).status).toBe(200);
+
+    // Served, then the answer lost: the message is in Sent although the client saw no reply.
+    gmail.inject({ path: `${M}/messages/send`, drop: 'after' });
+    await expect(u.call(`${M}/messages/send`, { body: { raw: Buffer.from(rfc822("it's gone")).toString('base64url') } })).rejects.toThrow();
+    const [sentCopy] = gmail.mailbox(u.email).messages.values();
+    expect(sentCopy!.labelIds).toEqual(new Set(['SENT']));
+    expect((await u.json<gmail_v1.Schema$Message>(`${M}/messages/${sentCopy!.id}?format=minimal`)).snippet).toBe('Hello there.');
 
     gmail.inject({ path: `${M}/profile`, status: 429, body: { error: { code: 429, message: 'custom' } }, headers: { 'retry-after': '7' } });
     const custom = await u.call(`${M}/profile`);

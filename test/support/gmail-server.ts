@@ -39,6 +39,8 @@ export interface GmailServerOptions {
   introspectionUrl?: string;
   /** Google's limit is 100 calls a batch. */
   maxBatchParts?: number;
+  /** Added to every top-level request (not per batch part), for a benchmark that should feel the network. */
+  latencyMs?: number;
   limits?: Partial<ApiLimits>;
 }
 
@@ -70,8 +72,12 @@ export interface Injection {
   headers?: Record<string, string>;
   /** Wait this long before answering (or dropping); with no status, the request is then served normally. */
   delayMs?: number;
-  /** Close the connection without an answer (a top-level request; a batch part drops its batch). */
-  drop?: boolean;
+  /**
+   * Close the connection without an answer (a batch part drops its whole batch): `true` or
+   * 'before' without serving the call, 'after' once it has been served, as when a send went out
+   * and its answer was lost: the case a client must never retry blindly.
+   */
+  drop?: boolean | 'before' | 'after';
 }
 
 export interface SeedOptions {
@@ -177,6 +183,7 @@ export async function startGmailServer(opts: GmailServerOptions): Promise<GmailS
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const call: Call = { method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headers as Record<string, string>, body: Buffer.concat(chunks), inBatch: false };
+    if (opts.latencyMs) await sleep(opts.latencyMs);
     const answer = new URL(call.target, url).pathname === '/batch/gmail/v1' ? await batch(call) : await handle(call);
     if ('drop' in answer) {
       req.socket.destroy();
@@ -225,7 +232,12 @@ export async function startGmailServer(opts: GmailServerOptions): Promise<GmailS
     const injection = injections.find((i) => i.left > 0 && (!i.method || i.method === call.method) && (typeof i.path === 'string' ? i.path === target.pathname : i.path.test(target.pathname)));
     if (injection) {
       injection.left--;
-      if (injection.delayMs) await new Promise((r) => setTimeout(r, injection.delayMs));
+      if (injection.delayMs) await sleep(injection.delayMs);
+      if (injection.drop === 'after') {
+        await serveCall(call, target, found, record);
+        record.injected = true;
+        return { drop: true };
+      }
       if (injection.drop) {
         record.injected = true;
         return { drop: true };
@@ -237,7 +249,10 @@ export async function startGmailServer(opts: GmailServerOptions): Promise<GmailS
         return { status: injection.status, headers: { 'content-type': 'application/json; charset=UTF-8', ...injection.headers }, body: Buffer.from(JSON.stringify(body)) };
       }
     }
+    return serveCall(call, target, found, record);
+  }
 
+  async function serveCall(call: Call, target: URL, found: ReturnType<typeof match>, record: RequestRecord): Promise<InnerResponse> {
     try {
       if (!found) throw notFound();
       const grant = await authenticate(call.headers.authorization);
@@ -317,6 +332,10 @@ export async function startGmailServer(opts: GmailServerOptions): Promise<GmailS
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function errorAnswer(err: unknown): InnerResponse {

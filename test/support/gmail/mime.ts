@@ -122,8 +122,10 @@ export function bodyText(node: MimeNode): string {
   return html ? html.body.toString('utf8').replace(/<[^>]*>/g, ' ') : '';
 }
 
+/** Gmail's snippet is HTML-escaped (`I&#39;m`), which clients must undo before showing it. */
 export function snippet(node: MimeNode): string {
-  return bodyText(node).replace(/\s+/g, ' ').trim().slice(0, 200);
+  const text = bodyText(node).replace(/\s+/g, ' ').trim().slice(0, 200);
+  return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' }[c]};`);
 }
 
 /**
