@@ -404,6 +404,25 @@ describe('quota', () => {
   });
 });
 
+describe('latency and concurrency', () => {
+  it('holds each request for latencyMs and refuses a user past maxConcurrentPerUser', async () => {
+    const slow = await startGmailServer({ ca, latencyMs: 200, maxConcurrentPerUser: 2, quota: { unitsPerWindow: Infinity } });
+    const client = gmailClient(slow.url, slow.caFile);
+    try {
+      slow.addUser('c@example.com');
+      const token = slow.token('c@example.com');
+      const started = Date.now();
+      const statuses = await Promise.all([1, 2, 3].map(() => client.call(`${M}/profile`, { token }).then((a) => a.status)));
+      expect(statuses.sort()).toEqual([200, 200, 429]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+      expect((await client.call(`${M}/profile`, { token })).status).toBe(200);
+    } finally {
+      client.close();
+      await slow.stop();
+    }
+  });
+});
+
 describe('error injection', () => {
   it('fails the next N matching requests, delays, and drops connections', async () => {
     const u = newUser();

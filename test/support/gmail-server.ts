@@ -39,8 +39,13 @@ export interface GmailServerOptions {
   introspectionUrl?: string;
   /** Google's limit is 100 calls a batch. */
   maxBatchParts?: number;
-  /** Added to every top-level request (not per batch part), for a benchmark that should feel the network. */
+  /** Added to every top-level request and batch (not per part), for a benchmark that should feel the network. */
   latencyMs?: number;
+  /**
+   * Top-level requests a user may have in flight (default: no limit); past it, 429 "Too many
+   * concurrent requests for user." as Google answers. Only meaningful with latencyMs or a delay.
+   */
+  maxConcurrentPerUser?: number;
   limits?: Partial<ApiLimits>;
 }
 
@@ -146,6 +151,7 @@ export async function startGmailServer(opts: GmailServerOptions): Promise<GmailS
   const log: RequestRecord[] = [];
   const injections: (Injection & { left: number })[] = [];
   const sent: SentRecord[] = [];
+  const inFlightOf = new Map<string, number>();
   const limits: ApiLimits = { jsonBytes: 5 * 1024 * 1024, uploadBytes: 35 * 1024 * 1024, ...opts.limits };
   const api = routes(limits, deliver);
 
@@ -183,7 +189,6 @@ export async function startGmailServer(opts: GmailServerOptions): Promise<GmailS
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const call: Call = { method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headers as Record<string, string>, body: Buffer.concat(chunks), inBatch: false };
-    if (opts.latencyMs) await sleep(opts.latencyMs);
     const answer = new URL(call.target, url).pathname === '/batch/gmail/v1' ? await batch(call) : await handle(call);
     if ('drop' in answer) {
       req.socket.destroy();
@@ -206,6 +211,7 @@ export async function startGmailServer(opts: GmailServerOptions): Promise<GmailS
       return answer;
     }
     record(200);
+    if (opts.latencyMs) await sleep(opts.latencyMs);
     const answers: { contentId: string | null; response: InnerResponse }[] = [];
     for (const part of parts) {
       // The envelope's headers (Authorization above all) apply to every part unless the part sets its own.
@@ -264,7 +270,15 @@ export async function startGmailServer(opts: GmailServerOptions): Promise<GmailS
       record.user = grant.email;
       const accepted = METHOD_SCOPES[found.route.api];
       if (!grant.scopes.some((s) => accepted.includes(s))) throw insufficientScopes(accepted);
+      const inFlight = inFlightOf.get(grant.email) ?? 0;
+      if (!call.inBatch && inFlight >= (opts.maxConcurrentPerUser ?? Infinity)) {
+        throw new GoogleError(429, 'Too many concurrent requests for user.', 'rateLimitExceeded');
+      }
       record.units = quota.charge(grant.email, found.route.api);
+      if (!call.inBatch && opts.latencyMs) {
+        inFlightOf.set(grant.email, inFlight + 1);
+        await sleep(opts.latencyMs).finally(() => inFlightOf.set(grant.email, (inFlightOf.get(grant.email) ?? 1) - 1));
+      }
       const reply = found.route.handle({ method: call.method, url: target, headers: call.headers, body: call.body, mailbox, scopes: grant.scopes }, found.params);
       record.status = reply.status;
       return reply.json === null
