@@ -20,10 +20,20 @@ export interface ApiRequest {
   scopes: readonly string[];
 }
 
+/** Every answer is one of the API's own schemas, so a field the real API lacks does not type-check. */
+type GmailBody =
+  | gmail_v1.Schema$Profile
+  | gmail_v1.Schema$Label
+  | gmail_v1.Schema$ListLabelsResponse
+  | gmail_v1.Schema$Message
+  | gmail_v1.Schema$ListMessagesResponse
+  | gmail_v1.Schema$MessagePartBody
+  | gmail_v1.Schema$ListHistoryResponse;
+
 export interface ApiReply {
   status: number;
   /** JSON to send, or null for an empty answer (204). */
-  json: unknown;
+  json: GmailBody | null;
 }
 
 export interface ApiLimits {
@@ -45,7 +55,8 @@ interface Route {
   handle: Handler;
 }
 
-const ok = <T>(json: T): ApiReply => ({ status: 200, json });
+const ok = <T extends GmailBody>(json: T): ApiReply => ({ status: 200, json });
+const message = (json: gmail_v1.Schema$Message): ApiReply => ({ status: 200, json });
 const empty = (): ApiReply => ({ status: 204, json: null });
 
 export function routes(limits: ApiLimits, deliver: Deliver): Route[] {
@@ -223,16 +234,16 @@ function getMessage(req: ApiRequest, [id]: string[]): ApiReply {
   const msg: gmail_v1.Schema$Message = { ...minimal(m), snippet: Mailbox.snippet(m), sizeEstimate: m.raw.length, historyId: String(m.historyId), internalDate: String(m.internalDate) };
   switch (format) {
     case 'minimal':
-      return ok(msg);
+      return message(msg);
     case 'raw':
-      return ok({ ...msg, raw: m.raw.toString('base64url') });
+      return message({ ...msg, raw: m.raw.toString('base64url') });
     case 'metadata': {
       const wanted = req.url.searchParams.getAll('metadataHeaders').map((h) => h.toLowerCase());
       const headers = m.mime.headers.filter((h) => wanted.length === 0 || wanted.includes(h.name.toLowerCase()));
-      return ok({ ...msg, payload: { partId: '', mimeType: m.mime.contentType, filename: '', headers, body: { size: 0 } } });
+      return message({ ...msg, payload: { partId: '', mimeType: m.mime.contentType, filename: '', headers, body: { size: 0 } } });
     }
     case 'full':
-      return ok({ ...msg, payload: toPayload(m.mime, '', (partId) => attachmentIdOf(m, partId)) });
+      return message({ ...msg, payload: toPayload(m.mime, '', (partId) => attachmentIdOf(m, partId)) });
     default:
       throw badRequest(`Invalid value at 'format' (${format})`);
   }
@@ -262,8 +273,8 @@ function listHistory(req: ApiRequest): ApiReply {
   const token = params.get('pageToken');
   const from = token ? BigInt(readToken<string>(token)) : BigInt(startText);
   // The expiry check is on the caller's startHistoryId: a token does not revive forgotten history.
-  if (req.mailbox.historySince(BigInt(startText), [], null) === null) throw notFound();
-  const all = req.mailbox.historySince(from, types, params.get('labelId')) ?? [];
+  if (BigInt(startText) < req.mailbox.historyFloor) throw notFound();
+  const all = req.mailbox.historySince(from, types, params.get('labelId'));
   const size = pageSize(params, 100, 500);
   const page = all.slice(0, size);
   const answer: gmail_v1.Schema$ListHistoryResponse = { historyId: String(req.mailbox.historyId) };

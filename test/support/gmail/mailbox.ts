@@ -251,9 +251,8 @@ export class Mailbox {
     this.historyFloor = this.historyId;
   }
 
-  /** Records after `start`, or null when `start` is older than what is kept (the API's 404). */
-  historySince(start: bigint, types: readonly HistoryType[], labelId: string | null): gmail_v1.Schema$History[] | null {
-    if (start < this.historyFloor) return null;
+  /** Records after `start` (the caller checks `historyFloor` first: older is the API's 404). */
+  historySince(start: bigint, types: readonly HistoryType[], labelId: string | null): gmail_v1.Schema$History[] {
     return this.history
       .filter((r) => r.id > start)
       .filter((r) => types.length === 0 || types.includes(r.type))
