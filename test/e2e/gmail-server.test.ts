@@ -241,18 +241,21 @@ describe('batch', () => {
     const a = gmail.addMessage(u.email, rfc822('first'), { labelIds: ['INBOX'] });
     const b = gmail.addMessage(u.email, rfc822('second'), { labelIds: ['INBOX'] });
     const targets = [`${M}/messages/${a.id}?format=raw`, `${M}/messages/ffffffffffffffff`, `${M}/messages/${b.id}?format=metadata&metadataHeaders=Subject`];
-    const body = targets.map((t, i) => `--END\r\nContent-Type: application/http\r\nContent-ID: <item${i}>\r\n\r\nGET ${t}\r\n\r\n`).join('') + '--END--\r\n';
+    const gets = targets.map((t, i) => `--END\r\nContent-Type: application/http\r\nContent-ID: <item${i}>\r\n\r\nGET ${t}\r\n\r\n`);
+    const modify = `--END\r\nContent-Type: application/http\r\nContent-ID: <item3>\r\n\r\nPOST ${M}/messages/${b.id}/modify HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{"addLabelIds":["STARRED"]}\r\n`;
+    const body = [...gets, modify].join('') + '--END--\r\n';
     const answer = await u.call('/batch/gmail/v1', { body, headers: { 'content-type': 'multipart/mixed; boundary=END' } });
     expect(answer.status).toBe(200);
     const parts = splitBatchAnswer(answer.headers['content-type']!, answer.body);
-    expect(parts.map((p) => [p.contentId, p.status])).toEqual([['response-item0', 200], ['response-item1', 404], ['response-item2', 200]]);
+    expect(parts.map((p) => [p.contentId, p.status])).toEqual([['response-item0', 200], ['response-item1', 404], ['response-item2', 200], ['response-item3', 200]]);
+    expect(parts[3]!.json<gmail_v1.Schema$Message>().labelIds).toEqual(['INBOX', 'STARRED']);
     expect(Buffer.from(parts[0]!.json<gmail_v1.Schema$Message>().raw!, 'base64url').toString()).toBe(rfc822('first'));
     expect(parts[1]!.json<GoogleErrorBody>().error.status).toBe('NOT_FOUND');
     expect(parts[2]!.json<gmail_v1.Schema$Message>().payload!.headers).toEqual([{ name: 'Subject', value: 'second' }]);
     // Each part is its own call for the log and the quota, the one that found nothing included.
     const parts2 = gmail.requests({ user: u.email, inBatch: true });
-    expect(parts2.map((r) => r.api)).toEqual(['messages.get', 'messages.get', 'messages.get']);
-    expect(gmail.unitsSpent(u.email)).toBe(3 * 20);
+    expect(parts2.map((r) => r.api)).toEqual(['messages.get', 'messages.get', 'messages.get', 'messages.modify']);
+    expect(gmail.unitsSpent(u.email)).toBe(3 * 20 + 5);
   });
 
   it('refuses more than 100 parts and parts without a token', async () => {
@@ -284,6 +287,9 @@ describe('history', () => {
     const ids = all.history!.map((h) => BigInt(h.id!));
     expect(ids.every((v, i) => i === 0 || v > ids[i - 1]!)).toBe(true);
     expect(all.historyId).toBe((await u.json<gmail_v1.Schema$Profile>(`${M}/profile`)).historyId);
+
+    const trashOnly = await u.json<gmail_v1.Schema$ListHistoryResponse>(`${M}/history?startHistoryId=${start}&labelId=TRASH`);
+    expect(trashOnly.history!.map((h) => h.id)).toEqual([all.history![2]!.id, all.history![3]!.id]);
 
     const added = await u.json<gmail_v1.Schema$ListHistoryResponse>(`${M}/history?startHistoryId=${start}&historyTypes=messageAdded&historyTypes=messageDeleted`);
     expect(added.history!.map((h) => (h.messagesAdded ? 'added' : 'deleted'))).toEqual(['added', 'deleted']);
