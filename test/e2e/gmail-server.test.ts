@@ -442,6 +442,11 @@ describe('error injection', () => {
     expect((await u.call(`${M}/profile`)).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
 
+    // A whole batch can fail too, as when Google's front end answers for it.
+    gmail.inject({ path: '/batch/gmail/v1', status: 503 });
+    const batchBody = `--B\r\nContent-Type: application/http\r\n\r\nGET ${M}/profile\r\n\r\n--B--`;
+    expect((await u.call('/batch/gmail/v1', { body: batchBody, headers: { 'content-type': 'multipart/mixed; boundary=B' } })).status).toBe(503);
+
     gmail.inject({ path: `${M}/labels`, drop: true });
     await expect(u.call(`${M}/labels`)).rejects.toThrow(/socket hang up|ECONNRESET/);
     expect((await u.call(`${M}/labels`)).status).toBe(200);

@@ -197,65 +197,71 @@ export async function startGmailServer(opts: GmailServerOptions): Promise<GmailS
     res.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) }).end(answer.body);
   }
 
+  /** The batch envelope: its own log record and injections, then each part as a call of its own. */
   async function batch(call: Call): Promise<Answer> {
-    const record = (status: number) => log.push({ at: Date.now(), method: call.method, path: '/batch/gmail/v1', query: '', api: 'batch', user: null, status, units: 0, inBatch: false, injected: false });
-    let parts;
-    try {
-      if (call.method !== 'POST') throw notFound();
-      parts = parseBatch(call.body, call.headers['content-type']);
-      if (parts.length === 0) throw badRequest('A batch request must contain at least one part');
-      if (parts.length > (opts.maxBatchParts ?? 100)) throw badRequest(`Too many requests in batch: ${parts.length} (at most ${opts.maxBatchParts ?? 100})`);
-    } catch (err) {
-      const answer = errorAnswer(err);
-      record(answer.status);
-      return answer;
-    }
-    record(200);
-    if (opts.latencyMs) await sleep(opts.latencyMs);
-    const answers: { contentId: string | null; response: InnerResponse }[] = [];
-    for (const part of parts) {
-      // The envelope's headers (Authorization above all) apply to every part unless the part sets its own.
-      const headers = { authorization: call.headers.authorization, ...part.headers };
-      const answer = await handle({ method: part.method, target: part.target, headers, body: part.body, inBatch: true });
-      if ('drop' in answer) return answer;
-      answers.push({ contentId: part.contentId, response: answer });
-    }
-    const { contentType, body } = renderBatch(answers);
-    return { status: 200, headers: { 'content-type': contentType }, body };
+    const record = newRecord(call, new URL(call.target, url));
+    record.api = 'batch';
+    return withInjection(call, record, async () => {
+      let parts;
+      try {
+        if (call.method !== 'POST') throw notFound();
+        parts = parseBatch(call.body, call.headers['content-type']);
+        if (parts.length === 0) throw badRequest('A batch request must contain at least one part');
+        if (parts.length > (opts.maxBatchParts ?? 100)) throw badRequest(`Too many requests in batch: ${parts.length} (at most ${opts.maxBatchParts ?? 100})`);
+      } catch (err) {
+        const answer = errorAnswer(err);
+        record.status = answer.status;
+        return answer;
+      }
+      record.status = 200;
+      if (opts.latencyMs) await sleep(opts.latencyMs);
+      const answers: { contentId: string | null; response: InnerResponse }[] = [];
+      for (const part of parts) {
+        // The envelope's headers (Authorization above all) apply to every part unless the part sets its own.
+        const headers = { authorization: call.headers.authorization, ...part.headers };
+        const answer = await handle({ method: part.method, target: part.target, headers, body: part.body, inBatch: true });
+        if ('drop' in answer) return answer;
+        answers.push({ contentId: part.contentId, response: answer });
+      }
+      const { contentType, body } = renderBatch(answers);
+      return { status: 200, headers: { 'content-type': contentType }, body };
+    });
   }
 
   /** One API call, top-level or a batch part: injection, routing, auth, scope, quota, then the method. */
   async function handle(call: Call): Promise<Answer> {
     const target = new URL(call.target, url);
+    const record = newRecord(call, target);
+    const found = match(api, call.method, target.pathname);
+    if (found) record.api = found.route.api;
+    return withInjection(call, record, () => serveCall(call, target, found, record));
+  }
+
+  function newRecord(call: Call, target: URL): RequestRecord {
     const record: RequestRecord = {
       at: Date.now(), method: call.method, path: target.pathname, query: target.search, api: null,
       user: null, status: 0, units: 0, inBatch: call.inBatch, injected: false,
     };
     log.push(record);
-    const found = match(api, call.method, target.pathname);
-    if (found) record.api = found.route.api;
+    return record;
+  }
 
-    const injection = injections.find((i) => i.left > 0 && (!i.method || i.method === call.method) && (typeof i.path === 'string' ? i.path === target.pathname : i.path.test(target.pathname)));
-    if (injection) {
-      injection.left--;
-      if (injection.delayMs) await sleep(injection.delayMs);
-      if (injection.drop === 'after') {
-        await serveCall(call, target, found, record);
-        record.injected = true;
-        return { drop: true };
-      }
-      if (injection.drop) {
-        record.injected = true;
-        return { drop: true };
-      }
-      if (injection.status) {
-        record.injected = true;
-        record.status = injection.status;
-        const body = injection.body ?? new GoogleError(injection.status, 'Injected failure', injection.status >= 500 ? 'backendError' : 'failed').body();
-        return { status: injection.status, headers: { 'content-type': 'application/json; charset=UTF-8', ...injection.headers }, body: Buffer.from(JSON.stringify(body)) };
-      }
+  /** The first armed injection matching the call answers (or delays, or drops) instead of `serveIt`. */
+  async function withInjection(call: Call, record: RequestRecord, serveIt: () => Promise<Answer>): Promise<Answer> {
+    const injection = injections.find((i) => i.left > 0 && (!i.method || i.method === call.method) && (typeof i.path === 'string' ? i.path === record.path : i.path.test(record.path)));
+    if (!injection) return serveIt();
+    injection.left--;
+    if (injection.delayMs) await sleep(injection.delayMs);
+    if (injection.drop === 'after') await serveIt();
+    if (injection.drop) {
+      record.injected = true;
+      return { drop: true };
     }
-    return serveCall(call, target, found, record);
+    if (!injection.status) return serveIt();
+    record.injected = true;
+    record.status = injection.status;
+    const body = injection.body ?? new GoogleError(injection.status, 'Injected failure', injection.status >= 500 ? 'backendError' : 'failed').body();
+    return { status: injection.status, headers: { 'content-type': 'application/json; charset=UTF-8', ...injection.headers }, body: Buffer.from(JSON.stringify(body)) };
   }
 
   async function serveCall(call: Call, target: URL, found: ReturnType<typeof match>, record: RequestRecord): Promise<InnerResponse> {
