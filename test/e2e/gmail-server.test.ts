@@ -475,6 +475,13 @@ describe('the @googleapis/gmail client', () => {
     expect((await api.users.messages.list({ userId: 'me', q: 'in:inbox' })).data.messages).toEqual([{ id, threadId: id }]);
     const raw = (await api.users.messages.get({ userId: 'me', id, format: 'raw' })).data.raw!;
     expect(Buffer.from(raw, 'base64url').toString()).toBe(rfc822('lib'));
+    const start = (await api.users.getProfile({ userId: 'me' })).data.historyId!;
+    const label = (await api.users.labels.create({ userId: 'me', requestBody: { name: 'Lib/Nested' } })).data;
+    await api.users.messages.batchModify({ userId: 'me', requestBody: { ids: [id], addLabelIds: [label.id!], removeLabelIds: ['INBOX'] } });
+    // Array parameters go out repeated (historyTypes=a&historyTypes=b), as the fake reads them.
+    const history = (await api.users.history.list({ userId: 'me', startHistoryId: start, historyTypes: ['labelAdded', 'labelRemoved'] })).data;
+    expect(history.history!.map((h) => [h.labelsAdded?.[0]?.labelIds, h.labelsRemoved?.[0]?.labelIds])).toEqual([[[label.id], undefined], [undefined, ['INBOX']]]);
+    expect((await api.users.labels.get({ userId: 'me', id: label.id! })).data).toMatchObject({ name: 'Lib/Nested', messagesTotal: 1 });
     const denied = await api.users.messages.delete({ userId: 'me', id }).catch((err: { status?: number }) => err);
     expect(denied).toMatchObject({ status: 403 });
   });
