@@ -1,17 +1,16 @@
 // The Gmail fake checked the way the product will use it: HTTPS with the suite's CA, bodies as
 // the wire carries them (raw bytes, batch multipart), and the library's own client pointed at it
 // to prove the shapes are the ones @googleapis/gmail expects.
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { gmail_v1 } from '@googleapis/gmail';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCa, type CertAuthority } from '../support/certs.js';
+import { startGmailBed } from '../support/gmail-bed.js';
 import { SCOPES, startGmailServer, type GmailServer } from '../support/gmail-server.js';
 import { gmailClient, type HttpCall } from '../support/gmail/client.js';
 import type { GoogleErrorBody } from '../support/gmail/errors.js';
-import { startOAuthServer, type TestOAuthServer } from '../support/oauth-server.js';
 
 let dir: string;
 let ca: CertAuthority;
@@ -355,23 +354,22 @@ describe('auth and scopes', () => {
     expect((await modifier.call(`/gmail/v1/users/${meta.email}/profile`)).status).toBe(403);
   });
 
-  it('accepts tokens from the suite OAuth server through its introspection endpoint', async () => {
-    const idp = await startOAuthServer({ ca });
-    const viaIdp = await startGmailServer({ ca, introspectionUrl: idp.introspectionUrl });
-    const client = gmailClient(viaIdp.url, viaIdp.caFile);
+  it('accepts tokens from the suite OAuth server, granted through the fake browser (the Gmail bed)', async () => {
+    const bed = await startGmailBed();
+    const client = gmailClient(bed.gmail.url, bed.gmail.caFile);
     try {
-      viaIdp.addUser('ann@example.com');
-      const token = await consentedToken(idp, 'ann@example.com', [SCOPES.readonly]);
-      expect((await client.call(`${M}/profile`, { token })).json<gmail_v1.Schema$Profile>().emailAddress).toBe('ann@example.com');
+      const email = bed.newUser('ann');
+      const token = await bed.grantToken(email, [SCOPES.readonly]);
+      expect((await client.call(`${M}/profile`, { token })).json<gmail_v1.Schema$Profile>().emailAddress).toBe(email);
       // The scopes are the ones granted at the server.
       expect((await client.call(`${M}/labels`, { token, body: { name: 'x' } })).status).toBe(403);
-      idp.revokeUser('ann@example.com');
+      bed.idp.revokeUser(email);
       expect((await client.call(`${M}/profile`, { token })).status).toBe(401);
       expect((await client.call(`${M}/profile`, { token: 'ya29.unknown' })).status).toBe(401);
+      expect(bed.env()).toMatchObject({ MAILOPS_GMAIL_API_URL: bed.gmail.url, NODE_EXTRA_CA_CERTS: bed.ca.certPath, BROWSER: bed.browser });
     } finally {
       client.close();
-      await viaIdp.stop();
-      await idp.stop();
+      await bed.stop();
     }
   });
 });
@@ -486,30 +484,6 @@ describe('the @googleapis/gmail client', () => {
     expect(denied).toMatchObject({ status: 403 });
   });
 });
-
-/** A Google access token the way a person grants one: authorize with PKCE, consent, code for token. */
-async function consentedToken(idp: TestOAuthServer, user: string, scopes: string[]): Promise<string> {
-  const client = { clientId: `c${++userCount}.apps.googleusercontent.com`, clientSecret: 'GOCSPX-test', flavour: 'google' as const };
-  idp.registerClient(client);
-  const verifier = randomBytes(32).toString('base64url');
-  const redirectUri = 'http://127.0.0.1:1/';
-  const authorize = new URL('/o/oauth2/v2/auth', idp.googleUrl);
-  const challenge = createHash('sha256').update(verifier).digest('base64url');
-  for (const [k, v] of Object.entries({ client_id: client.clientId, redirect_uri: redirectUri, response_type: 'code', scope: scopes.join(' '), code_challenge: challenge, code_challenge_method: 'S256', login_hint: user })) {
-    authorize.searchParams.set(k, v);
-  }
-  const page = await (await fetch(authorize)).text();
-  const txn = /name="txn" value="([^"]+)"/.exec(page)![1]!;
-  const consent = new URLSearchParams({ txn, user, decision: 'allow' });
-  for (const s of scopes) consent.append('scope', s);
-  const redirect = await fetch(new URL('/consent', idp.googleUrl), { method: 'POST', body: consent, redirect: 'manual' });
-  const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!;
-  const tokens = await fetch(new URL('/token', idp.googleUrl), {
-    method: 'POST',
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, client_id: client.clientId, client_secret: client.clientSecret }),
-  });
-  return ((await tokens.json()) as { access_token: string }).access_token;
-}
 
 /** Reads a batch answer the way a client must: parts in order, each an HTTP response. */
 function splitBatchAnswer(contentType: string, body: Buffer) {
