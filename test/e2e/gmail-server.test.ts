@@ -208,6 +208,7 @@ describe('messages', () => {
     expect((await u.call(`${M}/messages/${id}/modify`, { body: { addLabelIds: ['NOPE'] } })).status).toBe(400);
     expect((await u.call(`${M}/messages/batchModify`, { body: { ids: [id, 'ffffffffffffffff'], addLabelIds: ['IMPORTANT'] } })).status).toBe(204);
     expect(gmail.mailbox(u.email).message(id).labelIds.has('IMPORTANT')).toBe(true);
+    expect((await u.call(`${M}/messages/batchModify`, { body: { ids: ['ffffffffffffffff'], addLabelIds: ['NOPE'] } })).status).toBe(400);
     expect((await u.call(`${M}/messages/batchModify`, { body: { ids: Array.from({ length: 1001 }, (_, i) => String(i)), addLabelIds: ['STARRED'] } })).status).toBe(400);
 
     const reply = `From: ann@example.com\r\nTo: ${other.email}\r\nBcc: secret@example.com\r\nSubject: Re: question\r\nIn-Reply-To: <question@example.org>\r\n\r\nanswer\r\n`;

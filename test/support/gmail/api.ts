@@ -89,6 +89,7 @@ export function routes(limits: ApiLimits, deliver: Deliver): Route[] {
     r('POST', `${u}/messages/batchModify`, 'messages.batchModify', (req) => {
       const body = json<gmail_v1.Schema$BatchModifyMessagesRequest>(req, limits);
       const ids = checkIds(body.ids);
+      req.mailbox.checkLabels([...(body.addLabelIds ?? []), ...(body.removeLabelIds ?? [])]);
       // Gmail applies what it can: ids that name no message are skipped, not an error.
       for (const id of ids) if (req.mailbox.messages.has(id)) req.mailbox.modify(id, body.addLabelIds ?? [], body.removeLabelIds ?? []);
       return empty();

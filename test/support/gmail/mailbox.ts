@@ -134,7 +134,8 @@ export class Mailbox {
     return trimmed;
   }
 
-  private checkLabels(ids: readonly string[]): void {
+  /** 400 `Invalid label: X` for an id this mailbox does not have, before anything changes. */
+  checkLabels(ids: readonly string[]): void {
     for (const id of ids) if (!this.labels.has(id)) throw badRequest(`Invalid label: ${id}`);
   }
 
