@@ -20,7 +20,8 @@ import type { WireClient } from '../../src/providers/imap/wire/client.js';
 import { ResponseReader, type Untagged } from '../../src/providers/imap/wire/response.js';
 import type { MailProvider } from '../../src/domain/provider.js';
 import type { SyncEvent } from '../../src/domain/sync.js';
-import type { Envelope, MessageFlags, Page } from '../../src/domain/types.js';
+import type { Envelope, Page } from '../../src/domain/types.js';
+import { flagNames } from '../../src/cli/output.js';
 import { isMailopsError } from '../../src/domain/errors.js';
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/release-10c2617');
@@ -58,12 +59,6 @@ const answers = JSON.parse(readFileSync(join(FIXTURE, 'answers.json'), 'utf8')) 
 const originalTz = process.env.TZ;
 let db: Database;
 
-/** The release printed IMAP's flag names; schema 4 keeps the four as columns and the rest as keywords. */
-function imapFlags(flags: MessageFlags): string[] {
-  const names = (['seen', 'flagged', 'answered', 'draft'] as const).filter((f) => flags[f]).map((f) => `\\${f[0]!.toUpperCase()}${f.slice(1)}`);
-  return [...names, ...flags.keywords].sort();
-}
-
 /** Today's envelope in the release's shape, to compare field by field. */
 function asRelease(e: Envelope): OldEnvelope {
   const key = /^[A-Za-z0-9_-]+\.([0-9]+)\.[0-9]+$/.exec(e.ref.id);
@@ -76,7 +71,8 @@ function asRelease(e: Envelope): OldEnvelope {
     cc: e.cc,
     date: e.date?.toISOString() ?? null,
     size: e.size,
-    flags: imapFlags(e.flags),
+    // The release printed IMAP's flag names in the server's order; JSON prints the same names.
+    flags: flagNames(e.flags).sort(),
     hasAttachments: e.hasAttachments,
   };
 }
