@@ -46,7 +46,10 @@ export interface CachedMessage {
   bodyText: string | null;
 }
 
-/** A message as a feed delivers it: the message and every folder it is in (that the feed knows of). */
+/**
+ * A message as a feed delivers it: the message and the folders it is in (added to those the cache
+ * knows; leaving one is a membership change). A message in no folder is not kept.
+ */
 export interface MessageUpsert {
   message: CachedMessage;
   folders: Membership[];

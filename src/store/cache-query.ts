@@ -233,12 +233,15 @@ export class CacheQuery {
   page(account: string, folders: string[] | null, query: QueryNode | null, page: { limit: number; page: number }): CachePage {
     const condition = compileCacheQuery(query);
     const { from, scope, order } = listingShape(account, folders);
-    const sql = `FROM ${from.sql} WHERE ${scope.sql} AND ${condition.sql}`;
-    const params = [...from.params, ...scope.params, ...condition.params];
-    const total = this.db.prepare(`SELECT count(*) ${sql}`).pluck().get(...params) as number;
+    const listing: SqlCondition = {
+      sql: `FROM ${from.sql} WHERE ${scope.sql} AND ${condition.sql}`,
+      params: [...from.params, ...scope.params, ...condition.params],
+    };
+    const count = countFrom(folders, query, listing, scope, condition);
+    const total = this.db.prepare(`SELECT count(*) ${count.sql}`).pluck().get(...count.params) as number;
     const rows = this.db
-      .prepare(`SELECT ${ENVELOPE_COLUMNS} ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
-      .all(...params, page.limit, (page.page - 1) * page.limit) as EnvelopeRow[];
+      .prepare(`SELECT ${ENVELOPE_COLUMNS} ${listing.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(...listing.params, page.limit, (page.page - 1) * page.limit) as EnvelopeRow[];
     return { items: rows.map(rowToEnvelope), total };
   }
 
@@ -248,6 +251,17 @@ export class CacheQuery {
     const { from, scope, order } = listingShape('?', folder === null ? null : ['?']);
     return { sql: `SELECT ... FROM ${from.sql} WHERE ${scope.sql} AND ${condition.sql} ORDER BY ${order}`, params: condition.params };
   }
+}
+
+/**
+ * What the count reads: no join where the listing's join cannot change it. A folder without a
+ * query counts its memberships (each has its message); the whole account counts its messages
+ * (each is in a folder). Otherwise the listing's own FROM and WHERE.
+ */
+function countFrom(folders: string[] | null, query: QueryNode | null, listing: SqlCondition, scope: SqlCondition, condition: SqlCondition): SqlCondition {
+  if (folders === null) return { sql: `FROM messages m WHERE ${scope.sql} AND ${condition.sql}`, params: [...scope.params, ...condition.params] };
+  if (folders.length === 1 && query === null) return { sql: `FROM memberships f WHERE ${scope.sql}`, params: scope.params };
+  return listing;
 }
 
 /**

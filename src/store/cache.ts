@@ -229,8 +229,17 @@ export class MessageCache {
     const noBody = this.db.prepare('DELETE FROM message_bodies WHERE id = ?');
     const ftsDelete = this.db.prepare('DELETE FROM messages_fts WHERE rowid = ?');
     const ftsInsert = this.db.prepare('INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)');
+    const gone = this.db.prepare('DELETE FROM messages WHERE account = ? AND ref = ?');
     return this.commit(account, checkpoint, () => {
+      let stored = 0;
       for (const { message: m, folders } of messages) {
+        // A message lives as long as a folder holds it (the memberships_last_gone trigger): one in
+        // no folder is not kept, so every cached message is listed somewhere.
+        if (folders.length === 0) {
+          gone.run(account, m.id);
+          continue;
+        }
+        stored++;
         const { id } = upsert.get({
           account,
           ref: m.id,
@@ -256,7 +265,7 @@ export class MessageCache {
         ftsDelete.run(id);
         ftsInsert.run(id, m.subject, addressText([m.from, ...m.to, ...m.cc, ...m.bcc]), m.bodyText ?? '');
       }
-      return messages.length;
+      return stored;
     });
   }
 

@@ -112,12 +112,15 @@ describe('FeedApplier on an account-wide feed (labels)', () => {
       { kind: 'flags', scope: '', updates: [{ id: 'b', flags: { ...NO_FLAGS, seen: true, keywords: ['IMPORTANT'] } }], checkpoint: 'h3' },
       // A full resync reconciled by id: d was deleted while the history had expired.
       { kind: 'present', scope: '', ids: ['b', 'c'], upTo: null, checkpoint: 'h4' },
+      // In no folder at all: not kept, so every cached message is listed somewhere.
+      { kind: 'upsert', scope: '', messages: [upsert('c', [])], bytes: 1 },
     ]);
-    expect(listed(db, ['Label_1']).sort()).toEqual(['b@Label_1', 'c@Label_1']);
+    expect(listed(db, ['Label_1']).sort()).toEqual(['b@Label_1']);
     expect(cache.get('g', 'b')?.flags).toEqual({ ...NO_FLAGS, seen: true, keywords: ['IMPORTANT'] });
-    expect(new CacheQuery(db).page('g', ['INBOX'], { kind: 'flag', flag: 'unread' }, { limit: 9, page: 1 }).items.map((m) => m.id)).toEqual(['c']);
+    expect(new CacheQuery(db).page('g', ['INBOX'], { kind: 'flag', flag: 'read' }, { limit: 9, page: 1 }).items.map((m) => m.id)).toEqual(['b']);
     expect(applier.counts).toMatchObject({ new: 4, deleted: 2, updated: 1 });
-    expect(count(db, 'message_bodies')).toBe(2);
+    expect(count(db, 'message_bodies')).toBe(1);
+    expect(new CacheQuery(db).page('g', null, null, { limit: 9, page: 1 }).total).toBe(1);
     expect(cache.syncState('g').get('')).toBe('h4');
   });
 
