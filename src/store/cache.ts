@@ -67,11 +67,10 @@ function flagsOf(row: Pick<MessageRow, 'seen' | 'flagged' | 'answered' | 'draft'
   };
 }
 
-export function rowToEnvelope(row: EnvelopeRow): CachedEnvelope {
+/** The fields listings and reads share, from the columns they share. */
+function headerFields(row: Omit<EnvelopeRow, 'folder' | 'uid'>) {
   return {
     id: row.ref,
-    folder: row.folder,
-    uid: row.uid,
     messageId: row.message_id,
     subject: row.subject,
     from: row.from_address !== null ? { name: row.from_name ?? '', address: row.from_address } : null,
@@ -85,23 +84,17 @@ export function rowToEnvelope(row: EnvelopeRow): CachedEnvelope {
   };
 }
 
+export function rowToEnvelope(row: EnvelopeRow): CachedEnvelope {
+  return { ...headerFields(row), folder: row.folder, uid: row.uid };
+}
+
 function rowToMessage(row: MessageWithBodyRow): CachedMessage {
   return {
-    id: row.ref,
-    messageId: row.message_id,
-    subject: row.subject,
-    from: row.from_address !== null ? { name: row.from_name ?? '', address: row.from_address } : null,
-    to: JSON.parse(row.to_json) as Address[],
-    cc: JSON.parse(row.cc_json) as Address[],
+    ...headerFields(row),
     bcc: JSON.parse(row.bcc_json) as Address[],
     replyTo: JSON.parse(row.reply_to_json) as Address[],
     inReplyTo: row.in_reply_to,
     references: JSON.parse(row.references_json) as string[],
-    date: row.date ? new Date(row.date) : null,
-    internalDate: row.internal_date ? new Date(row.internal_date) : null,
-    size: row.size,
-    flags: flagsOf(row),
-    hasAttachments: row.has_attachments === 1,
     raw: row.raw,
     bodyText: row.body_text,
   };

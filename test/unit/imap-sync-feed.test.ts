@@ -4,38 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { SyncEvent, SyncOptions } from '../../src/domain/sync.js';
 import { compressUidSet, expandUidSet, imapSyncFeed } from '../../src/providers/imap/sync.js';
 import type { WireClient } from '../../src/providers/imap/wire/client.js';
+import { scriptedClient } from '../support/scripted-imap.js';
 import { encodeMessageId } from '../../src/providers/imap/ids.js';
-import { ResponseReader, type Untagged } from '../../src/providers/imap/wire/response.js';
 
 const OPTIONS: SyncOptions = { folders: null, full: false, since: null, headersOnly: true, bodyLimit: 1024, batchSize: 50 };
-
-function untagged(lines: string[]): Untagged[] {
-  return new ResponseReader().push(Buffer.from(lines.map((l) => `${l}\r\n`).join(''))) as Untagged[];
-}
-
-/** A client answering each command from `script` (matched by its start); a NO is thrown in imapflow's shape. */
-function scriptedClient(script: Array<[string, string[] | 'NO']>): { client: WireClient; sent: string[] } {
-  const sent: string[] = [];
-  const answer = (line: string) => {
-    sent.push(line);
-    const entry = script.find(([start]) => line.startsWith(start));
-    if (!entry) throw new Error(`unexpected command: ${line}`);
-    if (entry[1] === 'NO') throw Object.assign(new Error('Command failed'), { responseStatus: 'NO', responseText: 'Permission denied' });
-    return untagged(entry[1]);
-  };
-  const client = {
-    capabilities: new Set(['IMAP4REV1', 'LIST-EXTENDED', 'LIST-STATUS', 'CONDSTORE', 'QRESYNC']),
-    enabled: new Set(['CONDSTORE', 'QRESYNC']),
-    async command(line: string, onUntagged: (r: Untagged) => void = () => {}) {
-      for (const r of answer(line)) onUntagged(r);
-      return { type: 'tagged', tag: 'W1', status: 'OK', code: null, text: 'done' };
-    },
-    async *stream(line: string) {
-      yield* answer(line);
-    },
-  };
-  return { client: client as unknown as WireClient, sent };
-}
 
 async function events(client: WireClient, state: ReadonlyMap<string, string> = new Map(), options = OPTIONS): Promise<SyncEvent[]> {
   const out: SyncEvent[] = [];

@@ -16,8 +16,7 @@ import { handOverNewMessages, type HandOver } from '../../src/core/sync/on-new.j
 import { parseQuery } from '../../src/core/query/index.js';
 import { imapIds } from '../../src/providers/imap/ids.js';
 import { imapSyncFeed } from '../../src/providers/imap/sync.js';
-import type { WireClient } from '../../src/providers/imap/wire/client.js';
-import { ResponseReader, type Untagged } from '../../src/providers/imap/wire/response.js';
+import { scriptedClient } from '../support/scripted-imap.js';
 import type { MailProvider } from '../../src/domain/provider.js';
 import type { SyncEvent } from '../../src/domain/sync.js';
 import type { Envelope, Page } from '../../src/domain/types.js';
@@ -177,7 +176,6 @@ describe('schema 4 on a database of release 10c2617', () => {
   it('carries on incrementally: the old cursors are tokens, a no-change sync refetches nothing', async () => {
     const state = new MessageCache(db).syncState('main');
     expect([...state.keys()].sort()).toEqual(['Archive', 'INBOX', 'Projets/Café', 'Sent']);
-    const sent: string[] = [];
     const script: Array<[string, string[]]> = [
       ['LIST', [
         '* LIST () "/" INBOX', '* STATUS INBOX (MESSAGES 5 UIDNEXT 9 UIDVALIDITY 1795245819 UNSEEN 1 HIGHESTMODSEQ 18446744073709551615)',
@@ -192,24 +190,7 @@ describe('schema 4 on a database of release 10c2617', () => {
       // Trash was never synced: its first sync starts now.
       ['EXAMINE "Trash"', ['* 0 EXISTS', '* OK [UIDVALIDITY 6] ok', '* OK [UIDNEXT 1] ok', '* OK [HIGHESTMODSEQ 1] ok']],
     ];
-    const reader = (lines: string[]) => new ResponseReader().push(Buffer.from(lines.map((l) => `${l}\r\n`).join(''))) as Untagged[];
-    const answer = (line: string) => {
-      sent.push(line);
-      const entry = script.find(([start]) => line.startsWith(start));
-      if (!entry) throw new Error(`unexpected command: ${line}`);
-      return reader(entry[1]);
-    };
-    const client = {
-      capabilities: new Set(['IMAP4REV1', 'LIST-EXTENDED', 'LIST-STATUS', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC']),
-      enabled: new Set(['CONDSTORE', 'QRESYNC']),
-      async command(line: string, onUntagged: (r: Untagged) => void = () => {}) {
-        for (const r of answer(line)) onUntagged(r);
-        return { type: 'tagged', tag: 'W1', status: 'OK', code: null, text: 'done' };
-      },
-      async *stream(line: string) {
-        yield* answer(line);
-      },
-    } as unknown as WireClient;
+    const { client, sent } = scriptedClient(script, ['IMAP4REV1', 'LIST-EXTENDED', 'LIST-STATUS', 'SPECIAL-USE', 'CONDSTORE', 'QRESYNC']);
     const options = { folders: null, full: false, since: null, headersOnly: false, bodyLimit: 2_000_000, batchSize: 50 };
     const events: SyncEvent[] = [];
     for await (const event of imapSyncFeed(client, state, options, new AbortController().signal)) events.push(event);
