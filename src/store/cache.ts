@@ -187,13 +187,12 @@ export class MessageCache {
    * feed every folder holding a message.
    */
   folderIds(account: string): string[] {
-    return this.db
-      .prepare(
-        `SELECT scope FROM sync_state WHERE account = @account AND scope <> ''
-         UNION SELECT DISTINCT folder FROM memberships WHERE account = @account AND EXISTS (SELECT 1 FROM sync_state WHERE account = @account AND scope = '')`,
-      )
-      .pluck()
-      .all({ account }) as string[];
+    const scopes = this.db.prepare("SELECT scope FROM sync_state WHERE account = ? AND scope <> ''").pluck().all(account) as string[];
+    // Asked first: a per-folder feed (IMAP) never walks the memberships on a no-change run.
+    const accountWide = this.db.prepare("SELECT 1 FROM sync_state WHERE account = ? AND scope = ''").pluck().get(account) !== undefined;
+    if (!accountWide) return scopes;
+    const held = this.db.prepare('SELECT DISTINCT folder FROM memberships WHERE account = ?').pluck().all(account) as string[];
+    return [...new Set([...scopes, ...held])];
   }
 
   /**
