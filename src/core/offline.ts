@@ -15,7 +15,7 @@
  *   (over the size limit, or --headers-only) is NOT_CACHED (exit 5).
  */
 import { MailopsError } from '../domain/errors.js';
-import type { FetchedMessage } from '../domain/provider.js';
+import type { FetchedMessage, IdCodec } from '../domain/provider.js';
 import type { QueryNode } from '../domain/query.js';
 import type { Database } from '../store/db.js';
 import type { Envelope, Folder, Page, PageRequest } from '../domain/types.js';
@@ -111,9 +111,10 @@ export function listOffline(
 /**
  * One message's stored bytes and its envelope (flags as of the last sync),
  * for `read --offline`. `id` is what `ls` prints, or a bare number (IMAP UID)
- * in `folder`, a folder id.
+ * in `folder`, a folder id. With the backend's codec, an id of a folder the
+ * cache does not hold is FOLDER_NOT_FOUND, as it is live.
  */
-export function readOffline(db: Database, account: string, id: string, folder: string): Offline<FetchedMessage> {
+export function readOffline(db: Database, account: string, id: string, folder: string, ids?: IdCodec): Offline<FetchedMessage> {
   const folders = new CacheQuery(db).folders(account);
   const cache = cacheState(db, account, folders);
   const rerun = 'run the command without --offline to read it from the server, or mailops sync to refresh the cache';
@@ -128,7 +129,17 @@ export function readOffline(db: Database, account: string, id: string, folder: s
     stored = store.idByUid(account, folder, Number(typed));
   }
   const message = stored === null ? null : store.get(account, stored);
-  if (!message) throw new MailopsError('MESSAGE_NOT_FOUND', `no message with id ${id} in the cache`, { hint: rerun });
+  if (!message) {
+    const named = stored === typed ? ids?.parse(typed, folder) : null;
+    if (named) {
+      cachedFolder(folders, named.folder);
+      // A well-formed id of a cached folder: the message went (deleted, moved, or renumbered) since.
+      throw new MailopsError('MESSAGE_NOT_FOUND', `no message with id ${id} in the cache`, {
+        hint: 'it was deleted, moved or renumbered since; get current ids with mailops ls --offline, or run mailops sync',
+      });
+    }
+    throw new MailopsError('MESSAGE_NOT_FOUND', `no message with id ${id} in the cache`, { hint: rerun });
+  }
   // In the folder it was asked in when it is there (a message in several), else its first one.
   const memberships = store.memberships(account, message.id);
   const membership = memberships.find((m) => m.folder === folder) ?? memberships[0] ?? { folder, uid: null };

@@ -11,7 +11,7 @@ import { MessageCache } from '../../src/store/cache.js';
 import { CacheQuery, compileCacheQuery, ftsPhrase } from '../../src/store/cache-query.js';
 import { explainOffline, foldersOffline, listOffline, readOffline } from '../../src/core/offline.js';
 import { parseQuery } from '../../src/core/query/index.js';
-import { encodeMessageId } from '../../src/providers/imap/ids.js';
+import { encodeMessageId, imapIds } from '../../src/providers/imap/ids.js';
 import { flagsFromImap } from '../../src/providers/imap/flags.js';
 import { FolderResolver } from '../../src/core/folder-resolver.js';
 import type { QueryNode } from '../../src/domain/query.js';
@@ -371,6 +371,11 @@ describe('offline list and read', () => {
     expect(code(() => readOffline(db, 'main', '99', 'INBOX'))?.slice(0, 2)).toEqual(['MESSAGE_NOT_FOUND', 5]);
     expect(code(() => readOffline(db, 'main', encodeMessageId({ folder: 'INBOX', uidValidity: '7', uid: 1 }), 'INBOX'))?.slice(0, 2)).toEqual(['MESSAGE_NOT_FOUND', 5]);
     expect(code(() => readOffline(db, 'main', '1', 'Nope'))?.slice(0, 2)).toEqual(['FOLDER_NOT_FOUND', 5]);
+    // With the backend's codec: an id of a folder the cache lacks, and one the folder no longer holds.
+    expect(code(() => readOffline(db, 'main', encodeMessageId({ folder: 'Nope', uidValidity: UIDVALIDITY, uid: 1 }), 'INBOX', imapIds))?.slice(0, 2)).toEqual(['FOLDER_NOT_FOUND', 5]);
+    expect(code(() => readOffline(db, 'main', encodeMessageId({ folder: 'INBOX', uidValidity: '7', uid: 1 }), 'INBOX', imapIds))).toEqual([
+      'MESSAGE_NOT_FOUND', 5, expect.stringContaining('renumbered'),
+    ]);
     expect(code(() => readOffline(db, 'fresh', '1', 'INBOX'))?.slice(0, 2)).toEqual(['MESSAGE_NOT_FOUND', 5]);
   });
 
