@@ -10,7 +10,7 @@ import { MailopsError } from '../domain/errors.js';
 import type { OAuthClient } from './client-config.js';
 import { googleEndpoints, type GoogleEndpoints } from './endpoints.js';
 import { authorizationError, googleDeviceFlowUnsupported, googleSecretMissing, oauthErrorOf, refreshError, type GrantContext } from './errors.js';
-import { makeFetch, postForm, type HttpContext } from './http.js';
+import { makeFetch, postForm, type HttpContext } from '../net/http.js';
 import { makePkce, makeState } from './pkce.js';
 import { receiveAuthorizationResponse } from './redirect.js';
 import { SECRET_KEYS, encodeAccessToken, type Grant, type SignInRequest } from './sign-in.js';

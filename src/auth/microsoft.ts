@@ -30,7 +30,7 @@ import { MailopsError } from '../domain/errors.js';
 import type { OAuthClient } from './client-config.js';
 import { MS_DEFAULT_AUTHORITY, microsoftAuthorityHost, microsoftEndpoints } from './endpoints.js';
 import { authorizationError, oauthErrorOf, refreshError, type GrantContext } from './errors.js';
-import { httpFailure, makeFetch, postForm, type HttpContext } from './http.js';
+import { httpFailure, makeFetch, postForm, type HttpContext } from '../net/http.js';
 import { makePkce, makeState } from './pkce.js';
 import { receiveAuthorizationResponse } from './redirect.js';
 import { SECRET_KEYS, type Grant, type SignInRequest } from './sign-in.js';
@@ -65,7 +65,7 @@ class BackedCachePlugin implements ICachePlugin {
   }
 }
 
-/** MSAL's HTTP through http.ts; keeps our own error for a failure MSAL would reword. */
+/** MSAL's HTTP through net/http.ts; keeps our own error for a failure MSAL would reword. */
 class NetworkClient implements INetworkModule {
   lastFailure: MailopsError | null = null;
   private readonly fetch: typeof fetch;

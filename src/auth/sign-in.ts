@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { OAuthProviderName } from '../providers/oauth-servers.js';
 import type { OAuthClient } from './client-config.js';
-import type { HttpContext } from './http.js';
+import type { HttpContext } from '../net/http.js';
 
 /** browser: loopback listener + browser; paste: print the URL, read the redirect back; device-code: Microsoft only. */
 export type SignInMode = 'browser' | 'paste' | 'device-code';

@@ -20,7 +20,7 @@ import { withFileLock, type HeldLock } from '../secrets/file-lock.js';
 import type { OAuthClient } from './client-config.js';
 import { googleEndpoints } from './endpoints.js';
 import { GRANT_STATES, reconnectHint, type GrantContext } from './errors.js';
-import type { HttpContext } from './http.js';
+import type { HttpContext } from '../net/http.js';
 import { SECRET_KEYS, decodeAccessToken, encodeAccessToken, type CachedAccessToken } from './sign-in.js';
 
 /** Tokens are renewed this long before they expire (MSAL's and google-auth-library's margin too). */

@@ -100,7 +100,7 @@ export class CliContext {
       : null;
     // MAILOPS_DNS_SERVERS: connections go to the address those servers give (split-horizon DNS, tests).
     const resolveHost = this.env.MAILOPS_DNS_SERVERS
-      ? async (host: string) => (await import('../diagnose/dns.js')).hostResolverFromEnv(this.env, this.timeoutMs)!(host)
+      ? async (host: string) => (await import('../net/dns.js')).hostResolverFromEnv(this.env, this.timeoutMs)!(host)
       : null;
     return { timeoutMs: this.timeoutMs, trace, warn: (m) => this.warn(m), resolveHost };
   }

@@ -22,7 +22,7 @@ export interface SettingsInput {
 }
 
 export async function diagnoseSettings(ctx: CliContext, input: SettingsInput): Promise<DiagnoseSettings> {
-  const [{ DnsClient }, { loadTrust }] = await Promise.all([import('../diagnose/dns.js'), import('../diagnose/tls-report.js')]);
+  const [{ DnsClient }, { loadTrust }] = await Promise.all([import('../net/dns.js'), import('../diagnose/tls-report.js')]);
   const trace = traceSink(ctx);
   if (input.credentials?.kind === 'password') ctx.redactor.add(input.credentials.password);
   return {

@@ -3,7 +3,7 @@
  * query, searching every folder, moving with fallbacks, finding the trash.
  */
 import { MailopsError } from '../domain/errors.js';
-import type { BackendCapabilities, IdCodec, ListOptions, MailProvider } from '../domain/provider.js';
+import type { BackendCapabilities, ChangeOutcome, IdCodec, ListOptions, MailProvider } from '../domain/provider.js';
 import type { QueryNode } from '../domain/query.js';
 import type { Envelope, MessageRef, Page, PageRequest } from '../domain/types.js';
 
@@ -27,23 +27,62 @@ export async function selectByQuery(
   }
 }
 
-/**
- * Ids as given on the command line, read by the account's backend (duplicates dropped, order
- * kept). An id that cannot be one of the backend's is MESSAGE_NOT_FOUND.
- */
-export function resolveIds(ids: IdCodec, input: string[], folder: string): MessageRef[] {
+/** Messages a command acts on: the refs the backend's codec read, and the ids it could not. */
+export interface Selection {
+  refs: MessageRef[];
+  unknown: string[];
+}
+
+/** Ids as given on the command line, read by the account's backend (duplicates dropped, order kept). */
+export function parseIds(ids: IdCodec, input: string[], folder: string): Selection {
   const seen = new Set<string>();
-  const refs: MessageRef[] = [];
+  const selection: Selection = { refs: [], unknown: [] };
   for (const id of input) {
     const ref = ids.parse(id, folder);
-    if (!ref) throw messageNotFound(id);
+    if (!ref) {
+      if (!selection.unknown.includes(id)) selection.unknown.push(id);
+      continue;
+    }
     const key = `${ref.folder}\u0000${ref.id}`;
     if (!seen.has(key)) {
       seen.add(key);
-      refs.push(ref);
+      selection.refs.push(ref);
     }
   }
+  return selection;
+}
+
+/** As parseIds, for commands that need every id to be one (read): any other is MESSAGE_NOT_FOUND. */
+export function resolveIds(ids: IdCodec, input: string[], folder: string): MessageRef[] {
+  const { refs, unknown } = parseIds(ids, input, folder);
+  if (unknown.length) throw messageNotFound(unknown[0]!);
   return refs;
+}
+
+export interface ChangeReport {
+  processed: number;
+  total: number;
+  /** Ids given that named no message: gone since listed, renumbered, or never there. */
+  missing: string[];
+}
+
+/**
+ * Runs a change (mark, move, delete) on the selection. None of the given messages found is
+ * MESSAGE_NOT_FOUND (exit 5), as `read` says of one; some found is a partial success the caller
+ * reports with the missing ids (exit 1). An empty --query selection is no error.
+ */
+export async function changeMessages(selection: Selection, change: (refs: MessageRef[]) => Promise<ChangeOutcome>): Promise<ChangeReport> {
+  const total = selection.refs.length + selection.unknown.length;
+  const outcome = selection.refs.length ? await change(selection.refs) : { processed: 0, missing: [] };
+  const missing = [...selection.unknown, ...outcome.missing.map((ref) => ref.id)];
+  if (total > 0 && missing.length === total) {
+    throw new MailopsError(
+      'MESSAGE_NOT_FOUND',
+      missing.length === 1 ? `no message with id ${missing[0]}` : `no messages with ids ${missing.join(', ')}`,
+      { hint: 'they were moved or deleted since they were listed, or the ids are wrong; get current ids with mailops ls or search' },
+    );
+  }
+  return { processed: outcome.processed, total, missing };
 }
 
 export function messageNotFound(id: string): MailopsError {
@@ -99,7 +138,8 @@ export async function searchAllFolders(
     totalIsEstimate ||= result.totalIsEstimate;
     all.push(...result.items);
   }
-  all.sort((a, b) => (b.date?.getTime() ?? 0) - (a.date?.getTime() ?? 0));
+  // Newest first by arrival, as each folder is listed; ties keep the folders' own order.
+  all.sort((a, b) => arrival(b) - arrival(a));
   const start = (page.page - 1) * page.limit;
   const hasNext = start + page.limit < total;
   return {
@@ -119,14 +159,19 @@ export async function moveMessages(
   refs: MessageRef[],
   to: string,
   signal: AbortSignal,
-): Promise<number> {
+): Promise<ChangeOutcome> {
   if (!provider.move) throw new MailopsError('UNSUPPORTED', `moving messages is not supported by ${provider.kind} accounts`);
   return provider.move(refs, to, signal);
 }
 
-export async function deleteForever(provider: MailProvider, refs: MessageRef[], signal: AbortSignal): Promise<number> {
+export async function deleteForever(provider: MailProvider, refs: MessageRef[], signal: AbortSignal): Promise<ChangeOutcome> {
   if (!provider.deleteForever) {
     throw new MailopsError('UNSUPPORTED', `deleting for good is not supported by ${provider.kind} accounts`);
   }
   return provider.deleteForever(refs, signal);
+}
+
+/** The arrival time "newest first" orders by; the Date header where a backend has none. */
+function arrival(envelope: Envelope): number {
+  return (envelope.received ?? envelope.date)?.getTime() ?? 0;
 }

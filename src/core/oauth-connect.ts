@@ -8,7 +8,7 @@ import type { AccountConfig, SecretStoreKind, VerifyResult } from '../domain/typ
 import { OAUTH_MAIL_SERVERS, type OAuthProviderName } from '../providers/oauth-servers.js';
 import type { OAuthClient } from '../auth/client-config.js';
 import { endpointOverrides, googleEndpoints } from '../auth/endpoints.js';
-import type { HttpContext } from '../auth/http.js';
+import type { HttpContext } from '../net/http.js';
 import { providerLabel } from '../auth/errors.js';
 import { SECRET_KEYS, type Grant, type SignInMode, type SignInUi } from '../auth/sign-in.js';
 import { buildAccountConfig, endpointText, resolveEndpoint, type EndpointInput } from './accounts.js';
@@ -80,7 +80,8 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
     mode: input.mode,
     port: input.port,
     env,
-    http: { timeoutMs: runtime.timeoutMs, trace: runtime.trace, signal },
+    // MAILOPS_DNS_SERVERS reaches the token and revoke endpoints too.
+    http: { timeoutMs: runtime.timeoutMs, trace: runtime.trace, signal, resolveHost: runtime.resolveHost ?? null },
     waitMs: input.waitMs,
     ui,
     redact: (secret: string) => redactor.add(secret),

@@ -32,7 +32,8 @@ async function tokenOptions(session: Session, config: AccountConfig): Promise<To
     store: await session.secretStore(config.secretStore),
     home,
     env,
-    http: { timeoutMs: runtime.timeoutMs, trace: runtime.trace, signal },
+    // MAILOPS_DNS_SERVERS reaches the token and revoke endpoints too.
+    http: { timeoutMs: runtime.timeoutMs, trace: runtime.trace, signal, resolveHost: runtime.resolveHost ?? null },
     redact: (secret) => redactor.add(secret),
     onToken: (expiresAt) => session.accounts.recordTokenExpiry(config.name, expiresAt),
     // `status --offline` then shows needs_reauth / expired / revoked after any command found it out.

@@ -56,6 +56,7 @@ export function toEnvelope(m: CachedEnvelope): Envelope {
     cc: m.cc,
     // As the live envelope: the Date header, else the arrival time.
     date: m.date ?? m.internalDate,
+    received: m.internalDate,
     size: m.size,
     flags: m.flags,
     hasAttachments: m.hasAttachments,

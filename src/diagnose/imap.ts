@@ -3,20 +3,24 @@
  * login), the authentication mechanisms offered, the login, and a first
  * command (EXAMINE, the read-only SELECT: a diagnosis changes nothing).
  */
-import { parseMailDate } from '../core/message/date.js';
 import type { ServerEndpoint } from '../domain/types.js';
-import { quoteMailbox, quoteString } from '../providers/imap/wire/utf7.js';
-import { recognizeAuthReply, recognizeRefusedGreeting } from './failures.js';
-import { Stages, Stopped, type DiagnoseSettings } from './stages.js';
-import { handshakeOptions } from './tls-report.js';
+import { recognizeAuthReply, recognizeRefusedGreeting } from '../net/failures.js';
+import { authMechanisms, capabilitiesOf, hasCapability as has } from '../net/imap/capabilities.js';
+import { parseInternalDate } from '../net/imap/internal-date.js';
+import { fetchAttributes, text, type Tagged, type Untagged } from '../net/imap/response.js';
+import { quoteMailbox, quoteString } from '../net/imap/utf7.js';
+import { saslPlain, saslXoauth2 } from '../net/sasl.js';
+import { startTlsInjection } from '../net/tls.js';
+import { Stages, Stopped, trustOptions, type DiagnoseSettings } from './stages.js';
 import type { MailboxMetrics, ProtocolDiagnosis } from './types.js';
 import type { Wire } from './wire.js';
 
 interface Reply {
-  status: 'OK' | 'NO' | 'BAD' | 'BYE';
-  /** The tagged line without the tag. */
+  status: Tagged['status'];
+  /** The server's words after the status: the response code in brackets, then the text. */
   text: string;
-  untagged: string[];
+  untagged: Untagged[];
+  tagged: Tagged;
 }
 
 class ImapWire {
@@ -38,49 +42,45 @@ class ImapWire {
       return this.collect(tag);
     }
     this.wire.write(`${tag} AUTHENTICATE ${mechanism}`);
-    const untagged: string[] = [];
+    const untagged: Untagged[] = [];
     for (;;) {
-      const line = await this.wire.readImapLine();
-      if (line.startsWith('+')) {
+      const next = await this.wire.readImapResponse();
+      if (next.type === 'continuation') {
         this.wire.write(response, '[REDACTED]');
         return this.collect(tag, untagged);
       }
-      if (line.startsWith(`${tag} `)) return parseTagged(line.slice(tag.length + 1), untagged);
-      untagged.push(line);
+      if (next.type === 'tagged' && next.tag === tag) return reply(next, untagged);
+      if (next.type === 'untagged') untagged.push(next);
     }
   }
 
-  private async collect(tag: string, untagged: string[] = []): Promise<Reply> {
+  private async collect(tag: string, untagged: Untagged[] = []): Promise<Reply> {
     for (;;) {
-      const line = await this.wire.readImapLine();
-      if (line.startsWith(`${tag} `)) return parseTagged(line.slice(tag.length + 1), untagged);
+      const next = await this.wire.readImapResponse();
+      if (next.type === 'tagged' && next.tag === tag) return reply(next, untagged);
       // A continuation to an AUTHENTICATE we already answered means the server wants more: give up on it.
-      if (line.startsWith('+')) this.wire.write('*');
-      else untagged.push(line);
+      if (next.type === 'continuation') this.wire.write('*');
+      else if (next.type === 'untagged') untagged.push(next);
     }
   }
 }
 
-function parseTagged(text: string, untagged: string[]): Reply {
-  const status = /^(OK|NO|BAD|BYE)\b/i.exec(text)?.[1]?.toUpperCase() as Reply['status'] | undefined;
-  return { status: status ?? 'BAD', text, untagged };
+function reply(tagged: Tagged, untagged: Untagged[]): Reply {
+  return { status: tagged.status, text: `${tagged.code ? `[${tagged.code}] ` : ''}${tagged.text}`, untagged, tagged };
 }
 
-function capabilitiesIn(lines: string[]): string[] | null {
-  for (const line of lines) {
-    const bracket = /\[CAPABILITY ([^\]]*)\]/i.exec(line);
-    if (bracket) return bracket[1]!.split(/\s+/).filter(Boolean);
-    if (/^\* CAPABILITY /i.test(line)) return line.slice('* CAPABILITY '.length).split(/\s+/).filter(Boolean);
+/** The capabilities the first of these responses states, or null. */
+function capabilitiesIn(responses: Array<Untagged | Tagged>): string[] | null {
+  for (const r of responses) {
+    const found = capabilitiesOf(r);
+    if (found) return found;
   }
   return null;
 }
 
-const has = (caps: string[], name: string) => caps.some((c) => c.toUpperCase() === name.toUpperCase());
-const mechanismsOf = (caps: string[]) => caps.filter((c) => /^AUTH=/i.test(c)).map((c) => c.slice(5).toUpperCase());
-
 /** "d3 NO [AUTHENTICATIONFAILED] Authentication failed." -> the words after the status. */
 function serverWords(reply: Reply): string {
-  return reply.text.replace(/^(OK|NO|BAD|BYE)\s*/i, '').replace(/\s*\(\d+\.\d+ \+ \d+\.\d+(?: \+ \d+\.\d+)? secs\)\.?$/, '').trim();
+  return reply.text.replace(/\s*\(\d+\.\d+ \+ \d+\.\d+(?: \+ \d+\.\d+)? secs\)\.?$/, '').trim();
 }
 
 export async function diagnoseImap(endpoint: ServerEndpoint, settings: DiagnoseSettings): Promise<ProtocolDiagnosis> {
@@ -93,11 +93,12 @@ export async function diagnoseImap(endpoint: ServerEndpoint, settings: DiagnoseS
     const open = wire;
 
     const greeting = await st.step('greeting', async () => {
-      const line = await open.readImapLine().catch((err: unknown) => st.noGreeting(err));
-      if (/^\* BYE\b/i.test(line)) st.fail(recognizeRefusedGreeting(line), { said: line.slice(6) });
-      if (!/^\* (OK|PREAUTH)\b/i.test(line)) st.fail('WRONG_PROTOCOL', { said: line.slice(0, 200) });
-      return { value: line, detail: line.replace(/\[CAPABILITY [^\]]*\]\s*/i, '').slice(2) };
+      const first = await open.readImapResponse().catch((err: unknown) => st.noGreeting(err));
+      if (first.type === 'untagged' && first.kind === 'BYE') return st.fail(recognizeRefusedGreeting(first.text), { said: first.text });
+      if (first.type !== 'untagged' || (first.kind !== 'OK' && first.kind !== 'PREAUTH')) return st.fail('WRONG_PROTOCOL', { said: open.lastServerLine.slice(0, 200) });
+      return { value: first, detail: `${first.kind} ${first.text.replace(/\[CAPABILITY [^\]]*\]\s*/i, '')}` };
     });
+    const greetingLine = `* ${greeting.kind} ${greeting.text}`;
 
     const readCapabilities = async (name: string, known: string[] | null) =>
       st.step(name, async () => {
@@ -121,16 +122,17 @@ export async function diagnoseImap(endpoint: ServerEndpoint, settings: DiagnoseS
         const reply = await imap.command('STARTTLS');
         if (reply.status !== 'OK') st.fail('STARTTLS_REFUSED', { said: serverWords(reply) });
         // Anything the server sent before the handshake could be an injection (CVE-2011-0411 style).
-        if (open.pending) st.fail('CONNECTION_CLOSED', { said: 'the server sent data after the STARTTLS reply, before the handshake' });
+        const injected = startTlsInjection(open.pending);
+        if (injected) st.fail('CONNECTION_CLOSED', { said: injected });
         return { value: undefined, detail: serverWords(reply) || 'OK' };
       });
-      await st.tlsStep(() => open.upgrade(handshakeOptions(endpoint.host, settings.trust)));
+      await st.tlsStep(() => open.upgrade(trustOptions(endpoint.host, settings.trust)));
       caps = await readCapabilities('capabilities_after_starttls', null);
     }
 
     const credentials = settings.credentials;
     const mechanism = await st.step('auth_mechanisms', async () => {
-      const offered = mechanismsOf(caps);
+      const offered = authMechanisms(caps);
       const loginDisabled = has(caps, 'LOGINDISABLED');
       const listed = `${offered.join(' ') || 'no AUTH= mechanisms'}${loginDisabled ? '; LOGINDISABLED' : '; LOGIN command allowed'}`;
       if (!credentials) return { value: null, detail: listed, data: { mechanisms: offered, login_disabled: loginDisabled } };
@@ -155,19 +157,16 @@ export async function diagnoseImap(endpoint: ServerEndpoint, settings: DiagnoseS
         if (mechanism === 'LOGIN' && credentials.kind === 'password') {
           reply = await imap.command(`LOGIN ${quoteString(credentials.user)} ${quoteString(credentials.password)}`, `LOGIN ${quoteString(credentials.user)} [REDACTED]`);
         } else {
-          const payload =
-            credentials.kind === 'password'
-              ? Buffer.from(`\0${credentials.user}\0${credentials.password}`, 'utf8').toString('base64')
-              : Buffer.from(`user=${credentials.user}\x01auth=Bearer ${await credentials.accessToken()}\x01\x01`, 'utf8').toString('base64');
+          const payload = credentials.kind === 'password' ? saslPlain(credentials.user, credentials.password) : saslXoauth2(credentials.user, await credentials.accessToken());
           reply = await imap.authenticate(mechanism, payload, has(caps, 'SASL-IR'));
         }
         if (reply.status !== 'OK') {
           const words = serverWords(reply);
-          const code = recognizeAuthReply({ protocol: 'imap', text: words, host: endpoint.host, greeting });
+          const code = recognizeAuthReply({ protocol: 'imap', text: words, host: endpoint.host, greeting: greetingLine });
           st.fail(code, { said: words });
         }
         return {
-          value: capabilitiesIn([reply.text, ...reply.untagged]),
+          value: capabilitiesIn([reply.tagged, ...reply.untagged]),
           detail: `logged in as ${credentials.user} (${mechanism === 'LOGIN' ? 'LOGIN' : `AUTHENTICATE ${mechanism}`})`,
         };
       });
@@ -180,7 +179,7 @@ export async function diagnoseImap(endpoint: ServerEndpoint, settings: DiagnoseS
           const missing = /\[NONEXISTENT\]|doesn't exist|does not exist|not found|unknown mailbox|no such/i.test(words);
           st.fail(missing ? 'FOLDER_NOT_FOUND' : 'COMMAND_FAILED', { said: words, facts: { folder: settings.folder, command: `EXAMINE ${settings.folder}` } });
         }
-        const exists = Number(reply.untagged.map((l) => /^\* (\d+) EXISTS/i.exec(l)?.[1]).find(Boolean) ?? 0);
+        const exists = reply.untagged.find((r) => r.kind === 'EXISTS')?.number ?? 0;
         return { value: { folder: settings.folder, messages: exists, unseen: 0, oldest_unseen_age_s: null }, detail: `EXAMINE ${settings.folder}: ${exists} messages` };
       });
 
@@ -188,13 +187,13 @@ export async function diagnoseImap(endpoint: ServerEndpoint, settings: DiagnoseS
         mailbox = await st.step('unseen', async () => {
           const search = await imap.command('UID SEARCH UNSEEN');
           if (search.status !== 'OK') st.fail('COMMAND_FAILED', { said: serverWords(search), facts: { command: 'UID SEARCH UNSEEN' } });
-          const uids = search.untagged.flatMap((l) => (/^\* SEARCH\b/i.test(l) ? l.slice(8).trim().split(/\s+/).filter(Boolean) : []));
+          const uids = search.untagged.flatMap((r) => (r.kind === 'SEARCH' ? r.text.split(/\s+/).filter(Boolean) : []));
           let oldest: number | null = null;
           if (uids.length > 0) {
             const fetch = await imap.command(`UID FETCH ${uids.join(',')} (INTERNALDATE)`);
-            for (const line of fetch.untagged) {
-              const date = /INTERNALDATE "([^"]+)"/i.exec(line)?.[1];
-              const time = parseMailDate(date)?.getTime() ?? NaN;
+            for (const r of fetch.untagged) {
+              if (r.kind !== 'FETCH') continue;
+              const time = parseInternalDate(text(fetchAttributes(r.segments).get('INTERNALDATE')))?.getTime() ?? NaN;
               if (!Number.isNaN(time)) oldest = oldest === null ? time : Math.min(oldest, time);
             }
           }

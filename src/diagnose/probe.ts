@@ -123,7 +123,7 @@ async function remove(provider: MailProvider, refs: MessageRef[], signal: AbortS
   try {
     // A backend that cannot delete for good keeps the probe message: reported, not hidden.
     if (!provider.deleteForever) return false;
-    return (await provider.deleteForever(refs, signal)) > 0;
+    return (await provider.deleteForever(refs, signal)).processed > 0;
   } catch {
     return false;
   }

@@ -5,7 +5,7 @@
  */
 import { exitCodeFor, type ErrorCode } from '../domain/errors.js';
 import type { ServerEndpoint } from '../domain/types.js';
-import type { Failure } from './failures.js';
+import type { Failure } from '../net/failures.js';
 import { diagnoseImap } from './imap.js';
 import { diagnoseSmtp } from './smtp.js';
 import type { DiagnoseSettings } from './stages.js';

@@ -4,9 +4,10 @@
  * (MAIL FROM, RCPT TO, then RSET): nothing is sent.
  */
 import type { ServerEndpoint } from '../domain/types.js';
-import { recognizeAuthReply, recognizeEnvelopeReply, recognizeRefusedGreeting } from './failures.js';
-import { Stages, Stopped, readSmtpReply, type DiagnoseSettings, type SmtpReply } from './stages.js';
-import { handshakeOptions } from './tls-report.js';
+import { recognizeAuthReply, recognizeEnvelopeReply, recognizeRefusedGreeting } from '../net/failures.js';
+import { saslPlain, saslXoauth2 } from '../net/sasl.js';
+import { startTlsInjection } from '../net/tls.js';
+import { Stages, Stopped, readSmtpReply, trustOptions, type DiagnoseSettings, type SmtpReply } from './stages.js';
 import type { ProtocolDiagnosis } from './types.js';
 import type { Wire } from './wire.js';
 
@@ -56,10 +57,11 @@ export async function diagnoseSmtp(endpoint: ServerEndpoint, settings: DiagnoseS
         }
         const reply = await send(open, 'STARTTLS');
         if (reply.code !== 220) st.fail('STARTTLS_REFUSED', { said: reply.text });
-        if (open.pending) st.fail('CONNECTION_CLOSED', { said: 'the server sent data after the STARTTLS reply, before the handshake' });
+        const injected = startTlsInjection(open.pending);
+        if (injected) st.fail('CONNECTION_CLOSED', { said: injected });
         return { value: undefined, detail: reply.text };
       });
-      await st.tlsStep(() => open.upgrade(handshakeOptions(endpoint.host, settings.trust)));
+      await st.tlsStep(() => open.upgrade(trustOptions(endpoint.host, settings.trust)));
       extensions = await ehlo('ehlo_after_starttls');
     }
 
@@ -91,12 +93,12 @@ export async function diagnoseSmtp(endpoint: ServerEndpoint, settings: DiagnoseS
       await st.step('login', async () => {
         let reply: SmtpReply;
         if (credentials.kind === 'oauth2') {
-          const token = Buffer.from(`user=${credentials.user}\x01auth=Bearer ${await credentials.accessToken()}\x01\x01`, 'utf8').toString('base64');
+          const token = saslXoauth2(credentials.user, await credentials.accessToken());
           reply = await send(open, `AUTH XOAUTH2 ${token}`, 'AUTH XOAUTH2 [REDACTED]');
           // On failure the server sends a 334 with an error JSON; an empty line ends the exchange.
           if (reply.code === 334) reply = await send(open, '');
         } else if (mechanism === 'PLAIN') {
-          const plain = Buffer.from(`\0${credentials.user}\0${credentials.password}`, 'utf8').toString('base64');
+          const plain = saslPlain(credentials.user, credentials.password);
           reply = await send(open, `AUTH PLAIN ${plain}`, 'AUTH PLAIN [REDACTED]');
         } else {
           reply = await send(open, 'AUTH LOGIN');

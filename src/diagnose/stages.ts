@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import { MailopsError } from '../domain/errors.js';
 import type { Credentials } from '../domain/provider.js';
 import type { ServerEndpoint, TlsMode } from '../domain/types.js';
-import type { DnsClient, DnsError, ResolvedHost } from './dns.js';
+import type { DnsClient, DnsError, ResolvedHost } from '../net/dns.js';
 import {
   describeFailure,
   looksLikeNotTls,
@@ -18,10 +18,13 @@ import {
   type FailureCode,
   type FailureContext,
   type MailProtocol,
-} from './failures.js';
-import { handshakeOptions, judgeTls, type TrustSettings } from './tls-report.js';
+} from '../net/failures.js';
+import { NetError, connectTcp } from '../net/connect.js';
+import { capabilitiesOf, hasCapability } from '../net/imap/capabilities.js';
+import { tlsOptions } from '../net/tls.js';
+import { judgeTls, type TrustSettings } from './tls-report.js';
 import type { DiagnosticStep, TlsReport } from './types.js';
-import { Wire, WireError, connectTcp, handshake, type WireTrace } from './wire.js';
+import { Wire, handshake, type WireTrace } from './wire.js';
 
 export type TraceSink = (source: 'imap' | 'smtp' | 'http' | 'dns', direction: 'C' | 'S' | '*', line: string) => void;
 
@@ -119,7 +122,7 @@ export class Stages {
 
   private explain(err: unknown): { failure: Failure; data?: Record<string, unknown> } {
     if (err instanceof StepFailure) return { failure: describeFailure(err.code, { ...this.context, ...err.extra }), ...(err.data ? { data: err.data } : {}) };
-    if (err instanceof WireError) {
+    if (err instanceof NetError) {
       if (err.code === 'ABORTED') throw new MailopsError('INTERRUPTED', 'interrupted');
       const code: FailureCode = err.code === 'TIMEOUT' ? 'TIMEOUT' : 'CONNECTION_CLOSED';
       return { failure: describeFailure(code, { ...this.context, said: err.code === 'TIMEOUT' || err.code === 'CLOSED' ? undefined : err.message }) };
@@ -133,7 +136,7 @@ export class Stages {
    * handshake (try it); with TLS up, the server is simply silent.
    */
   async noGreeting(err: unknown): Promise<never> {
-    if (!(err instanceof WireError) || err.code !== 'TIMEOUT') throw err;
+    if (!(err instanceof NetError) || err.code !== 'TIMEOUT') throw err;
     if (this.endpoint.tls === 'implicit') return this.fail('NO_GREETING');
     const works = await this.tryMode('implicit', this.endpoint.port);
     return this.fail(works ? 'PLAIN_TO_TLS_PORT' : 'NO_GREETING', { works });
@@ -148,16 +151,16 @@ export class Stages {
     });
     const socket = await this.step('tcp', async () => {
       const tried: string[] = [];
-      let last: WireError | null = null;
+      let last: NetError | null = null;
       for (const { address } of resolved.addresses) {
         try {
-          const connected = await connectTcp(address, port, this.settings.timeoutMs, this.settings.signal);
+          const connected = await connectTcp(address, port, { timeoutMs: this.settings.timeoutMs, signal: this.settings.signal });
           this.address = address;
           const others = tried.length ? ` (after ${tried.join(', ')} failed)` : '';
           this.note(`connected to ${address}:${port}`);
           return { value: connected, detail: `connected to ${address}:${port}${others}`, data: { address, tried } };
         } catch (err) {
-          if (!(err instanceof WireError)) throw err;
+          if (!(err instanceof NetError)) throw err;
           if (err.code === 'ABORTED') throw err;
           last = err;
           tried.push(`${address} (${err.code})`);
@@ -166,7 +169,7 @@ export class Stages {
       return this.fail(recognizeConnectError(last?.code, this.protocol, port), { said: resolved.addresses.length > 1 ? tried.join(', ') : undefined });
     });
     if (tls !== 'implicit') return new Wire(socket, this.settings.timeoutMs, this.settings.signal, this.wireTrace);
-    const secure = await this.tlsStep(() => handshake(socket, handshakeOptions(host, this.settings.trust), this.settings.timeoutMs, this.settings.signal)).catch((err: unknown) => {
+    const secure = await this.tlsStep(() => handshake(socket, trustOptions(host, this.settings.trust), this.settings.timeoutMs, this.settings.signal)).catch((err: unknown) => {
       socket.destroy();
       throw err;
     });
@@ -184,7 +187,7 @@ export class Stages {
       try {
         secure = await run();
       } catch (err) {
-        if (!(err instanceof WireError) || err.code === 'ABORTED') throw err;
+        if (!(err instanceof NetError) || err.code === 'ABORTED') throw err;
         if (tls === 'implicit' && (looksLikeNotTls(`${err.code} ${err.message}`) || err.code === 'ECONNRESET' || err.code === 'CLOSED')) {
           const works = await this.tryMode('starttls', port);
           if (works || looksLikeNotTls(`${err.code} ${err.message}`)) this.fail('TLS_TO_PLAIN_PORT', { works, said: err.message });
@@ -192,18 +195,13 @@ export class Stages {
         if (err.code === 'TIMEOUT') this.fail('TIMEOUT');
         this.fail('TLS_HANDSHAKE_FAILED', { said: err.message });
       }
-      const judged = await judgeTls(secure, host, this.settings.trust, { timeoutMs: this.settings.timeoutMs, lookup: this.settings.dns.lookup, trace: this.httpTrace, signal: this.settings.signal });
+      const judged = await judgeTls(secure, host, this.settings.trust, { timeoutMs: this.settings.timeoutMs, lookup: this.settings.dns.lookup, trace: this.settings.trace, signal: this.settings.signal });
       this.tls = judged.report;
       const r = judged.report;
       const detail = `${r.version ?? 'TLS'}, ${r.cipher ?? 'unknown cipher'}; certificate ${r.subject}${r.sans.length ? ` (${r.sans.join(', ')})` : ''}, issued by ${r.issuer}, valid until ${r.not_after.slice(0, 10)} (${r.days_left} days left); chain: ${r.verdict}`;
       if (judged.problem) this.fail(judged.problem, { facts: judged.facts }, { ...r });
       return { value: secure, detail, data: { ...r } };
     });
-  }
-
-  get httpTrace(): ((direction: 'C' | 'S' | '*', line: string) => void) | null {
-    const sink = this.settings.trace;
-    return sink ? (direction, line) => sink('http', direction, line) : null;
   }
 
   /**
@@ -260,8 +258,8 @@ export async function probeEndpoint(p: EndpointProbe): Promise<TlsMode | null> {
   const budget = Math.min(p.timeoutMs, 5_000);
   let wire: Wire | null = null;
   try {
-    let socket: import('node:net').Socket = await connectTcp(p.address, p.port, budget, p.signal);
-    if (p.mode === 'implicit') socket = await handshake(socket, handshakeOptions(p.host, p.trust), budget, p.signal);
+    let socket: import('node:net').Socket = await connectTcp(p.address, p.port, { timeoutMs: budget, signal: p.signal });
+    if (p.mode === 'implicit') socket = await handshake(socket, trustOptions(p.host, p.trust), budget, p.signal);
     wire = new Wire(socket, budget, p.signal, p.trace);
     const found = await (p.protocol === 'imap' ? probeImap(wire) : probeSmtp(wire));
     if (!found.greeted) return null;
@@ -275,17 +273,20 @@ export async function probeEndpoint(p: EndpointProbe): Promise<TlsMode | null> {
 }
 
 async function probeImap(wire: Wire): Promise<{ greeted: boolean; starttls: boolean }> {
-  const greeting = await wire.readImapLine();
-  if (!/^\* (OK|PREAUTH)\b/i.test(greeting)) return { greeted: false, starttls: false };
-  let caps = /\[CAPABILITY ([^\]]*)\]/i.exec(greeting)?.[1] ?? '';
+  const greeting = await wire.readImapResponse();
+  if (greeting.type !== 'untagged' || (greeting.kind !== 'OK' && greeting.kind !== 'PREAUTH')) return { greeted: false, starttls: false };
+  let caps = capabilitiesOf(greeting);
   if (!caps) {
     wire.write('p1 CAPABILITY');
-    for (let line = await wire.readImapLine(); !line.startsWith('p1 '); line = await wire.readImapLine()) {
-      if (/^\* CAPABILITY /i.test(line)) caps = line.slice('* CAPABILITY '.length);
-    }
+    for (let r = await wire.readImapResponse(); r.type !== 'tagged' || r.tag !== 'p1'; r = await wire.readImapResponse()) caps = capabilitiesOf(r) ?? caps;
   }
   wire.write('p2 LOGOUT');
-  return { greeted: true, starttls: /\bSTARTTLS\b/i.test(caps) };
+  return { greeted: true, starttls: hasCapability(caps ?? [], 'STARTTLS') };
+}
+
+/** TLS options for a diagnosis' handshakes: SNI and --ca-file as every connection has them. */
+export function trustOptions(host: string, trust: TrustSettings) {
+  return tlsOptions(host, trust.insecure, trust.ca);
 }
 
 async function probeSmtp(wire: Wire): Promise<{ greeted: boolean; starttls: boolean }> {

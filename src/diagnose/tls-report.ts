@@ -5,12 +5,10 @@
  * missing intermediate, wrong host name, expired).
  */
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
-import { checkServerIdentity, rootCertificates, type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
-import { MailopsError } from '../domain/errors.js';
-import { recognizeCertificateError, type FailureCode } from './failures.js';
-import { httpGet, type HttpOptions } from './http.js';
+import { checkServerIdentity, rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { recognizeCertificateError, type FailureCode } from '../net/failures.js';
+import { loadCa } from '../net/tls.js';
+import { request, type HttpContext } from '../net/http.js';
 import type { TlsReport } from './types.js';
 
 const DAY = 86_400_000;
@@ -22,20 +20,7 @@ export interface TrustSettings {
 }
 
 export async function loadTrust(caFile: string | null, insecure: boolean): Promise<TrustSettings> {
-  if (caFile === null) return { insecure, ca: null };
-  try {
-    return { insecure, ca: await readFile(caFile) };
-  } catch (err) {
-    throw new MailopsError('INVALID_VALUE', `cannot read the CA file ${caFile} (${(err as NodeJS.ErrnoException).code ?? 'unknown error'})`, {
-      hint: 'pass --ca-file with a readable PEM file',
-      cause: err,
-    });
-  }
-}
-
-/** Handshake options: the host name for SNI (never an address, RFC 6066) and the trusted CAs. */
-export function handshakeOptions(host: string, trust: TrustSettings): ConnectionOptions {
-  return { ...(isIP(host) ? {} : { servername: host }), ...(trust.ca ? { ca: trust.ca } : {}) };
+  return { insecure, ca: await loadCa(caFile) };
 }
 
 export interface TlsJudgement {
@@ -45,7 +30,7 @@ export interface TlsJudgement {
   facts: Record<string, string | number>;
 }
 
-export async function judgeTls(socket: TLSSocket, host: string, trust: TrustSettings, http: HttpOptions): Promise<TlsJudgement> {
+export async function judgeTls(socket: TLSSocket, host: string, trust: TrustSettings, http: HttpContext): Promise<TlsJudgement> {
   // getPeerCertificate first: on Node 20, calling getPeerX509Certificate before it leaves it empty.
   const legacy = socket.getPeerCertificate(true);
   const leaf = socket.getPeerX509Certificate();
@@ -139,12 +124,12 @@ function chainSubjects(cert: PeerCertificate & { issuerCertificate?: PeerCertifi
  * this machine trusts. Mail clients do not fetch missing intermediates (unlike
  * browsers), so such a server fails for them while it works in a browser.
  */
-async function findMissingIntermediate(leaf: X509Certificate, trust: TrustSettings, http: HttpOptions): Promise<{ url: string } | null> {
+async function findMissingIntermediate(leaf: X509Certificate, trust: TrustSettings, http: HttpContext): Promise<{ url: string } | null> {
   const url = /CA Issuers - URI:(\S+)/.exec(leaf.infoAccess ?? '')?.[1];
   if (!url) return null;
   let issuer: X509Certificate;
   try {
-    const fetched = await httpGet(url, { ...http, maxBytes: 64 * 1024 });
+    const fetched = await request(http, { url, maxBytes: 64 * 1024 });
     if (fetched.status !== 200) return null;
     issuer = new X509Certificate(fetched.body);
   } catch {

@@ -1,45 +1,15 @@
 /**
- * The socket work of a diagnosis, one visible step at a time: TCP connect,
- * TLS handshake (from the first byte or after STARTTLS), and reading replies
- * line by line with a timeout. Every line in and out goes to the trace.
+ * The socket work of a diagnosis, one visible step at a time: the TLS handshake
+ * (from the first byte or after STARTTLS; connecting is net/connect.ts), and
+ * reading replies with a timeout: SMTP line by line, IMAP through the protocol
+ * kit's response reader (the sync client's). Every line in and out goes to the trace.
  */
-import { connect as tcpConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
-
-/** Why a read or a connect did not complete. `code` is an errno (ECONNREFUSED...), TIMEOUT or CLOSED. */
-export class WireError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    cause?: unknown,
-  ) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = 'WireError';
-  }
-}
+import type { Socket } from 'node:net';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { NetError, connectTls } from '../net/connect.js';
+import { ResponseReader, type Response } from '../net/imap/response.js';
 
 export type WireTrace = (direction: 'C' | 'S' | '*', line: string) => void;
-
-export function connectTcp(address: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = tcpConnect({ host: address, port });
-    const done = (err: Error | null) => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('connect');
-      socket.removeAllListeners('error');
-      if (err) {
-        socket.destroy();
-        reject(err);
-      } else resolve(socket);
-    };
-    const onAbort = () => done(new WireError('ABORTED', 'interrupted'));
-    const timer = setTimeout(() => done(new WireError('TIMEOUT', `no TCP connection within ${timeoutMs} ms`)), timeoutMs);
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => done(null));
-    socket.once('error', (err: NodeJS.ErrnoException) => done(new WireError(err.code ?? 'ECONNRESET', err.message, err)));
-  });
-}
 
 /**
  * A TLS handshake over a connected socket. Verification is never enforced
@@ -47,45 +17,28 @@ export function connectTcp(address: string, port: number, timeoutMs: number, sig
  * judged afterwards; the caller decides what an unverified chain means.
  */
 export function handshake(socket: Socket, options: ConnectionOptions, timeoutMs: number, signal: AbortSignal): Promise<TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const secure = tlsConnect({ ...options, socket, rejectUnauthorized: false });
-    const done = (err: Error | null) => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      secure.removeAllListeners('secureConnect');
-      secure.removeAllListeners('error');
-      socket.removeListener('close', onClose);
-      if (err) {
-        secure.destroy();
-        socket.destroy();
-        reject(err);
-      } else resolve(secure);
-    };
-    const onAbort = () => done(new WireError('ABORTED', 'interrupted'));
-    const onClose = () => done(new WireError('CLOSED', 'the server closed the connection during the TLS handshake'));
-    const timer = setTimeout(() => done(new WireError('TIMEOUT', `no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('close', onClose);
-    secure.once('secureConnect', () => done(null));
-    secure.once('error', (err: NodeJS.ErrnoException) => done(new WireError(err.code ?? 'TLS', err.message, err)));
-  });
+  return connectTls({ ...options, socket, rejectUnauthorized: false }, { timeoutMs, signal });
 }
 
-/** Line-oriented reading from a socket, with IMAP literals and a timeout per read. */
+/** Reading from a socket, SMTP lines or IMAP responses, with a timeout per read. */
 export class Wire {
   private buffer = Buffer.alloc(0);
-  private failure: WireError | null = null;
+  /** IMAP: the reader takes over the bytes once the first response is read. */
+  private reader: ResponseReader | null = null;
+  private responses: Response[] = [];
+  private lastLine = '';
+  private failure: NetError | null = null;
   private wake: (() => void) | null = null;
   private readonly onData = (chunk: Buffer) => {
     this.buffer = Buffer.concat([this.buffer, chunk]);
     this.notify();
   };
   private readonly onError = (err: NodeJS.ErrnoException) => {
-    this.failure ??= new WireError(err.code ?? 'ECONNRESET', err.message, err);
+    this.failure ??= new NetError(err.code ?? 'ECONNRESET', err.message, err);
     this.notify();
   };
   private readonly onEnd = () => {
-    this.failure ??= new WireError('CLOSED', 'the server closed the connection');
+    this.failure ??= new NetError('CLOSED', 'the server closed the connection');
     this.notify();
   };
 
@@ -102,9 +55,14 @@ export class Wire {
     return this.socket;
   }
 
-  /** Whether the server has sent bytes nobody read yet (before STARTTLS, that is an injection). */
-  get pending(): boolean {
-    return this.buffer.length > 0;
+  /** What the server sent that nobody read yet, bytes and responses read ahead (before STARTTLS, that is an injection); 0 when none. */
+  get pending(): number {
+    return this.buffer.length + (this.reader?.buffered ?? 0) + this.responses.length;
+  }
+
+  /** The last line the server sent, as sent (a greeting that is not IMAP is shown as it came). */
+  get lastServerLine(): string {
+    return this.lastLine;
   }
 
   write(line: string, shown: string = line): void {
@@ -129,24 +87,34 @@ export class Wire {
     }
   }
 
-  /** An IMAP response line with its literals ({n} followed by n bytes) inlined as quoted text. */
-  async readImapLine(): Promise<string> {
-    let line = await this.readLine();
-    for (let literal = /\{(\d+)\+?\}$/.exec(line); literal; literal = /\{(\d+)\+?\}$/.exec(line)) {
-      const size = Number(literal[1]);
-      while (this.buffer.length < size) await this.more(this.timeoutMs);
-      const bytes = this.buffer.subarray(0, size).toString('utf8');
-      this.buffer = this.buffer.subarray(size);
-      this.trace?.('S', `(${size} bytes)`);
-      line = line.slice(0, literal.index) + JSON.stringify(bytes) + (await this.readLine());
+  /** The next IMAP response, literals and all (net/imap/response.ts). */
+  async readImapResponse(): Promise<Response> {
+    this.reader ??= new ResponseReader((line) => {
+      if (typeof line === 'number') this.trace?.('S', `(${line} bytes)`);
+      else {
+        this.lastLine = line;
+        this.trace?.('S', line);
+      }
+    });
+    for (;;) {
+      const next = this.responses.shift();
+      if (next) return next;
+      if (this.buffer.length > 0) {
+        this.responses.push(...this.reader.push(this.buffer));
+        this.buffer = Buffer.alloc(0);
+        continue;
+      }
+      await this.more(this.timeoutMs);
     }
-    return line;
   }
 
   /** Hands the socket to TLS (STARTTLS) and goes on reading from the encrypted one. */
   async upgrade(options: ConnectionOptions): Promise<TLSSocket> {
     this.detach(this.socket);
     const secure = await handshake(this.socket, options, this.timeoutMs, this.signal);
+    // Nothing read before the handshake counts after it (the callers refused a server that sent any).
+    this.reader = null;
+    this.responses = [];
     this.socket = secure;
     this.attach(secure);
     return secure;
@@ -181,11 +149,11 @@ export class Wire {
 
   private more(timeoutMs: number): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.signal.aborted) return Promise.reject(new WireError('ABORTED', 'interrupted'));
+    if (this.signal.aborted) return Promise.reject(new NetError('ABORTED', 'interrupted'));
     return new Promise((resolve, reject) => {
-      const onAbort = () => finish(new WireError('ABORTED', 'interrupted'));
-      const timer = setTimeout(() => finish(new WireError('TIMEOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
-      const finish = (err: WireError | null) => {
+      const onAbort = () => finish(new NetError('ABORTED', 'interrupted'));
+      const timer = setTimeout(() => finish(new NetError('TIMEOUT', `no answer within ${timeoutMs} ms`)), timeoutMs);
+      const finish = (err: NetError | null) => {
         clearTimeout(timer);
         this.signal.removeEventListener('abort', onAbort);
         this.wake = null;

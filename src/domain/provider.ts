@@ -29,6 +29,16 @@ export interface FetchedMessage {
   envelope: Envelope;
 }
 
+/**
+ * What a change to messages did: how many it changed, and which of the refs it did not find
+ * (gone since they were listed, renumbered, or never there). Those are not an error here: the
+ * core decides (none found: exit 5; some: exit 1, naming them).
+ */
+export interface ChangeOutcome {
+  processed: number;
+  missing: MessageRef[];
+}
+
 export interface ListOptions {
   /** Filter; null lists everything. `ls --unread --since` is compiled into one too. */
   query: QueryNode | null;
@@ -59,19 +69,18 @@ export interface MailProvider {
    */
   fetchMessage(ref: MessageRef, options: { peek: boolean }, signal: AbortSignal): Promise<FetchedMessage>;
 
-  /** Resolves with the number of messages changed. */
-  setFlags(refs: MessageRef[], change: FlagChange, signal: AbortSignal): Promise<number>;
+  setFlags(refs: MessageRef[], change: FlagChange, signal: AbortSignal): Promise<ChangeOutcome>;
 
   send(message: OutgoingMessage, signal: AbortSignal): Promise<SendReceipt>;
 
   /** Stores a message in a folder (the copy in Sent). */
   append?(folder: string, raw: Buffer, flags: FlagChange, signal: AbortSignal): Promise<void>;
 
-  /** Moves natively; resolves with the count moved. */
-  move?(refs: MessageRef[], to: string, signal: AbortSignal): Promise<number>;
+  /** Moves natively into the folder with id `to`. */
+  move?(refs: MessageRef[], to: string, signal: AbortSignal): Promise<ChangeOutcome>;
 
   /** Deletes for good (IMAP: \Deleted + UID EXPUNGE of exactly these UIDs). */
-  deleteForever?(refs: MessageRef[], signal: AbortSignal): Promise<number>;
+  deleteForever?(refs: MessageRef[], signal: AbortSignal): Promise<ChangeOutcome>;
 
   /**
    * The change feed `sync` consumes (src/domain/sync.ts). `state` maps each sync scope ('' for the
@@ -79,8 +88,11 @@ export interface MailProvider {
    */
   syncChanges?(state: ReadonlyMap<string, string>, options: SyncOptions, signal: AbortSignal): AsyncIterable<SyncEvent>;
 
-  /** The provider-native form of a query, for `search --explain`. */
-  explain?(query: QueryNode | null, folder: string): string;
+  /**
+   * The provider-native form of a query, for `search --explain`: what this server would be sent,
+   * so it may ask the server what it supports (IMAP: SORT, WITHIN).
+   */
+  explain?(query: QueryNode | null, folder: string, signal: AbortSignal): Promise<string>;
 
   close(): Promise<void>;
 }

@@ -139,7 +139,13 @@ export interface Envelope {
   from: Address | null;
   to: Address[];
   cc: Address[];
+  /** The Date header, else the arrival time: what `ls` shows. */
   date: Date | null;
+  /**
+   * When the message arrived in the mailbox (IMAP INTERNALDATE, Gmail internalDate, Graph
+   * receivedDateTime): what "newest first" orders by, on every backend and in the cache.
+   */
+  received: Date | null;
   size: number;
   flags: MessageFlags;
   hasAttachments: boolean;

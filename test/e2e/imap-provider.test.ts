@@ -363,9 +363,11 @@ describe('list', () => {
     expect(unread.items.map((m) => m.subject)).toEqual(['Note 5', 'Invoice March', 'Note 2', 'Note 1']);
   });
 
-  it('explains the query it would run, with the folder', () => {
+  it('explains the query it would run, with the folder, after asking the server what it supports', async () => {
     const { provider } = open(user);
-    expect(provider.explain!({ kind: 'flag', flag: 'unread' }, 'Projekte/"Q1"')).toBe('EXAMINE "Projekte/\\"Q1\\""\nUID SEARCH UNSEEN');
+    expect(await provider.explain!({ kind: 'flag', flag: 'unread' }, 'Projekte/"Q1"', never)).toBe(
+      'EXAMINE "Projekte/\\"Q1\\""\nUID SORT (ARRIVAL) UTF-8 UNSEEN\n# read from the end: newest first by arrival, the last added first among messages of the same second',
+    );
   });
 
   it('reports a missing folder as FOLDER_NOT_FOUND naming it', async () => {
@@ -465,9 +467,10 @@ describe('changing messages', () => {
     const a = await appendMessage(user, 'INBOX', message({ subject: 'a' }), ['\\Seen']);
     const b = await appendMessage(user, 'INBOX', message({ subject: 'b' }));
     const { provider } = open(user);
-    const refs = [await refFor(provider, 'INBOX', a), await refFor(provider, 'INBOX', b), { id: '999', folder: 'INBOX' }];
+    const gone = { id: '999', folder: 'INBOX' };
+    const refs = [await refFor(provider, 'INBOX', a), await refFor(provider, 'INBOX', b), gone];
     const changed = await provider.setFlags(refs, { flagged: true, seen: false }, never);
-    expect(changed).toBe(2);
+    expect(changed).toEqual({ processed: 2, missing: [gone] });
     expect(await flagsOf(user, 'INBOX', a)).toEqual(['\\Flagged']);
     expect(await flagsOf(user, 'INBOX', b)).toEqual(['\\Flagged']);
   });
@@ -479,7 +482,7 @@ describe('changing messages', () => {
     const c = await appendMessage(user, 'INBOX', message({ subject: 'c' }));
     const { provider, trace } = open(user, {}, true);
     const refs = [await refFor(provider, 'INBOX', a), await refFor(provider, 'INBOX', c)];
-    expect(await provider.move!(refs, 'Archive', never)).toBe(2);
+    expect(await provider.move!(refs, 'Archive', never)).toEqual({ processed: 2, missing: [] });
     expect(await listUids(user, 'INBOX')).toEqual([b]);
     const archived = await open(user).provider.list('Archive', { query: null, page: { limit: 10, page: 1 } }, never);
     expect(archived.items.map((m) => m.subject)).toEqual(['c', 'a']);
@@ -503,7 +506,7 @@ describe('changing messages', () => {
     // Marked deleted by another client and not selected: it must survive.
     const other = await appendMessage(user, 'INBOX', message({ subject: 'other' }), ['\\Deleted']);
     const { provider } = open(user);
-    expect(await provider.deleteForever!([await refFor(provider, 'INBOX', a), await refFor(provider, 'INBOX', b)], never)).toBe(2);
+    expect(await provider.deleteForever!([await refFor(provider, 'INBOX', a), await refFor(provider, 'INBOX', b)], never)).toEqual({ processed: 2, missing: [] });
     expect(await listUids(user, 'INBOX')).toEqual([other]);
   });
 
@@ -547,7 +550,7 @@ describe('servers without MOVE', () => {
     const deletedElsewhere = (await append('deleted elsewhere', ['\\Deleted'])).uid;
     const { provider, trace } = openOn(withUidplus, user);
     const refs = [await refFor(provider, 'INBOX', a)];
-    expect(await provider.move!(refs, 'Archive', never)).toBe(1);
+    expect(await provider.move!(refs, 'Archive', never)).toEqual({ processed: 1, missing: [] });
 
     const left = await withImap(user, async (client) => {
       const lock = await client.getMailboxLock('INBOX', { readOnly: true });

@@ -2,7 +2,7 @@
 // commands: folder ids that are not paths, a message in several folders, paging by opaque cursor
 // only, estimated totals. It records every call so tests can assert what the core asked for.
 import { MailopsError } from '../../src/domain/errors.js';
-import type { BackendDefinition, FetchedMessage, ListOptions, MailProvider } from '../../src/domain/provider.js';
+import type { BackendDefinition, ChangeOutcome, FetchedMessage, ListOptions, MailProvider } from '../../src/domain/provider.js';
 import type { BackendKind, Envelope, FlagChange, Folder, MessageFlags, MessageRef, OutgoingMessage, Page, SendReceipt } from '../../src/domain/types.js';
 
 export interface FakeMessage {
@@ -73,6 +73,7 @@ class FakeProvider implements MailProvider {
       to: [],
       cc: [],
       date: m.date,
+      received: m.date,
       size: m.raw.length,
       flags: { ...m.flags, keywords: [...m.flags.keywords] },
       hasAttachments: false,
@@ -117,30 +118,36 @@ class FakeProvider implements MailProvider {
     return { raw: m.raw, envelope: this.envelope(m, ref.folder) };
   }
 
-  async setFlags(refs: MessageRef[], change: FlagChange): Promise<number> {
+  async setFlags(refs: MessageRef[], change: FlagChange): Promise<ChangeOutcome> {
     this.record('setFlags', refs, change);
-    let changed = 0;
+    const outcome: ChangeOutcome = { processed: 0, missing: [] };
     for (const ref of refs) {
       const m = this.box.find(ref.id);
-      if (!m) continue;
+      if (!m) {
+        outcome.missing.push(ref);
+        continue;
+      }
       for (const key of ['seen', 'flagged', 'answered', 'draft'] as const) if (change[key] !== undefined) m.flags[key] = change[key]!;
-      changed++;
+      outcome.processed++;
     }
-    return changed;
+    return outcome;
   }
 
   /** Label semantics: the target is added and the folder it was listed in removed. */
-  async move(refs: MessageRef[], to: string): Promise<number> {
+  async move(refs: MessageRef[], to: string): Promise<ChangeOutcome> {
     this.record('move', refs, to);
     this.folder(to);
-    let moved = 0;
+    const outcome: ChangeOutcome = { processed: 0, missing: [] };
     for (const ref of refs) {
       const m = this.box.find(ref.id);
-      if (!m) continue;
+      if (!m) {
+        outcome.missing.push(ref);
+        continue;
+      }
       m.folders = [...m.folders.filter((f) => f !== ref.folder), to].filter((f, i, all) => all.indexOf(f) === i);
-      moved++;
+      outcome.processed++;
     }
-    return moved;
+    return outcome;
   }
 
   async send(message: OutgoingMessage): Promise<SendReceipt> {

@@ -1,7 +1,7 @@
 // A stand-in for the sync client (src/providers/imap/wire/client.ts) that answers each command
 // from a script, for unit tests of the IMAP change feed without a server.
 import type { WireClient } from '../../src/providers/imap/wire/client.js';
-import { ResponseReader, type Untagged } from '../../src/providers/imap/wire/response.js';
+import { ResponseReader, type Untagged } from '../../src/net/imap/response.js';
 
 export function untagged(lines: string[]): Untagged[] {
   return new ResponseReader().push(Buffer.from(lines.map((l) => `${l}\r\n`).join(''))) as Untagged[];

@@ -1,6 +1,6 @@
 // What --trace may show of an OAuth exchange: everything but the credentials.
 import { describe, expect, it } from 'vitest';
-import { maskCredentials } from '../../src/auth/http.js';
+import { maskCredentials } from '../../src/net/http.js';
 
 describe('maskCredentials', () => {
   it('masks credential fields of a form body and keeps the rest', () => {

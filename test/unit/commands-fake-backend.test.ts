@@ -114,18 +114,34 @@ describe('commands on a backend from the registry', () => {
     const m = box.add(['L_INBOX'], 'to read', '2025-01-01T00:00:00Z');
     const { ctx, stdout } = context();
     expect(await mark(ctx, [[m.id]], { account: 'fake', folder: 'INBOX', read: true, flagged: true })).toBe(0);
-    expect(JSON.parse(stdout())).toEqual({ action: 'read,flagged', processed: 1, total: 1 });
+    expect(JSON.parse(stdout())).toEqual({ action: 'read,flagged', processed: 1, total: 1, missing: [] });
     expect(box.callsOf('setFlags')[0]![1]).toEqual({ seen: true, flagged: true });
     expect(m.flags).toMatchObject({ seen: true, flagged: true });
     const bad = await failure(mark(context().ctx, [['SU5CT1g.1.2']], { account: 'fake', folder: 'INBOX', read: true }));
     expect(bad).toMatchObject({ code: 'MESSAGE_NOT_FOUND', exitCode: 5 });
   });
 
+  it('ids that name no message: all of them is exit 5 naming them; some is exit 1 after acting on the rest', async () => {
+    const m = box.add(['L_INBOX'], 'present', '2025-01-01T00:00:00Z');
+    const none = await failure(mark(context().ctx, [['fk90', 'fk91']], { account: 'fake', folder: 'INBOX', read: true }));
+    expect(none).toMatchObject({ code: 'MESSAGE_NOT_FOUND', exitCode: 5, message: 'no messages with ids fk90, fk91' });
+
+    const mixed = context();
+    expect(await mark(mixed.ctx, [['fk90', m.id, 'not-an-id']], { account: 'fake', folder: 'INBOX', read: true })).toBe(1);
+    expect(JSON.parse(mixed.stdout())).toEqual({ action: 'read', processed: 1, total: 3, missing: ['not-an-id', 'fk90'] });
+    expect(mixed.stderr()).toContain('not found (moved or deleted since listed, or wrong): not-an-id, fk90');
+    expect(m.flags.seen).toBe(true);
+
+    const moved = context();
+    expect(await move(moved.ctx, [['fk90', m.id]], { account: 'fake', folder: 'INBOX', to: '@archive' })).toBe(1);
+    expect(JSON.parse(moved.stdout())).toMatchObject({ processed: 1, total: 2, to: 'Archive', missing: ['fk90'] });
+  });
+
   it('move --to takes a path or a role and hands the backend the folder id; the JSON names the path', async () => {
     const m = box.add(['L_INBOX'], 'file me', '2025-01-01T00:00:00Z');
     const { ctx, stdout } = context();
     expect(await move(ctx, [[m.id]], { account: 'fake', folder: 'INBOX', to: 'Work/Projects' })).toBe(0);
-    expect(JSON.parse(stdout())).toEqual({ action: 'move', processed: 1, total: 1, to: 'Work/Projects' });
+    expect(JSON.parse(stdout())).toEqual({ action: 'move', processed: 1, total: 1, to: 'Work/Projects', missing: [] });
     expect(box.callsOf('move')[0]![1]).toBe('L_WORK');
     expect(m.folders).toEqual(['L_WORK']);
     const trash = await failure(move(context().ctx, [[m.id]], { account: 'fake', folder: 'INBOX', trash: true }));

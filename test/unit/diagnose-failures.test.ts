@@ -5,13 +5,14 @@ import { exitCodeFor } from '../../src/domain/errors.js';
 import {
   FAILURE_CODES,
   describeFailure,
+  looksLikeNotTls,
   recognizeAuthReply,
   recognizeCertificateError,
   recognizeConnectError,
   recognizeDnsError,
   recognizeEnvelopeReply,
   type FailureContext,
-} from '../../src/diagnose/failures.js';
+} from '../../src/net/failures.js';
 
 const smtp: FailureContext = { protocol: 'smtp', host: 'smtp.example.com', port: 587, tls: 'starttls', user: 'ann@example.com' };
 
@@ -62,6 +63,24 @@ describe('recognizers', () => {
     expect(recognizeCertificateError('UNABLE_TO_GET_ISSUER_CERT_LOCALLY')).toBe('CERT_UNKNOWN_CA');
     expect(recognizeCertificateError('CERT_HAS_EXPIRED')).toBe('CERT_EXPIRED');
     expect(recognizeCertificateError('ERR_TLS_CERT_ALTNAME_INVALID')).toBe('CERT_WRONG_HOST');
+  });
+
+  // One pattern for what diagnose (`code message`) and the providers (codes and messages of an
+  // error chain) pass: it had drifted, the providers' copy missing the bare code.
+  it('"not TLS": OpenSSL messages and Node codes alike', () => {
+    const said = [
+      'ERR_SSL_WRONG_VERSION_NUMBER C0D7A9F1:error:0A00010B:SSL routines:ssl3_get_record:wrong version number',
+      'ERR_SSL_WRONG_VERSION_NUMBER',
+      'EPROTO 40E8:error:0A0000C6:SSL routines:tls_get_more_records:packet length too long',
+      'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+      'error:1408F10B:SSL routines:ssl3_get_record:unknown protocol',
+      'error:0A000139:SSL routines::record layer failure',
+      'ERR_SSL_HTTP_REQUEST ssl3_get_record:http request',
+    ];
+    for (const text of said) expect(looksLikeNotTls(text), text).toBe(true);
+    for (const text of ['ECONNRESET socket hang up', 'CERT_HAS_EXPIRED certificate has expired', 'ERR_TLS_CERT_ALTNAME_INVALID', 'TIMEOUT no TLS handshake within 5000 ms', 'CLOSED']) {
+      expect(looksLikeNotTls(text), text).toBe(false);
+    }
   });
 });
 

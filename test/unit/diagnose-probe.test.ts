@@ -34,7 +34,7 @@ function mailbox(landIn: string | null, headers: string[] = []) {
     },
     async deleteForever(refs: MessageRef[]) {
       deleted.push(...refs.map((r) => r.id));
-      return refs.length;
+      return { processed: refs.length, missing: [] };
     },
   };
   return { provider: provider as unknown as MailProvider, deleted };

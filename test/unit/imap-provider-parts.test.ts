@@ -25,6 +25,12 @@ describe('error mapping', () => {
     expect(mapSmtpError(errorWith({ code: 'EDNS', originalCode: 'ENOTFOUND' }), smtp, 30_000).code).toBe('DNS_FAILED');
   });
 
+  it('a plain-text answer to implicit TLS is a TLS-mode mismatch, by code or by message', () => {
+    expect(mapImapError(errorWith({ code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), imap, 30_000).code).toBe('TLS_MODE_MISMATCH');
+    expect(mapImapError(errorWith({ code: 'ERR_SSL_PACKET_LENGTH_TOO_LONG' }), imap, 30_000).code).toBe('TLS_MODE_MISMATCH');
+    expect(mapSmtpError(errorWith({ code: 'ESOCKET' }, 'C0:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'), { ...smtp, tls: 'implicit', port: 587 }, 30_000).code).toBe('TLS_MODE_MISMATCH');
+  });
+
   it('maps nodemailer socket errors by their original code', () => {
     const refused = mapSmtpError(errorWith({ code: 'ESOCKET', originalCode: 'ECONNREFUSED' }), smtp, 30_000);
     expect(refused).toMatchObject({ code: 'CONNECTION_REFUSED', message: 'SMTP server mail.example.com:587 refused the connection' });

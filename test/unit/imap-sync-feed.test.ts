@@ -2,7 +2,8 @@
 // refuses one folder. (The real-server runs are in test/e2e/sync*.test.ts.)
 import { describe, expect, it } from 'vitest';
 import type { SyncEvent, SyncOptions } from '../../src/domain/sync.js';
-import { compressUidSet, expandUidSet, imapSyncFeed } from '../../src/providers/imap/sync.js';
+import { compressUidSet, expandUidSet } from '../../src/net/imap/uid-set.js';
+import { imapSyncFeed } from '../../src/providers/imap/sync.js';
 import type { WireClient } from '../../src/providers/imap/wire/client.js';
 import { scriptedClient } from '../support/scripted-imap.js';
 import { encodeMessageId } from '../../src/providers/imap/ids.js';

@@ -1,10 +1,9 @@
-// The sync client's own IMAP pieces (src/providers/imap/wire): the byte stream cut into
+// The IMAP protocol kit (src/net/imap) and the sync client's pieces (src/providers/imap/wire): the byte stream cut into
 // responses, values and FETCH attributes, modified UTF-7 folder names, BODYSTRUCTURE to
 // attachment detection, FETCH attributes to the cached message, and VANISHED UID sets.
 import { describe, expect, it } from 'vitest';
 import type { SyncOptions } from '../../src/domain/sync.js';
 import { hasAttachments } from '../../src/providers/imap/envelope.js';
-import { expandUidSet } from '../../src/providers/imap/sync.js';
 import { encodeMessageId } from '../../src/providers/imap/ids.js';
 import { newMessageItems, structureNode, toCachedMessage } from '../../src/providers/imap/wire/message.js';
 import {
@@ -16,8 +15,9 @@ import {
   type Response,
   type Untagged,
   type Value,
-} from '../../src/providers/imap/wire/response.js';
-import { decodeMailboxName, encodeMailboxName, quoteMailbox } from '../../src/providers/imap/wire/utf7.js';
+} from '../../src/net/imap/response.js';
+import { compressUidSet, expandUidSet } from '../../src/net/imap/uid-set.js';
+import { decodeMailboxName, encodeMailboxName, quoteMailbox } from '../../src/net/imap/utf7.js';
 
 const bytes = (...parts: (string | Buffer)[]): Buffer =>
   Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part)));
@@ -532,6 +532,17 @@ describe('newMessageItems', () => {
     expect(newMessageItems(options({ headersOnly: true }), false)).toBe(
       '(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (REFERENCES)])',
     );
+  });
+});
+
+describe('compressUidSet', () => {
+  // What the sync feed (new UIDs) and the provider (refs, possibly repeated) hand it.
+  it('collapses runs and drops duplicates, whatever the order', () => {
+    expect(compressUidSet([5, 1, 2, 3, 9, 10, 12])).toBe('1:3,5,9:10,12');
+    expect(compressUidSet([7, 3, 3, 4, 7])).toBe('3:4,7');
+    expect(compressUidSet([5, 5])).toBe('5');
+    expect(compressUidSet(new Set([2, 1]))).toBe('1:2');
+    expect(compressUidSet([])).toBe('');
   });
 });
 

@@ -18,6 +18,7 @@ function envelope(overrides: Partial<Envelope> = {}): Envelope {
     to: [{ name: '', address: 'bob@example.org' }],
     cc: [],
     date: new Date('2025-01-09T10:30:00.123Z'),
+    received: new Date('2025-01-09T10:30:05Z'),
     size: 2048,
     flags: { seen: true, flagged: false, answered: false, draft: false, keywords: [] },
     hasAttachments: false,

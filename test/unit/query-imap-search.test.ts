@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { MailopsError } from '../../src/domain/errors.js';
 import type { QueryNode } from '../../src/domain/query.js';
 import { parseQuery } from '../../src/core/query/index.js';
-import { compileImapSearch, explainImapSearch } from '../../src/providers/imap/search.js';
+import { compileImapSearch, explainImapSearch, explainListOrder } from '../../src/providers/imap/search.js';
 
 const now = new Date(2025, 0, 9, 10, 30);
 const parse = (query: string) => parseQuery(query, { now });
@@ -150,6 +150,16 @@ describe('explainImapSearch', () => {
   test('non-ASCII text adds CHARSET UTF-8 unless the session enabled UTF8=ACCEPT', () => {
     expect(explain('Grüße')).toBe('UID SEARCH CHARSET UTF-8 TEXT "Grüße"');
     expect(explainImapSearch(parse('Grüße'), { enabled: ['UTF8=ACCEPT'] })).toBe('UID SEARCH TEXT "Grüße"');
+  });
+
+  test('with SORT, a listing is UID SORT (ARRIVAL) with the charset SORT always names, and the same keys', () => {
+    const sort = { capabilities: ['IMAP4rev1', 'SORT'] };
+    expect(explainImapSearch(null, sort)).toBe('UID SORT (ARRIVAL) UTF-8 ALL');
+    expect(explainImapSearch(parse('from:alice is:unread'), sort)).toBe('UID SORT (ARRIVAL) UTF-8 FROM alice UNSEEN');
+    // The search compiler's CHARSET UTF-8 is not repeated: SORT's charset argument takes its place.
+    expect(explainImapSearch(parse('Grüße'), sort)).toBe('UID SORT (ARRIVAL) UTF-8 TEXT "Grüße"');
+    expect(explainListOrder(sort)).toMatch(/^# read from the end: newest first by arrival/);
+    expect(explainListOrder({ capabilities: ['IMAP4rev1'] })).toMatch(/^# this server has no SORT \(RFC 5256\): messages are listed by UID/);
   });
 
   test('has:attachment is sent as a header test, and the explanation says it is an approximation', () => {

@@ -8,7 +8,7 @@ import { MailopsError, exitCodeFor } from '../../domain/errors.js';
 import type { Credentials } from '../../domain/provider.js';
 import type { ServerEndpoint } from '../../domain/types.js';
 import { domainOf, resolveEndpoint, validateAccountName, validateEmail } from '../../core/accounts.js';
-import { DnsClient } from '../../diagnose/dns.js';
+import { DnsClient } from '../../net/dns.js';
 import { discover, type Discovery } from '../../diagnose/discovery/index.js';
 import { diagnoseAccount, diagnosisChecks, protocolSummary } from '../../diagnose/run.js';
 import { loadTrust } from '../../diagnose/tls-report.js';

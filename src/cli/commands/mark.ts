@@ -3,8 +3,8 @@ import { MailopsError } from '../../domain/errors.js';
 import type { FlagChange } from '../../domain/types.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
-import { printJson } from '../output.js';
-import { selectMessages } from '../select.js';
+import { changeMessages } from '../../core/messages.js';
+import { printChangeReport, selectMessages } from '../select.js';
 
 interface Options {
   account?: string;
@@ -38,10 +38,8 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     const account = session.resolveAccount(options.account);
     const provider = await session.provider(account.config);
     const folder = await session.folderResolver(account.config, provider).resolve(options.folder);
-    const refs = await selectMessages(provider, session.backend(account.config).ids, { ids, query: options.query, folder: folder.id }, ctx.signal);
-    const processed = refs.length ? await provider.setFlags(refs, change, ctx.signal) : 0;
-    if (ctx.isMachineOutput) printJson(ctx, { action, processed, total: refs.length });
-    else ctx.note(`marked ${processed} of ${refs.length} message${refs.length === 1 ? '' : 's'} ${action}`);
-    return processed < refs.length ? 1 : 0;
+    const selection = await selectMessages(provider, session.backend(account.config).ids, { ids, query: options.query, folder: folder.id }, ctx.signal);
+    const report = await changeMessages(selection, (refs) => provider.setFlags(refs, change, ctx.signal));
+    return printChangeReport(ctx, report, { action }, `marked ${action}`);
   });
 }

@@ -1,10 +1,9 @@
 /** `mailops move ID... --to FOLDER | --trash | --expunge --yes`, or `--query`. */
-import { deleteForever, moveMessages } from '../../core/messages.js';
+import { changeMessages, deleteForever, moveMessages, type ChangeReport } from '../../core/messages.js';
 import { MailopsError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
-import { printJson } from '../output.js';
-import { selectMessages } from '../select.js';
+import { printChangeReport, selectMessages } from '../select.js';
 import { confirm } from '../prompt.js';
 
 interface Options {
@@ -30,28 +29,26 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     const provider = await session.provider(account.config);
     const folders = session.folderResolver(account.config, provider);
     const folder = await folders.resolve(options.folder);
-    const refs = await selectMessages(provider, session.backend(account.config).ids, { ids, query: options.query, folder: folder.id }, ctx.signal);
+    const selection = await selectMessages(provider, session.backend(account.config).ids, { ids, query: options.query, folder: folder.id }, ctx.signal);
+    const count = selection.refs.length + selection.unknown.length;
 
     let action: string;
     let to: string | null;
-    let processed = 0;
+    let report: ChangeReport;
     if (options.expunge) {
       action = 'expunge';
       to = null;
       if (!options.yes) {
-        const sure = await confirm(ctx, `Delete ${refs.length} message(s) for good?`, '--yes');
+        const sure = await confirm(ctx, `Delete ${count} message(s) for good?`, '--yes');
         if (!sure) throw new MailopsError('INTERRUPTED', 'nothing deleted');
       }
-      if (refs.length) processed = await deleteForever(provider, refs, ctx.signal);
+      report = await changeMessages(selection, (refs) => deleteForever(provider, refs, ctx.signal));
     } else {
       action = options.trash ? 'trash' : 'move';
       const target = await folders.resolve(options.trash ? '@trash' : options.to!);
       to = target.path;
-      if (refs.length) processed = await moveMessages(provider, refs, target.id, ctx.signal);
+      report = await changeMessages(selection, (refs) => moveMessages(provider, refs, target.id, ctx.signal));
     }
-
-    if (ctx.isMachineOutput) printJson(ctx, { action, processed, total: refs.length, to });
-    else ctx.note(`${action === 'expunge' ? 'deleted' : `moved to ${to}`}: ${processed} of ${refs.length} message${refs.length === 1 ? '' : 's'}`);
-    return processed < refs.length ? 1 : 0;
+    return printChangeReport(ctx, report, { action, to }, `${action === 'expunge' ? 'deleted' : `moved to ${to}`}`);
   });
 }

@@ -38,7 +38,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     const provider = await session.provider(account.config);
     const folder = options.allFolders ? null : await session.folderResolver(account.config, provider).resolve(options.folder);
     if (options.explain) {
-      const native = provider.explain ? provider.explain(query, folder?.id ?? '(every folder)') : '(this provider has no native query form)';
+      const native = provider.explain ? await provider.explain(query, folder?.id ?? '(every folder)', ctx.signal) : '(this provider has no native query form)';
       if (ctx.output === 'json') printJson(ctx, { query: text, provider: provider.kind, folder: folder?.path ?? '(every folder)', native });
       else ctx.out(native + '\n');
       return 0;

@@ -7,9 +7,10 @@
  * `connect --explain`.
  */
 import type { ServerEndpoint, TlsMode } from '../../domain/types.js';
-import type { DnsClient, DnsError } from '../dns.js';
-import type { MailProtocol } from '../failures.js';
-import { httpGet } from '../http.js';
+import type { DnsClient, DnsError } from '../../net/dns.js';
+import type { MailProtocol } from '../../net/failures.js';
+import { MailopsError } from '../../domain/errors.js';
+import { request } from '../../net/http.js';
 import { probeEndpoint, type TraceSink } from '../stages.js';
 import type { TrustSettings } from '../tls-report.js';
 import { autoconfigUrls, parseAutoconfig, type AutoconfigDocument, type AutoconfigServer } from './autoconfig.js';
@@ -111,12 +112,12 @@ async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }
 
 async function askAutoconfig(email: string, domain: string, o: DiscoveryOptions): Promise<{ document: AutoconfigDocument | null; reports: SourceReport[] }> {
   const urls = autoconfigUrls(o.env, email, domain);
-  const trace = o.trace ? (direction: 'C' | 'S' | '*', line: string) => o.trace!('http', direction, line) : null;
+  const http = { timeoutMs: Math.min(o.timeoutMs, 10_000), lookup: o.dns.lookup, trace: o.trace, signal: o.signal };
   const answers = await Promise.all(
     urls.map((url) =>
       timed(async () => {
         try {
-          const response = await httpGet(url, { timeoutMs: Math.min(o.timeoutMs, 10_000), lookup: o.dns.lookup, trace, signal: o.signal, maxBytes: 256 * 1024 });
+          const response = await request(http, { url, maxBytes: 256 * 1024 });
           if (response.status !== 200) return { document: null, said: `HTTP ${response.status}` };
           const document = parseAutoconfig(response.body.toString('utf8'), email);
           if (!document) return { document: null, said: 'not a clientConfig document' };
@@ -213,7 +214,10 @@ async function probeCommonNames(protocol: MailProtocol, domain: string, o: Disco
   return { server: chosen ? { host: chosen.host, port: chosen.port, tls: outcomes[index]!.value.works!, source: 'probe', user: null } : null, reports };
 }
 
-function errorText(err: unknown): string {
+function errorText(failure: unknown): string {
+  // The HTTP client's errors carry the socket's (ECONNREFUSED, ENODATA...) as their cause: that is the fact to show.
+  if (failure instanceof MailopsError && failure.cause === undefined) return failure.message;
+  const err = failure instanceof MailopsError ? failure.cause : failure;
   if (err && typeof err === 'object' && 'code' in err && typeof (err as DnsError).code === 'string') {
     const code = (err as DnsError).code;
     return code === 'ENOTFOUND' ? 'no such name' : code === 'ENODATA' ? 'no record' : code;

@@ -64,6 +64,7 @@ export function toEnvelope(message: FetchMessageObject, folder: string, uidValid
     to: toAddresses(envelope?.to),
     cc: toAddresses(envelope?.cc),
     date: validDate(envelope?.date) ?? validDate(message.internalDate),
+    received: validDate(message.internalDate),
     size: message.size ?? 0,
     flags: flagsFromImap(message.flags ?? []),
     hasAttachments: hasAttachments(message.bodyStructure),

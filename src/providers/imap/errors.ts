@@ -6,7 +6,7 @@
  */
 import { MailopsError, type ErrorCode } from '../../domain/errors.js';
 import type { TlsMode } from '../../domain/types.js';
-import { describeFailure, recognizeAuthReply, recognizeEnvelopeReply, type FailureCode } from '../../diagnose/failures.js';
+import { describeFailure, looksLikeNotTls, recognizeAuthReply, recognizeEnvelopeReply, type FailureCode } from '../../net/failures.js';
 
 export interface EndpointContext {
   protocol: 'IMAP' | 'SMTP';
@@ -51,8 +51,6 @@ const CERT_CODES = new Set([
 ]);
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EAI_NODATA']);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ETIMEOUT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT']);
-/** OpenSSL's ways of saying "the other side did not answer in TLS". */
-const NOT_TLS = /wrong version number|packet length too long|unknown protocol|record layer failure|http request/i;
 
 function asErrorLike(value: unknown): ErrorLike {
   return typeof value === 'object' && value !== null ? (value as ErrorLike) : {};
@@ -159,7 +157,7 @@ export function mapTransportError(err: unknown, ctx: EndpointContext, timeoutMs:
   const cert = codes.find((code) => CERT_CODES.has(code));
   if (cert) return certificateError(cert, ctx, err);
 
-  if (codes.includes('ERR_SSL_WRONG_VERSION_NUMBER') || NOT_TLS.test(text)) {
+  if (looksLikeNotTls(`${codes.join(' ')} ${text}`)) {
     return fail(
       'TLS_MODE_MISMATCH',
       `${server} did not answer the TLS handshake: it does not speak TLS from the first byte`,
@@ -370,7 +368,7 @@ export function mapSmtpError(err: unknown, ctx: EndpointContext, timeoutMs: numb
   return fail('FAILED', `${server} failed: ${str(e.message) || 'unknown error'}`, 'run the command again with --trace to see the conversation', err);
 }
 
-/** A failure explained by the shared knowledge (src/diagnose/failures.ts), in the contract's error class. */
+/** A failure explained by the shared knowledge (src/net/failures.ts), in the contract's error class. */
 function explained(code: FailureCode, ctx: EndpointContext, said: string, cause: unknown): MailopsError {
   const f = describeFailure(code, { protocol: ctx.protocol === 'IMAP' ? 'imap' : 'smtp', host: ctx.host, port: ctx.port, tls: ctx.tls, user: ctx.user, said: said || undefined });
   return fail(f.errorCode, f.message, f.hint, cause);
@@ -384,12 +382,5 @@ function providerRefusal(protocol: 'imap' | 'smtp', said: string, ctx: EndpointC
   return specific.includes(code) ? explained(code, ctx, said, cause) : null;
 }
 
-/** The error for an operation cut short by its AbortSignal. */
-export function abortError(signal: AbortSignal): MailopsError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof MailopsError) return reason;
-  if (reason instanceof Error && reason.name === 'TimeoutError') {
-    return new MailopsError('TIMEOUT', 'the operation took too long and was stopped', { hint: 'raise --timeout', cause: reason });
-  }
-  return new MailopsError('INTERRUPTED', 'interrupted', { cause: reason });
-}
+/** The error for an operation cut short by its AbortSignal: net/abort.ts, which the HTTP pacer shares. */
+export { abortError } from '../../net/abort.js';

@@ -8,7 +8,7 @@
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import { MailopsError } from '../../domain/errors.js';
-import type { Credentials, FetchedMessage, ListOptions, MailProvider, ProviderRuntime } from '../../domain/provider.js';
+import type { ChangeOutcome, Credentials, FetchedMessage, ListOptions, MailProvider, ProviderRuntime } from '../../domain/provider.js';
 import type { QueryNode } from '../../domain/query.js';
 import type {
   CheckStep,
@@ -27,13 +27,14 @@ import { abortError, folderNotFound, imapServerText, mapImapError } from './erro
 import { toFolders } from './folders.js';
 import { keyOf, messageNotFound } from './ids.js';
 import { imapFlagChange } from './flags.js';
-import { compileImapSearch, explainImapSearch, type ImapSearchContext } from './search.js';
+import { compileImapSearch, explainImapSearch, explainListOrder, imapListCommand, type ImapSearchContext } from './search.js';
 import { ImapSession, withMailbox } from './session.js';
 import { sendSmtp, verifySmtp, type SmtpSettings } from './smtp.js';
 import { imapSyncFeed } from './sync.js';
 import { WireClient } from './wire/client.js';
-import { quoteMailbox } from './wire/utf7.js';
-import { loadRootCertificates } from './tls-options.js';
+import { compressUidSet as sequenceSet } from '../../net/imap/uid-set.js';
+import { quoteMailbox } from '../../net/imap/utf7.js';
+import { loadRootCertificates } from '../../net/tls.js';
 import type { SyncEvent, SyncOptions } from '../../domain/sync.js';
 
 export interface ImapProviderConfig {
@@ -106,10 +107,7 @@ class ImapProvider implements MailProvider {
     const { limit, page } = options.page;
     return this.session.run(signal, (client) =>
       withMailbox(client, folder, { readOnly: true }, async (mailbox) => {
-        const criteria = compileImapSearch(options.query, searchContext(client));
-        const found = await this.checked(`searching "${mailbox.path}"`, () => client.search(criteria, { uid: true }));
-        // Newest first by arrival: UIDs grow with each message a folder receives.
-        const uids = [...found].sort((a, b) => b - a);
+        const uids = await this.newestFirst(client, mailbox, options.query);
         const start = (page - 1) * limit;
         const slice = uids.slice(start, start + limit);
         const items: Envelope[] = [];
@@ -149,70 +147,77 @@ class ImapProvider implements MailProvider {
     );
   }
 
-  setFlags(refs: MessageRef[], flagChange: FlagChange, signal: AbortSignal): Promise<number> {
+  setFlags(refs: MessageRef[], flagChange: FlagChange, signal: AbortSignal): Promise<ChangeOutcome> {
     const change = imapFlagChange(flagChange);
-    return this.session.run(signal, async (client) => {
-      let changed = 0;
-      for (const [folder, group] of groupByFolder(refs)) {
-        changed += await withMailbox(client, folder, { readOnly: false }, async (mailbox) => {
-          const uids = await this.present(client, mailbox, group);
-          if (uids.length === 0) return 0;
-          const set = sequenceSet(uids);
-          if (change.add.length > 0) {
-            await this.checkedFlags(mailbox, change.add, () => client.messageFlagsAdd(set, change.add, { uid: true }));
-          }
-          if (change.remove.length > 0) {
-            await this.checkedFlags(mailbox, change.remove, () => client.messageFlagsRemove(set, change.remove, { uid: true }));
-          }
-          return uids.length;
-        });
-      }
-      return changed;
-    });
+    return this.session.run(signal, (client) =>
+      this.eachFolder(client, refs, async (mailbox, uids) => {
+        const set = sequenceSet(uids);
+        if (change.add.length > 0) {
+          await this.checkedFlags(mailbox, change.add, () => client.messageFlagsAdd(set, change.add, { uid: true }));
+        }
+        if (change.remove.length > 0) {
+          await this.checkedFlags(mailbox, change.remove, () => client.messageFlagsRemove(set, change.remove, { uid: true }));
+        }
+        return uids.length;
+      }),
+    );
   }
 
-  move(refs: MessageRef[], to: string, signal: AbortSignal): Promise<number> {
+  move(refs: MessageRef[], to: string, signal: AbortSignal): Promise<ChangeOutcome> {
     return this.session.run(signal, async (client) => {
       const native = client.capabilities.has('MOVE');
       if (!native) requireUidExpunge(client, 'move messages');
       const destination = await this.existingFolder(client, to);
-      let moved = 0;
-      for (const [folder, group] of groupByFolder(refs)) {
-        moved += await withMailbox(client, folder, { readOnly: false }, async (mailbox) => {
-          const uids = await this.present(client, mailbox, group);
-          if (uids.length === 0) return 0;
-          // Moving into the folder a message is in leaves it there.
-          if (mailbox.path === destination) return uids.length;
-          const set = sequenceSet(uids);
-          if (native) {
-            await this.checked(`moving messages to "${destination}"`, () => client.messageMove(set, destination, { uid: true }));
-          } else {
-            // COPY, then \Deleted and UID EXPUNGE of exactly these UIDs (UIDPLUS, checked above):
-            // a plain EXPUNGE would also remove messages someone else marked \Deleted.
-            await this.checked(`copying messages to "${destination}"`, () => client.messageCopy(set, destination, { uid: true }));
-            await this.expunge(client, set);
-          }
-          return uids.length - (await this.present(client, mailbox, group)).length;
-        });
-      }
-      return moved;
+      return this.eachFolder(client, refs, async (mailbox, uids, group) => {
+        // Moving into the folder a message is in leaves it there.
+        if (mailbox.path === destination) return uids.length;
+        const set = sequenceSet(uids);
+        if (native) {
+          await this.checked(`moving messages to "${destination}"`, () => client.messageMove(set, destination, { uid: true }));
+        } else {
+          // COPY, then \Deleted and UID EXPUNGE of exactly these UIDs (UIDPLUS, checked above):
+          // a plain EXPUNGE would also remove messages someone else marked \Deleted.
+          await this.checked(`copying messages to "${destination}"`, () => client.messageCopy(set, destination, { uid: true }));
+          await this.expunge(client, set);
+        }
+        return uids.length - (await this.present(client, mailbox, group)).uids.length;
+      });
     });
   }
 
-  deleteForever(refs: MessageRef[], signal: AbortSignal): Promise<number> {
-    return this.session.run(signal, async (client) => {
+  deleteForever(refs: MessageRef[], signal: AbortSignal): Promise<ChangeOutcome> {
+    return this.session.run(signal, (client) => {
       requireUidExpunge(client, 'delete messages for good');
-      let deleted = 0;
-      for (const [folder, group] of groupByFolder(refs)) {
-        deleted += await withMailbox(client, folder, { readOnly: false }, async (mailbox) => {
-          const uids = await this.present(client, mailbox, group);
-          if (uids.length === 0) return 0;
-          await this.expunge(client, sequenceSet(uids));
-          return uids.length - (await this.present(client, mailbox, group)).length;
-        });
-      }
-      return deleted;
+      return this.eachFolder(client, refs, async (mailbox, uids, group) => {
+        await this.expunge(client, sequenceSet(uids));
+        return uids.length - (await this.present(client, mailbox, group)).uids.length;
+      });
     });
+  }
+
+  /**
+   * Runs `change` in each folder the refs name, on the UIDs found there; what is not found (gone,
+   * renumbered, or in a folder that no longer exists) is reported as missing, not acted on.
+   */
+  private async eachFolder(
+    client: ImapFlow,
+    refs: MessageRef[],
+    change: (mailbox: MailboxObject, uids: number[], group: MessageRef[]) => Promise<number>,
+  ): Promise<ChangeOutcome> {
+    const outcome: ChangeOutcome = { processed: 0, missing: [] };
+    for (const [folder, group] of groupByFolder(refs)) {
+      try {
+        outcome.processed += await withMailbox(client, folder, { readOnly: false }, async (mailbox) => {
+          const { uids, missing } = await this.present(client, mailbox, group);
+          outcome.missing.push(...missing);
+          return uids.length === 0 ? 0 : change(mailbox, uids, group);
+        });
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'FOLDER_NOT_FOUND') throw error;
+        outcome.missing.push(...group);
+      }
+    }
+    return outcome;
   }
 
   append(folder: string, raw: Buffer, flags: FlagChange, signal: AbortSignal): Promise<void> {
@@ -226,9 +231,11 @@ class ImapProvider implements MailProvider {
     });
   }
 
-  explain(query: QueryNode | null, folder: string): string {
-    const client = this.session.connection?.client ?? null;
-    return `EXAMINE ${quoteMailbox(folder)}\n${explainImapSearch(query, client ? searchContext(client) : {})}`;
+  /** Logs in first: what is sent depends on the server's capabilities (SORT, WITHIN). */
+  explain(query: QueryNode | null, folder: string, signal: AbortSignal): Promise<string> {
+    return this.session.run(signal, async (client) =>
+      [`EXAMINE ${quoteMailbox(folder)}`, explainImapSearch(query, searchContext(client)), explainListOrder(searchContext(client))].join('\n'),
+    );
   }
 
   send(message: OutgoingMessage, signal: AbortSignal): Promise<SendReceipt> {
@@ -285,12 +292,57 @@ class ImapProvider implements MailProvider {
     });
   }
 
-  /** The UIDs of `refs` that still exist in the selected folder; a stale id (UIDVALIDITY changed) throws. */
-  private async present(client: ImapFlow, mailbox: MailboxObject, refs: MessageRef[]): Promise<number[]> {
-    for (const ref of refs) checkUidValidity(ref, mailbox);
-    const wanted = sequenceSet(refs.map((ref) => keyOf(ref).uid));
-    const found = await this.checked(`looking up messages in "${mailbox.path}"`, () => client.search({ uid: wanted }, { uid: true }));
-    return [...found];
+  /**
+   * The UIDs of `refs` that exist in the selected folder, and the refs that do not: expunged, or
+   * made under another UIDVALIDITY (the folder was renumbered, so the UID names another message).
+   */
+  private async present(client: ImapFlow, mailbox: MailboxObject, refs: MessageRef[]): Promise<{ uids: number[]; missing: MessageRef[] }> {
+    const current = String(mailbox.uidValidity);
+    const live = refs.filter((ref) => [null, current].includes(keyOf(ref).uidValidity));
+    const stale = refs.filter((ref) => !live.includes(ref));
+    if (live.length === 0) return { uids: [], missing: stale };
+    const wanted = sequenceSet(live.map((ref) => keyOf(ref).uid));
+    const found = new Set(await this.checked(`looking up messages in "${mailbox.path}"`, () => client.search({ uid: wanted }, { uid: true })));
+    return { uids: [...found], missing: [...stale, ...live.filter((ref) => !found.has(keyOf(ref).uid))] };
+  }
+
+  /**
+   * The folder's matching UIDs, newest first by arrival date: UID SORT (ARRIVAL) reversed where the
+   * server has SORT; else UIDs descending, which is arrival order only while nothing was added out
+   * of date order (`search --explain` says which). Each page slices this same list, so paging is stable.
+   * Ties (the same second) list the last added first either way.
+   */
+  private async newestFirst(client: ImapFlow, mailbox: MailboxObject, query: QueryNode | null): Promise<number[]> {
+    const context = searchContext(client);
+    const { command, attributes } = imapListCommand(query, context);
+    if (command === 'UID SEARCH') {
+      const criteria = compileImapSearch(query, context);
+      const found = await this.checked(`searching "${mailbox.path}"`, () => client.search(criteria, { uid: true }));
+      return [...found].sort((a, b) => b - a);
+    }
+    const uids: number[] = [];
+    // imapflow has no SORT command; exec() is what its own commands use, with our untagged handler.
+    const exec = (client as unknown as ImapflowExec).exec.bind(client);
+    try {
+      const response = await exec(command, attributes, {
+        untagged: {
+          SORT: async (untagged) => {
+            for (const attribute of untagged.attributes ?? []) {
+              const uid = Number(attribute.value);
+              if (Number.isInteger(uid) && uid > 0) uids.push(uid);
+            }
+          },
+        },
+      });
+      response.next();
+      uids.reverse();
+    } catch (error) {
+      // The server refused the command (NO, BAD): say so with its words. A dropped connection is
+      // mapped by the session like any other.
+      if ((error as { responseStatus?: string }).responseStatus) throw commandFailed(`sorting "${mailbox.path}"`, error);
+      throw error;
+    }
+    return uids;
   }
 
   /** +FLAGS \Deleted and UID EXPUNGE of exactly `set`. */
@@ -309,6 +361,15 @@ class ImapProvider implements MailProvider {
       throw err;
     }
   }
+}
+
+/** The part of imapflow's connection its commands use to send one (not in its typings). */
+interface ImapflowExec {
+  exec(
+    command: string,
+    attributes: unknown[],
+    options: { untagged: Record<string, (untagged: { attributes?: Array<{ value?: unknown }> }) => Promise<void>> },
+  ): Promise<{ next(): void }>;
 }
 
 function commandFailed(what: string, cause: unknown): MailopsError {
@@ -339,19 +400,6 @@ function checkUidValidity(ref: MessageRef, mailbox: MailboxObject): void {
       hint: 'get current ids with mailops ls or search',
     });
   }
-}
-
-/** UIDs as an IMAP sequence set with runs collapsed (1:3,7), so long selections stay short on the wire. */
-function sequenceSet(uids: number[]): string {
-  const sorted = [...new Set(uids)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
 }
 
 function groupByFolder(refs: MessageRef[]): Map<string, MessageRef[]> {

@@ -184,20 +184,43 @@ function imapflowInternals(): ImapflowInternals {
  * Approximations are explained on the lines after it, each starting with `#`.
  */
 export function explainImapSearch(node: QueryNode | null, context: ImapSearchContext = {}): string {
-  const { searchCompiler, atomChars } = imapflowInternals();
-  const connection: SearchCompilerConnection = {
-    capabilities: new Map([...(context.capabilities ?? [])].map((name) => [name.toUpperCase(), true])),
-    enabled: new Set(context.enabled ?? []),
-    mailbox: { flags: new Set() },
-  };
-  const attributes = searchCompiler(connection, compileImapSearch(node, context));
-  const lines = [`UID SEARCH ${formatAttributes(attributes, atomChars)}`];
+  const { atomChars } = imapflowInternals();
+  const { command, attributes } = imapListCommand(node, context);
+  const lines = [`${command} ${formatAttributes(attributes, atomChars)}`];
   if (node !== null && mentions(node, 'has_attachment')) {
     lines.push(
       `# has:attachment is approximated by HEADER CONTENT-TYPE "${ATTACHMENT_CONTENT_TYPE}": IMAP SEARCH cannot test for attachments, so this misses attachments inside other multipart types and matches mixed messages without any`,
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * The command that lists a folder by arrival: `UID SORT (ARRIVAL) UTF-8 ...` where the server has
+ * SORT, so a mailbox migrated out of date order (imapsync, doveadm import, APPEND with the
+ * original date) is still listed by arrival date (INTERNALDATE); else `UID SEARCH`. Either way the
+ * caller reverses the answer for newest first. Not `REVERSE ARRIVAL`: RFC 5256 breaks ties by
+ * sequence number ascending and REVERSE does not reverse that, so messages that arrived in the
+ * same second (INTERNALDATE has seconds) would list oldest first. The search key is imapflow's own.
+ */
+export function imapListCommand(node: QueryNode | null, context: ImapSearchContext = {}): { command: 'UID SORT' | 'UID SEARCH'; attributes: ImapAttribute[] } {
+  const { searchCompiler } = imapflowInternals();
+  const capabilities = new Map([...(context.capabilities ?? [])].map((name) => [name.toUpperCase(), true]));
+  const connection: SearchCompilerConnection = { capabilities, enabled: new Set(context.enabled ?? []), mailbox: { flags: new Set() } };
+  const criteria = searchCompiler(connection, compileImapSearch(node, context));
+  if (!capabilities.has('SORT')) return { command: 'UID SEARCH', attributes: criteria };
+  // SORT always names a charset (RFC 5256 3); the search compiler adds one only for non-ASCII text.
+  const charsetGiven = criteria.length >= 2 && !Array.isArray(criteria[0]) && criteria[0]!.value.toUpperCase() === 'CHARSET';
+  const keys = charsetGiven ? criteria.slice(2) : criteria;
+  const atom = (value: string): ImapAtom => ({ type: 'ATOM', value });
+  return { command: 'UID SORT', attributes: [[atom('ARRIVAL')], atom('UTF-8'), ...(keys.length ? keys : [atom('ALL')])] };
+}
+
+/** What `search --explain` adds about the order a listing comes in. */
+export function explainListOrder(context: ImapSearchContext): string {
+  return imapListCommand(null, context).command === 'UID SORT'
+    ? '# read from the end: newest first by arrival, the last added first among messages of the same second'
+    : '# this server has no SORT (RFC 5256): messages are listed by UID, the order they were added to the folder, which is not their arrival date in a migrated or restored mailbox';
 }
 
 function mentions(node: QueryNode, kind: QueryNode['kind']): boolean {

@@ -8,7 +8,7 @@ import type { Credentials, ProviderRuntime } from '../../domain/provider.js';
 import type { ServerEndpoint } from '../../domain/types.js';
 import { MailopsError } from '../../domain/errors.js';
 import { abortError, folderNotFound, imapServerText, mapImapError, type EndpointContext } from './errors.js';
-import { loadCa, tlsOptions } from './tls-options.js';
+import { loadCa, tlsOptions } from '../../net/tls.js';
 import { ImapProtocolLog } from './trace.js';
 
 export interface ImapSessionSettings {

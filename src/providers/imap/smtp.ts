@@ -12,7 +12,7 @@ import { MailopsError } from '../../domain/errors.js';
 import type { Credentials, ProviderRuntime } from '../../domain/provider.js';
 import type { CheckStep, OutgoingMessage, SendReceipt, ServerEndpoint, VerifyResult } from '../../domain/types.js';
 import { abortError, mapSmtpError, type EndpointContext } from './errors.js';
-import { loadCa, tlsOptions } from './tls-options.js';
+import { loadCa, tlsOptions } from '../../net/tls.js';
 import { SmtpProtocolLog } from './trace.js';
 
 export interface SmtpSettings {

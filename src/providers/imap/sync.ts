@@ -19,8 +19,9 @@ import { toFolders, type ListedFolder } from './folders.js';
 import { encodeMessageId } from './ids.js';
 import { decodeFolderToken, encodeFolderToken, type ImapFolderState } from './sync-token.js';
 import { listEntry, type WireClient } from './wire/client.js';
-import { fetchAttributes, parseValues, responseCode, text, type Untagged } from './wire/response.js';
-import { decodeMailboxName, quoteMailbox } from './wire/utf7.js';
+import { fetchAttributes, parseValues, responseCode, text, type Untagged } from '../../net/imap/response.js';
+import { compressUidSet, expandUidSet } from '../../net/imap/uid-set.js';
+import { decodeMailboxName, quoteMailbox } from '../../net/imap/utf7.js';
 
 interface FolderStatus {
   messages: number | null;
@@ -34,30 +35,6 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 function same(a: string | null | undefined, b: string | null | undefined): boolean {
   return (a ?? null) === (b ?? null);
-}
-
-/** `1:3,5` → [1, 2, 3, 5]; UIDs above `max` are left out (a range is never expanded past it). */
-export function expandUidSet(set: string, max = Number.MAX_SAFE_INTEGER): number[] {
-  const uids: number[] = [];
-  for (const part of set.split(',')) {
-    const [from, to] = part.split(':').map(Number) as [number, number | undefined];
-    if (to === undefined) uids.push(from);
-    else for (let uid = Math.min(from, to); uid <= Math.min(Math.max(from, to), max); uid++) uids.push(uid);
-  }
-  return uids.filter((uid) => Number.isInteger(uid) && uid > 0 && uid <= max);
-}
-
-/** [1, 2, 3, 5] → `1:3,5`: a year of mail after --since stays one short command line. */
-export function compressUidSet(uids: number[]): string {
-  const sorted = [...uids].sort((a, b) => a - b);
-  const runs: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1]! - sorted[j]! <= 1) j++;
-    runs.push(sorted[i] === sorted[j] ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
-    i = j + 1;
-  }
-  return runs.join(',');
 }
 
 /** `(MESSAGES 3 UIDNEXT 9 ...)` of a STATUS response. */

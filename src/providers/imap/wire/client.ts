@@ -12,13 +12,16 @@
  * responseStatus/responseText, code NoConnection, socket errno codes), so
  * mapImapError in errors.ts explains both the same way.
  */
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Credentials, ProviderRuntime } from '../../../domain/provider.js';
 import type { ServerEndpoint } from '../../../domain/types.js';
-import { loadCa, tlsOptions } from '../tls-options.js';
-import { ResponseReader, parseValues, text, type Response, type Tagged, type Untagged } from './response.js';
-import { quoteString } from './utf7.js';
+import { connectTcp, connectTls } from '../../../net/connect.js';
+import { capabilitiesOf } from '../../../net/imap/capabilities.js';
+import { ResponseReader, parseValues, text, type Response, type Tagged, type Untagged } from '../../../net/imap/response.js';
+import { quoteString } from '../../../net/imap/utf7.js';
+import { SASL_OAUTH_ABORT, saslOauthBearer, saslPlain, saslXoauth2 } from '../../../net/sasl.js';
+import { loadCa, startTlsInjection, tlsOptions } from '../../../net/tls.js';
 
 export interface WireSettings {
   endpoint: ServerEndpoint;
@@ -52,22 +55,6 @@ function commandError(command: string, response: Tagged): Error {
 /** imapflow's shape for a lost connection; `reason` is the server's BYE text when it said one. */
 function closedError(reason: string): Error {
   return Object.assign(new Error(`Connection closed${reason ? `: ${reason}` : ''}`), { code: 'NoConnection', reason });
-}
-
-/** The socket once `event` (connected, TLS established) fired; destroyed with `timeoutCode` after timeoutMs. */
-function ready<T extends Socket>(socket: T, event: 'connect' | 'secureConnect', timeoutMs: number, timeoutCode: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`timed out waiting for ${event}`), { code: timeoutCode })), timeoutMs);
-    socket.once(event, () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
 }
 
 export class WireClient {
@@ -209,10 +196,12 @@ export class WireClient {
     const ca = await loadCa(caFile);
     const host = (await runtime.resolveHost?.(endpoint.host)) ?? endpoint.host;
     const tls = tlsOptions(endpoint.host, insecure, ca);
+    // ETIMEDOUT, as imapflow says it, so that mapImapError explains both clients' timeouts the same way.
+    const deadline = { timeoutMs: runtime.timeoutMs, timeoutCode: 'ETIMEDOUT' };
     const socket =
       endpoint.tls === 'implicit'
-        ? await ready(tlsConnect({ ...tls, host, port: endpoint.port }), 'secureConnect', runtime.timeoutMs, 'ETIMEDOUT')
-        : await ready(netConnect({ host, port: endpoint.port }), 'connect', runtime.timeoutMs, 'ETIMEDOUT');
+        ? await connectTls({ ...tls, host, port: endpoint.port }, deadline)
+        : await connectTcp(host, endpoint.port, deadline);
     if (this.closed) {
       socket.destroy();
       throw this.failure ?? closedError('closed by mailops');
@@ -222,7 +211,7 @@ export class WireClient {
 
     const greeting = await this.readGreeting();
     if (greeting.type === 'untagged' && greeting.kind === 'BYE') throw closedError(greeting.text);
-    this.readCapabilities(greeting.type === 'untagged' ? greeting.text : '');
+    this.readCapabilities(greeting);
     if (this.capabilities.size === 0) await this.capability();
 
     if (endpoint.tls === 'starttls') {
@@ -230,9 +219,10 @@ export class WireClient {
         throw Object.assign(new Error('Server does not support STARTTLS'), { tlsFailed: true });
       }
       await this.command('STARTTLS');
-      // Nothing said before the handshake may count after it (RFC 9051 11.1): a server, or a
-      // man in the middle, that sent more than the OK is refused; its capabilities are forgotten.
-      if (this.reader.buffered > 0) throw Object.assign(new Error('data after STARTTLS before the TLS handshake'), { tlsFailed: true });
+      // Nothing said before the handshake may count after it: a server, or a man in the
+      // middle, that sent more than the OK is refused; its capabilities are forgotten.
+      const injected = startTlsInjection(this.reader.buffered);
+      if (injected) throw Object.assign(new Error(injected), { tlsFailed: true });
       this.reader = new ResponseReader();
       this.enabled.clear();
       await this.upgrade(tls);
@@ -273,7 +263,7 @@ export class WireClient {
     plain.removeAllListeners('close');
     plain.removeAllListeners('error');
     plain.removeAllListeners('timeout');
-    const secure = await ready(tlsConnect({ ...options, socket: plain }), 'secureConnect', this.settings.runtime.timeoutMs, 'UPGRADE_TIMEOUT');
+    const secure = await connectTls({ ...options, socket: plain }, { timeoutMs: this.settings.runtime.timeoutMs, timeoutCode: 'UPGRADE_TIMEOUT' });
     this.attach(secure);
     this.trace?.('imap', '*', `TLS established (${secure.getProtocol() ?? 'TLS'})`);
   }
@@ -308,8 +298,8 @@ export class WireClient {
       return;
     }
     if (response.type === 'untagged') {
-      if (response.kind === 'CAPABILITY') this.readCapabilities(`[CAPABILITY ${response.text}]`);
-      else if (response.kind === 'BYE') this.bye = response.text;
+      this.readCapabilities(response);
+      if (response.kind === 'BYE') this.bye = response.text;
       else if (response.kind === 'ENABLED') for (const name of response.text.split(' ')) this.enabled.add(name.toUpperCase());
       head?.onUntagged(response);
       return;
@@ -317,7 +307,7 @@ export class WireClient {
     const index = this.queue.findIndex((p) => p.tag === response.tag);
     if (index === -1) return;
     const [pending] = this.queue.splice(index, 1);
-    if (response.code?.startsWith('CAPABILITY ')) this.readCapabilities(`[${response.code}]`);
+    this.readCapabilities(response);
     pending!.resolve(response);
   }
 
@@ -335,10 +325,10 @@ export class WireClient {
     for (const p of pending) p.reject(error);
   }
 
-  private readCapabilities(statusText: string): void {
-    const match = /\[CAPABILITY ([^\]]*)\]/i.exec(statusText);
-    if (!match) return;
-    this.capabilities = new Set(match[1]!.split(' ').filter(Boolean).map((c) => c.toUpperCase()));
+  /** Where a response states capabilities, they replace the ones known. */
+  private readCapabilities(response: Response): void {
+    const stated = capabilitiesOf(response);
+    if (stated) this.capabilities = new Set(stated.map((c) => c.toUpperCase()));
   }
 
   private async capability(): Promise<void> {
@@ -374,8 +364,7 @@ export class WireClient {
       return this.authenticated(this.command(`LOGIN ${quoteString(user)} ${quoteString(password)}`, undefined, `LOGIN ${quoteString(user)} [REDACTED]`));
     }
     if (this.capabilities.has('AUTH=PLAIN')) {
-      const payload = Buffer.from(`\0${user}\0${password}`).toString('base64');
-      return this.authenticated(this.saslExchange('PLAIN', payload));
+      return this.authenticated(this.saslExchange('PLAIN', saslPlain(user, password)));
     }
     throw new Error(this.capabilities.has('LOGINDISABLED') ? 'Login is disabled' : 'Unsupported authentication mechanism');
   }
@@ -383,12 +372,10 @@ export class WireClient {
   private async loginWithToken(user: string, token: string): Promise<Tagged> {
     const { endpoint } = this.settings;
     if (this.capabilities.has('AUTH=OAUTHBEARER')) {
-      const payload = [`n,a=${user},`, `host=${endpoint.host}`, `port=${endpoint.port}`, `auth=Bearer ${token}`, '', ''].join('\x01');
-      return this.authenticated(this.saslExchange('OAUTHBEARER', Buffer.from(payload).toString('base64'), 'AQ=='));
+      return this.authenticated(this.saslExchange('OAUTHBEARER', saslOauthBearer(user, token, endpoint.host, endpoint.port), SASL_OAUTH_ABORT.OAUTHBEARER));
     }
     if (this.capabilities.has('AUTH=XOAUTH2') || this.capabilities.has('AUTH=XOAUTH')) {
-      const payload = [`user=${user}`, `auth=Bearer ${token}`, '', ''].join('\x01');
-      return this.authenticated(this.saslExchange('XOAUTH2', Buffer.from(payload).toString('base64'), ''));
+      return this.authenticated(this.saslExchange('XOAUTH2', saslXoauth2(user, token), SASL_OAUTH_ABORT.XOAUTH2));
     }
     throw new Error('Unsupported authentication mechanism');
   }

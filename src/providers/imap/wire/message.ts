@@ -11,7 +11,7 @@ import { rawHeaderField } from '../../../core/message/raw-header.js';
 import { hasAttachments, validDate, type StructureNode } from '../envelope.js';
 import { flagsFromImap } from '../flags.js';
 import { encodeMessageId } from '../ids.js';
-import { text, type Value } from './response.js';
+import { text, type Value } from '../../../net/imap/response.js';
 
 /** What `sync` asks for with each new message (BODY[] partial: up to the body limit). */
 export function newMessageItems(options: SyncOptions, condstore: boolean): string {

@@ -1,12 +1,12 @@
 /**
- * TLS settings shared by the IMAP and SMTP connections: verification on
- * unless --insecure, an optional private CA, SNI for host names only
- * (RFC 6066 forbids IP addresses there, and Node warns about them).
+ * TLS settings for every connection (the IMAP and SMTP providers, the sync client,
+ * diagnose): verification on unless --insecure, an optional private CA (--ca-file), SNI
+ * for host names only (RFC 6066 forbids IP addresses there, and Node warns about them).
  */
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
-import { MailopsError } from '../../domain/errors.js';
+import { MailopsError } from '../domain/errors.js';
 
 export async function loadCa(caFile: string | null): Promise<Buffer | null> {
   if (caFile === null) return null;
@@ -21,6 +21,7 @@ export async function loadCa(caFile: string | null): Promise<Buffer | null> {
   }
 }
 
+/** Diagnose hands these to a handshake that never rejects, so it can show a certificate it then judges. */
 export function tlsOptions(host: string, insecure: boolean, ca: Buffer | null): ConnectionOptions {
   return {
     rejectUnauthorized: !insecure,
@@ -37,4 +38,13 @@ export function tlsOptions(host: string, insecure: boolean, ca: Buffer | null): 
  */
 export function loadRootCertificates(): void {
   createSecureContext();
+}
+
+/**
+ * The STARTTLS guard (RFC 9051 11.1, RFC 3207 5; CVE-2011-0411): bytes a server sent after
+ * its STARTTLS reply and before the handshake were not protected by it, and a man in the
+ * middle may have put them there. Such a server is refused; the reason, or null when none.
+ */
+export function startTlsInjection(bufferedBytes: number): string | null {
+  return bufferedBytes > 0 ? 'the server sent data after the STARTTLS reply, before the handshake' : null;
 }

@@ -1,5 +1,5 @@
 /**
- * Name resolution for diagnosis, discovery and connections. By default the
+ * Name resolution for every connection: diagnosis, discovery, the providers and HTTP. By default the
  * system's resolver (getaddrinfo for host names, so /etc/hosts counts; the
  * configured name servers for SRV and MX). MAILOPS_DNS_SERVERS points every
  * lookup at other name servers instead ("10.0.0.53", "127.0.0.1:5353",

@@ -1,5 +1,6 @@
 /**
- * IMAP responses off the socket, for the sync client (client.ts).
+ * IMAP responses off the socket, for the sync client (providers/imap/wire/client.ts) and
+ * diagnose (diagnose/wire.ts): one reader, so both see a server's bytes the same way.
  *
  * The byte stream is cut into responses: a line, and wherever it ends in a literal
  * `{n}`, n raw bytes and the rest of the line after them (RFC 9051 4.3). A message body
@@ -58,6 +59,12 @@ export class ResponseReader {
   /** Bytes of literal still to come; -1 when reading a line. */
   private literalLeft = -1;
 
+  /**
+   * `onLine` sees the stream as it was sent, for a line-by-line trace (diagnose): each line
+   * without its CRLF, and each literal as its size.
+   */
+  constructor(private readonly onLine: ((line: string | number) => void) | null = null) {}
+
   /** Bytes held for an incomplete response (for backpressure decisions). */
   get buffered(): number {
     return this.pendingBytes;
@@ -73,7 +80,9 @@ export class ResponseReader {
         offset += take;
         this.literalLeft -= take;
         if (this.literalLeft === 0) {
-          this.segments.push(this.release());
+          const literal = this.release();
+          this.onLine?.(literal.length);
+          this.segments.push(literal);
           this.literalLeft = -1;
         }
         continue;
@@ -86,11 +95,13 @@ export class ResponseReader {
       this.hold(chunk.subarray(offset, lf + 1));
       offset = lf + 1;
       const line = this.release().toString('utf8');
+      this.onLine?.(line.replace(/\r?\n$/, ''));
       const literal = /\{(\d+)\+?\}\r?\n$/.exec(line);
       if (literal) {
         this.segments.push(line.slice(0, literal.index + literal[0].indexOf('}') + 1));
         this.literalLeft = Number(literal[1]);
         if (this.literalLeft === 0) {
+          this.onLine?.(0);
           this.segments.push(Buffer.alloc(0));
           this.literalLeft = -1;
         }

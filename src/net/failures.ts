@@ -6,8 +6,8 @@
  *
  * This is the one place for that knowledge: `status --diagnose` classifies
  * each step with it, and the IMAP provider asks it about login and envelope
- * replies so that every command explains them the same way.
- * Imports only the domain, so anything may use it.
+ * replies and TLS failures so that every command explains them the same way.
+ * It lives in net/ (below providers and diagnose) and imports only the domain.
  */
 import type { ErrorCode } from '../domain/errors.js';
 import type { TlsMode } from '../domain/types.js';
@@ -300,9 +300,14 @@ export function recognizeConnectError(code: string | undefined, protocol: MailPr
   }
 }
 
-/** OpenSSL's ways of saying "the other side did not answer in TLS". */
-const NOT_TLS = /wrong version number|packet length too long|unknown protocol|record layer failure|http request|ERR_SSL_WRONG_VERSION_NUMBER/i;
+/**
+ * OpenSSL's ways of saying "the other side did not answer in TLS", in its messages
+ * ("wrong version number") and in Node's codes (ERR_SSL_WRONG_VERSION_NUMBER), so
+ * that a caller may pass either or both.
+ */
+const NOT_TLS = /wrong[ _]version[ _]number|packet[ _]length[ _]too[ _]long|unknown[ _]protocol|record[ _]layer[ _]failure|http[ _]request/i;
 
+/** Whether an error's codes and messages say the server answered a TLS handshake in plain text. */
 export function looksLikeNotTls(text: string): boolean {
   return NOT_TLS.test(text);
 }
