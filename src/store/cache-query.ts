@@ -227,8 +227,9 @@ export class CacheQuery {
   }
 
   /**
-   * One page of the messages in `folders` (null: the whole account) that match `query`, with the
-   * total. A message in several of the folders is listed once, in the first of them by id.
+   * One page of the messages in `folders` (null: the whole account) that match `query`, newest
+   * first by arrival, with the total. A message in several of the folders is listed once, in the
+   * first of them by id.
    */
   page(account: string, folders: string[] | null, query: QueryNode | null, page: { limit: number; page: number }): CachePage {
     const condition = compileCacheQuery(query);
@@ -265,12 +266,14 @@ function countFrom(folders: string[] | null, query: QueryNode | null, listing: S
 }
 
 /**
- * Listing order, in one place: one folder newest first by its numbers (IMAP UIDs: arrival, as
- * the live `ls` is), then by arrival time where a backend has no numbers; several folders merged
- * newest first by date, as the live `search --all-folders` is.
+ * Listing order, in one place: newest first by arrival (INTERNALDATE, Gmail's internalDate,
+ * Graph's receivedDateTime; the Date header where there is none), as the live `ls` lists with
+ * UID SORT (ARRIVAL) and the live `search --all-folders` merges. Ties: the higher number first,
+ * as SORT read from the end gives them; across folders, folder by folder.
  */
-const ORDER_ONE_FOLDER = 'f.uid DESC, m.internal_date DESC, m.id DESC';
-const ORDER_SEVERAL = 'coalesce(m.date, m.internal_date) DESC NULLS LAST, f.folder, f.uid DESC, m.id DESC';
+const ARRIVAL = 'coalesce(m.internal_date, m.date) DESC NULLS LAST';
+const ORDER_ONE_FOLDER = `${ARRIVAL}, f.uid DESC, m.id DESC`;
+const ORDER_SEVERAL = `${ARRIVAL}, f.folder, f.uid DESC, m.id DESC`;
 
 /**
  * Where a listing reads from. One folder walks its memberships (the index on folder and number);

@@ -116,7 +116,7 @@ function uids(query: string | QueryNode | null, folder: string | null = 'INBOX')
 const text = (field: 'any' | 'body' | 'subject' | 'from', value: string): QueryNode => ({ kind: 'text', field, value });
 
 describe('cache query: every node kind', () => {
-  it('lists a folder newest first by UID, and only that folder', () => {
+  it('lists a folder newest first by arrival, and only that folder', () => {
     expect(uids(null)).toEqual([5, 4, 3, 2, 1]);
     expect(uids(null, 'Archive')).toEqual([7]);
   });
@@ -212,6 +212,19 @@ describe('cache query: every node kind', () => {
     // A message without any date matches neither, and NOT of either.
     expect(uids('-since:2025-02-01', 'Undated')).toEqual([2]);
     new MessageCache(db).dropFolder('main', 'Undated');
+  });
+
+  it('lists by arrival where UIDs do not follow it (a migrated folder); equal times: the higher UID first', () => {
+    const cache = new MessageCache(db);
+    cache.reset('main', 'Migrated', 'migrated-token');
+    cache.upsert('main', [
+      message(1, { folder: 'Migrated', internalDate: day('2021-01-01T00:00:00Z') }),
+      message(2, { folder: 'Migrated', internalDate: day('2025-01-01T00:00:00Z') }),
+      message(3, { folder: 'Migrated', internalDate: day('2019-01-01T00:00:00Z') }),
+      message(4, { folder: 'Migrated', internalDate: day('2021-01-01T00:00:00Z') }),
+    ], { scope: 'Migrated', token: undefined });
+    expect(uids(null, 'Migrated')).toEqual([2, 4, 1, 3]);
+    new MessageCache(db).dropFolder('main', 'Migrated');
   });
 
   it('larger/smaller compare the size strictly', () => {
@@ -332,7 +345,8 @@ describe('offline list and read', () => {
     expect(() => listOffline(db, 'main', archive.id, null, { limit: 10, page: 1 })).toThrow(/not in the cache/);
     const all = listOffline(db, 'main', null, null, { limit: 3, page: 2 }).result;
     expect(all).toMatchObject({ total: 6, hasNext: false });
-    expect(all.items.map((e) => [e.ref.folder, e.uid])).toEqual([['INBOX', 1], ['INBOX', 4], ['Archive', 7]]);
+    // By arrival: UID 4 arrived on 10 January, whatever its Date header (2024-12-31) says.
+    expect(all.items.map((e) => [e.ref.folder, e.uid])).toEqual([['INBOX', 2], ['INBOX', 1], ['Archive', 7]]);
   });
 
   it('an account never synced has an empty cache: empty lists, not an error', () => {
