@@ -25,6 +25,7 @@ _mailops() {
       COMPREPLY=($(compgen -W "-a --account --json --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     status)
       case "$prev" in
+        -f|--folder) COMPREPLY=($(compgen -W "@inbox @sent @drafts @trash @junk @archive @all @flagged" -- "$cur")); return ;;
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
       COMPREPLY=($(compgen -W "--offline --diagnose --nagios -w --warning -c --critical -f --folder --probe --probe-to --probe-wait -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
@@ -35,11 +36,13 @@ _mailops() {
       COMPREPLY=($(compgen -W "--offline -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     ls)
       case "$prev" in
+        -f|--folder) COMPREPLY=($(compgen -W "@inbox @sent @drafts @trash @junk @archive @all @flagged" -- "$cur")); return ;;
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
       COMPREPLY=($(compgen -W "-f --folder --limit --page --unread --since --before --from --offline -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     read)
       case "$prev" in
+        -f|--folder) COMPREPLY=($(compgen -W "@inbox @sent @drafts @trash @junk @archive @all @flagged" -- "$cur")); return ;;
         --save-attachments|--passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
       COMPREPLY=($(compgen -W "--html --headers --raw --save-attachments --force --mark-read --offline -f --folder -a --account --json --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
@@ -50,21 +53,26 @@ _mailops() {
       COMPREPLY=($(compgen -W "--to --cc --bcc --subject --body --body-file --html --html-file --attach --from --reply-to --header --raw --dry-run --no-save -a --account --json --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     mark)
       case "$prev" in
+        -f|--folder) COMPREPLY=($(compgen -W "@inbox @sent @drafts @trash @junk @archive @all @flagged" -- "$cur")); return ;;
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
       COMPREPLY=($(compgen -W "--read --unread --flagged --unflagged --query -f --folder -a --account --json --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     move)
       case "$prev" in
+        --to) COMPREPLY=($(compgen -W "@inbox @sent @drafts @trash @junk @archive @all @flagged" -- "$cur")); return ;;
+        -f|--folder) COMPREPLY=($(compgen -W "@inbox @sent @drafts @trash @junk @archive @all @flagged" -- "$cur")); return ;;
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
       COMPREPLY=($(compgen -W "--to --trash --expunge --yes --query -f --folder -a --account --json --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     search)
       case "$prev" in
+        -f|--folder) COMPREPLY=($(compgen -W "@inbox @sent @drafts @trash @junk @archive @all @flagged" -- "$cur")); return ;;
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
       COMPREPLY=($(compgen -W "--all-folders --limit --page --explain --offline -f --folder -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     sync)
       case "$prev" in
+        --folders) COMPREPLY=($(compgen -W "@inbox @sent @drafts @trash @junk @archive @all @flagged" -- "$cur")); return ;;
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
       COMPREPLY=($(compgen -W "--folders --full --since --headers-only --max-body --wait --max-time --on-new --unread-only --mark-read -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;

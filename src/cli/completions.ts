@@ -4,12 +4,20 @@
  * test/unit/completions.test.ts fails when the files are out of date.
  */
 import type { Command, Option } from 'commander';
+import { FOLDER_ROLES } from '../core/folder-resolver.js';
 
 interface CommandSpec {
   name: string;
   description: string;
   options: Array<{ flags: string[]; description: string; takesValue: boolean; choices: string[] | undefined }>;
 }
+
+/**
+ * Flags that take a folder: the @role names work on every account, so they are offered (a
+ * path can still be typed). `send --to` takes addresses, hence the command in the key.
+ */
+const FOLDER_FLAGS = new Set(['--folder', 'move --to', 'sync --folders']);
+const ROLE_NAMES = FOLDER_ROLES.map((role) => `@${role}`);
 
 function specOf(program: Command): CommandSpec[] {
   return program.commands.map((cmd) => ({
@@ -19,7 +27,7 @@ function specOf(program: Command): CommandSpec[] {
       flags: [o.short, o.long].filter((f): f is string => Boolean(f)),
       description: o.description,
       takesValue: o.required || o.optional,
-      choices: o.argChoices,
+      choices: o.argChoices ?? (FOLDER_FLAGS.has(o.long ?? '') || FOLDER_FLAGS.has(`${cmd.name()} ${o.long}`) ? ROLE_NAMES : undefined),
     })),
   }));
 }

@@ -47,8 +47,7 @@ export async function startOAuthBed(options: OAuthBedOptions = {}): Promise<OAut
     const idp = await startOAuthServer({ ca });
     const dovecot = await startDovecot({ dir: join(dir, 'dovecot'), ca, oauth2: { introspectionUrl: idp.introspectionUrl, mechanisms: options.mechanisms } });
     const smtp = await startSmtp({ dovecot, ca, dir: join(dir, 'smtp'), oauth2: { introspectionUrl: idp.introspectionUrl } });
-    const browser = join(dir, 'browser');
-    writeFileSync(browser, `#!/bin/sh\nexec "${process.execPath}" "${FAKE_BROWSER}" "$@"\n`, { mode: 0o755 });
+    const browser = installFakeBrowser(dir);
     const logs = join(dir, 'browser-logs');
     mkdirSync(logs);
     let logCount = 0;
@@ -77,6 +76,13 @@ export async function startOAuthBed(options: OAuthBedOptions = {}): Promise<OAut
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Writes the executable to put in $BROWSER (fake-browser.mjs run by this node) into `dir`; returns its path. */
+export function installFakeBrowser(dir: string): string {
+  const browser = join(dir, 'browser');
+  writeFileSync(browser, `#!/bin/sh\nexec "${process.execPath}" "${FAKE_BROWSER}" "$@"\n`, { mode: 0o755 });
+  return browser;
 }
 
 /** The pages the fake browser saw, in order. */

@@ -21,4 +21,16 @@ describe('completions', () => {
     }
     expect(bash).toContain('compgen -W "implicit starttls none"');
   });
+
+  it('offers the @role names for folder flags, and not for send --to (addresses)', () => {
+    const bash = COMPLETION_FILES['mailops.bash'](program);
+    const roles = '@inbox @sent @drafts @trash @junk @archive @all @flagged';
+    expect(bash).toContain(`-f|--folder) COMPREPLY=($(compgen -W "${roles}" -- "$cur")); return ;;`);
+    expect(bash).toContain(`--to) COMPREPLY=($(compgen -W "${roles}" -- "$cur")); return ;;`);
+    expect(bash).toContain(`--folders) COMPREPLY=($(compgen -W "${roles}" -- "$cur")); return ;;`);
+    const send = bash.slice(bash.indexOf('    send)'), bash.indexOf(';;', bash.indexOf('    send)') + 10));
+    expect(send).not.toContain('@inbox');
+    expect(COMPLETION_FILES['_mailops'](program)).toContain(`:value:(${roles})`);
+    expect(COMPLETION_FILES['mailops.fish'](program)).toContain(`-x -a '${roles}'`);
+  });
 });
