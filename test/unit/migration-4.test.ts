@@ -183,11 +183,16 @@ describe('schema 4 on a database of release 10c2617', () => {
     expect(db.prepare('SELECT account, dedupe_key, folder, uid, processed_at FROM processed ORDER BY dedupe_key').all()).toEqual(answers.processed);
     const handed: HandOver[] = [];
     const provider = { fetchMessage: () => Promise.reject(new Error('no network in this test')) } as unknown as MailProvider;
-    const result = await handOverNewMessages(db, 'main', provider, { command: 'cat >/dev/null', unreadOnly: false, markRead: false, folders: ['INBOX'] }, {
+    const log = join(mkdtempSync(join(tmpdir(), 'mailops-on-new-')), 'env');
+    const command = `cat >/dev/null; echo "$MAILOPS_FOLDER $MAILOPS_ID $MAILOPS_UID $MAILOPS_UIDVALIDITY" > ${log}`;
+    const variables = () => ({ MAILOPS_UIDVALIDITY: '1795245819' });
+    const result = await handOverNewMessages(db, 'main', provider, { command, unreadOnly: false, markRead: false, folders: ['INBOX'], variables }, {
       stderr: process.stderr, env: { PATH: process.env.PATH }, signal: new AbortController().signal, onResult: (r) => handed.push(r),
     });
     expect(result).toEqual({ processed: 1, failed: 0 });
     expect(handed.map((h) => [h.uid, h.id])).toEqual([[4, 'SU5CT1g.1795245819.4']]);
+    // The hook's variables: the neutral ones, and what the backend adds.
+    expect(readFileSync(log, 'utf8')).toBe('INBOX SU5CT1g.1795245819.4 4 1795245819\n');
   });
 
   it('carries on incrementally: the old cursors are tokens, a no-change sync refetches nothing', async () => {

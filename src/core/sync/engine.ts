@@ -174,9 +174,9 @@ function inboxId(session: Session, account: string): string {
 }
 
 /**
- * The --on-new variables a backend's codec adds (IMAP: MAILOPS_UIDVALIDITY), where it offers them.
- * TODO(lead): `hookVariables?(ref: MessageRef): Record<string, string>` on IdCodec in
- * src/domain/provider.ts, implemented by imapIds; until then this finds none.
+ * The --on-new variables a backend's codec adds (IMAP: MAILOPS_UIDVALIDITY, which only the codec
+ * can read out of an id), where it offers them: an optional `hookVariables(ref)` of the codec.
+ * The contract (src/domain/provider.ts) does not name it yet, hence the structural look-up.
  */
 function hookVariables(codec: IdCodec): ((ref: MessageRef) => Record<string, string>) | undefined {
   const withVariables = codec as IdCodec & { hookVariables?: (ref: MessageRef) => Record<string, string> };
