@@ -268,12 +268,13 @@ function countFrom(folders: string[] | null, query: QueryNode | null, listing: S
 /**
  * Listing order, in one place: newest first by arrival (INTERNALDATE, Gmail's internalDate,
  * Graph's receivedDateTime; the Date header where there is none), as the live `ls` lists with
- * UID SORT (ARRIVAL) and the live `search --all-folders` merges. Ties: the higher number first,
- * as SORT read from the end gives them; across folders, folder by folder.
+ * UID SORT (ARRIVAL) and the live `search --all-folders` merges. The membership keeps it
+ * (`received`), so a folder's page is a walk down the memberships_by_arrival index. Ties: the
+ * higher number first, as SORT read from the end gives them; across folders, folder by folder.
+ * (SQLite puts NULLs last in a descending order: messages without any date come last.)
  */
-const ARRIVAL = 'coalesce(m.internal_date, m.date) DESC NULLS LAST';
-const ORDER_ONE_FOLDER = `${ARRIVAL}, f.uid DESC, m.id DESC`;
-const ORDER_SEVERAL = `${ARRIVAL}, f.folder, f.uid DESC, m.id DESC`;
+const ORDER_ONE_FOLDER = 'f.received DESC, f.uid DESC, f.message DESC';
+const ORDER_SEVERAL = 'f.received DESC, f.folder, f.uid DESC, f.message DESC';
 
 /**
  * Where a listing reads from. One folder walks its memberships (the index on folder and number);

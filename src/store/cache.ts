@@ -251,7 +251,7 @@ export class MessageCache {
           ...FLAG_COLUMNS(m.flags),
           has_attachments: m.hasAttachments ? 1 : 0,
         }) as { id: number };
-        for (const f of folders) member.run(id, account, f.folder, f.uid);
+        for (const f of folders) member.run({ message: id, account, folder: f.folder, uid: f.uid });
         if (m.raw !== null || m.bodyText !== null) body.run(id, m.raw, m.bodyText);
         else noBody.run(id);
         ftsDelete.run(id);
@@ -261,10 +261,12 @@ export class MessageCache {
     });
   }
 
+  /** A membership, with the message's arrival (stored first) as the folder's listing order. */
   private membershipInsert() {
     return this.db.prepare(
-      `INSERT INTO memberships (message, account, folder, uid) VALUES (?, ?, ?, ?)
-       ON CONFLICT(message, folder) DO UPDATE SET uid = excluded.uid`,
+      `INSERT INTO memberships (message, account, folder, uid, received)
+         VALUES (@message, @account, @folder, @uid, (SELECT coalesce(internal_date, date) FROM messages WHERE id = @message))
+       ON CONFLICT(message, folder) DO UPDATE SET uid = excluded.uid, received = excluded.received`,
     );
   }
 
@@ -296,7 +298,7 @@ export class MessageCache {
         const id = idOf.get(account, change.id) as number | undefined;
         if (id === undefined) continue;
         let touched = 0;
-        for (const f of change.added) touched += member.run(id, account, f.folder, f.uid).changes;
+        for (const f of change.added) touched += member.run({ message: id, account, folder: f.folder, uid: f.uid }).changes;
         for (const folder of change.removed) touched += leave.run(id, folder).changes;
         if (touched) changed++;
       }

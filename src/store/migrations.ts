@@ -232,13 +232,15 @@ function schema4(db: Database): void {
     FROM messages;
 
   CREATE TABLE memberships (
-    message INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
-    account TEXT NOT NULL,                      -- the message's, repeated for the folder index
-    folder  TEXT NOT NULL,                      -- folder id
-    uid     INTEGER,                            -- the backend's number in the folder (IMAP UID), or NULL
+    message  INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    account  TEXT NOT NULL,                     -- the message's, repeated for the folder indexes
+    folder   TEXT NOT NULL,                     -- folder id
+    uid      INTEGER,                           -- the backend's number in the folder (IMAP UID), or NULL
+    received TEXT,                              -- arrival (the message's internal date, else its Date): the listing order
     PRIMARY KEY (message, folder)
   ) WITHOUT ROWID;
-  INSERT INTO memberships (message, account, folder, uid) SELECT id, account, folder, uid FROM messages;
+  INSERT INTO memberships (message, account, folder, uid, received)
+    SELECT id, account, folder, uid, coalesce(internal_date, date) FROM messages;
 
   -- Foreign keys are off during this step: dropping the old table neither cascades to the bodies
   -- nor fires the FTS trigger, and the new table takes its name (and the bodies' references).
@@ -246,8 +248,10 @@ function schema4(db: Database): void {
   DROP TABLE sync_folders;
   ALTER TABLE messages_v4 RENAME TO messages;
   CREATE INDEX messages_by_message_id ON messages(account, message_id);
-  -- A folder's listing walks this index (newest UID first); a UID is unique in its folder.
+  -- A UID is unique in its folder, and a bare UID typed with --folder is found by it.
   CREATE UNIQUE INDEX memberships_by_folder ON memberships(account, folder, uid);
+  -- A folder's listing walks this one, newest arrival first (src/store/cache-query.ts).
+  CREATE INDEX memberships_by_arrival ON memberships(account, folder, received DESC, uid DESC, message DESC);
   CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     DELETE FROM messages_fts WHERE rowid = old.id;
   END;
