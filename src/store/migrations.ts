@@ -6,7 +6,10 @@
  * A step is SQL, or a function for what SQL alone cannot do (computing ids). db.ts runs each in
  * one transaction; a step that rebuilds tables runs with foreign keys off (see `rebuildsTables`).
  */
-import type { Database } from './db.js';
+// The driver's type, not db.ts's alias: db.ts runs these steps, and this module stays below it.
+import type BetterSqlite3 from 'better-sqlite3';
+
+type Database = BetterSqlite3.Database;
 
 export type MigrationStep = string | { rebuildsTables: boolean; run: (db: Database) => void };
 
