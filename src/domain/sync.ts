@@ -1,26 +1,31 @@
 /**
- * What a sync moves between a provider's change feed and the local cache.
- * The engine (src/core/sync) is provider-neutral: IMAP emits these events from
- * STATUS/CONDSTORE/QRESYNC today; Gmail history and Graph delta feeds will
- * emit the same ones.
+ * What a sync moves between a backend's change feed and the local cache, in words every backend
+ * can say: IMAP from STATUS/CONDSTORE/QRESYNC, Gmail from its history, Graph from delta links.
+ *
+ * Sync state is an opaque token per scope: `ACCOUNT_SCOPE` ('') for a feed that covers the whole
+ * account (Gmail's one historyId), else a folder id (IMAP's UIDVALIDITY/UIDNEXT/MODSEQ, Graph's
+ * delta link). Only the backend that wrote a token reads it; the cache stores it and hands it back.
+ *
+ * Messages are keyed by their opaque id, unique in the account. A message is in one or more
+ * folders (memberships); IMAP's UID is data of the membership, null where a backend has none.
+ *
+ * Every event is applied in one transaction with its `checkpoint` (when it has one): a token never
+ * moves past changes that were not applied, and stopping between any two events loses nothing.
  */
-import type { Address, Folder } from './types.js';
+import type { Address, Folder, MessageFlags } from './types.js';
 
-/** Where a folder's sync stands. 64-bit values are decimal strings, kept exactly. */
-export interface FolderCursor {
-  uidValidity: string;
-  uidNext: number | null;
-  highestModseq: string | null;
-  /** Every UID up to this one has been fetched. */
-  lastUid: number;
-  messageCount: number | null;
-  syncedAt: string | null;
+/** The scope of a feed that covers the whole account rather than one folder. */
+export const ACCOUNT_SCOPE = '';
+
+/** One folder holding a message; `uid` is the backend's number for it there (IMAP), else null. */
+export interface Membership {
+  folder: string;
+  uid: number | null;
 }
 
 export interface CachedMessage {
-  folder: string;
-  uidValidity: string;
-  uid: number;
+  /** The backend's opaque id: what `ls` prints. */
+  id: string;
   messageId: string | null;
   subject: string;
   from: Address | null;
@@ -33,35 +38,42 @@ export interface CachedMessage {
   date: Date | null;
   internalDate: Date | null;
   size: number;
-  flags: string[];
+  flags: MessageFlags;
   hasAttachments: boolean;
-  modseq: string | null;
   /** The stored RFC 5322 bytes; null when over the size limit or synced with --headers-only. */
   raw: Buffer | null;
   /** Text for the index (and offline reading when raw is absent). */
   bodyText: string | null;
 }
 
-export interface FlagUpdate {
-  uid: number;
-  flags: string[];
-  modseq: string | null;
+/**
+ * A message as a feed delivers it: the message and the folders it is in (added to those the cache
+ * knows; leaving one is a membership change). A message in no folder is not kept.
+ */
+export interface MessageUpsert {
+  message: CachedMessage;
+  folders: Membership[];
 }
 
-/** The server's state of a folder as the sync saw it when it started on that folder. */
-export interface RemoteFolderState {
-  uidValidity: string;
-  uidNext: number | null;
-  highestModseq: string | null;
-  messageCount: number;
+export interface FlagsUpdate {
+  id: string;
+  flags: MessageFlags;
+}
+
+/** A message added to or removed from folders (a Gmail label change): not a delete plus a refetch. */
+export interface MembershipChange {
+  id: string;
+  added: Membership[];
+  /** Folder ids. A message that leaves its last folder is gone from the cache. */
+  removed: string[];
 }
 
 export interface SyncOptions {
-  /** Only these folder paths (null: every selectable folder). */
+  /** Only these folder ids (null: every selectable folder). */
   folders: string[] | null;
-  /** Ignore cursors: refetch everything. */
+  /** Ignore the stored state: refetch everything. */
   full: boolean;
-  /** First sync of a folder: only messages that arrived on or after this day (YYYY-MM-DD). */
+  /** First sync of a scope: only messages that arrived on or after this day (YYYY-MM-DD). */
   since: string | null;
   /** Envelopes and flags only; no bodies. */
   headersOnly: boolean;
@@ -71,18 +83,35 @@ export interface SyncOptions {
   batchSize: number;
 }
 
+/**
+ * `checkpoint` on a change event: the scope's token once that event is applied, committed with it
+ * (absent: the token stays). A scope's first token comes with its `reset`.
+ */
 export type SyncEvent =
-  /** The server's folder list; folders missing from it are dropped from the cache. */
-  | { kind: 'folder_list'; folders: Folder[] }
-  | { kind: 'folder_unchanged'; path: string }
-  /** First sync, or the old state is void (UIDVALIDITY changed, --full): forget the folder's cache. */
-  | { kind: 'folder_reset'; path: string; uidValidity: string; reason: 'new' | 'uidvalidity' | 'full' }
-  /** New messages and the cursor that covers them (every UID up to lastUid handled). */
-  | { kind: 'messages'; path: string; messages: CachedMessage[]; lastUid: number; bytes: number }
-  | { kind: 'flags'; path: string; updates: FlagUpdate[] }
-  | { kind: 'expunged'; path: string; uids: number[] }
-  /** Every UID up to `upTo` that still exists: cached ones not in the list are gone. */
-  | { kind: 'present'; path: string; uids: number[]; upTo: number }
-  | { kind: 'folder_done'; path: string; state: RemoteFolderState }
-  /** The server refused this folder (no right to read it, gone since the list): the others go on. */
-  | { kind: 'folder_failed'; path: string; error: string };
+  /** The backend's folder list; cached folders missing from it (deleted, renamed) are dropped. */
+  | { kind: 'folders'; folders: Folder[] }
+  /** Nothing changed in the scope since its token: nothing to do. */
+  | { kind: 'unchanged'; scope: string }
+  /**
+   * First sync of the scope, or its old state is void (IMAP UIDVALIDITY changed, Gmail history
+   * expired, Graph syncStateNotFound, --full): what the cache holds for it goes (a folder scope:
+   * its memberships; the account scope: every message), and `checkpoint` is its token from now on.
+   */
+  | { kind: 'reset'; scope: string; reason: 'new' | 'invalidated' | 'full'; checkpoint: string }
+  /** New or changed messages, with the folders holding them. `bytes`: what the feed fetched. */
+  | { kind: 'upsert'; scope: string; messages: MessageUpsert[]; bytes: number; checkpoint?: string }
+  | { kind: 'flags'; scope: string; updates: FlagsUpdate[]; checkpoint?: string }
+  | { kind: 'membership'; scope: string; changes: MembershipChange[]; checkpoint?: string }
+  /** Messages deleted from the account (IMAP: expunged; every backend: deleted for good). */
+  | { kind: 'gone'; scope: string; ids: string[]; checkpoint?: string }
+  /**
+   * A listing of what still exists, for a backend that cannot tell deletions (IMAP without
+   * QRESYNC, a full resync reconciled by id): in a folder scope, every message of the folder
+   * whose membership number is at most `upTo` (every one when null) and whose id is not listed
+   * has left it; in the account scope, every unlisted message of the account is gone.
+   */
+  | { kind: 'present'; scope: string; ids: string[]; upTo: number | null; checkpoint?: string }
+  /** The scope's token; `complete`: the scope is caught up (the cache's age is this moment). */
+  | { kind: 'checkpoint'; scope: string; token: string; complete: boolean }
+  /** The backend refused this scope (no right to read it, gone since the list): the others go on. */
+  | { kind: 'failed'; scope: string; error: string };

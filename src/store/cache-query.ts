@@ -1,7 +1,8 @@
 /**
  * The read side of the message cache (the --offline commands): the query
  * language compiled to SQL over `messages` and the FTS5 index `messages_fts`,
- * and the paged listing that runs it. The write side is ./cache.ts.
+ * and the paged listing that runs it over the folders' memberships. The write
+ * side is ./cache.ts.
  *
  * Every value from the user travels as a bound parameter; the SQL text is
  * built from fixed pieces only. Each leaf evaluates to 0 or 1, never NULL, so
@@ -21,7 +22,7 @@
  *   the address are searched), case- and diacritic-insensitively.
  * - `message-id:`: equal to the stored Message-ID, angle brackets optional on
  *   both sides, ASCII case-insensitive.
- * - `is:`: the stored flags (\Seen, \Flagged, \Answered), as of the last sync.
+ * - `is:`: the stored flags (seen, flagged, answered), as of the last sync.
  * - `has:attachment`: the attachment marker sync stored from the message's
  *   structure (exact, where IMAP only approximates it with multipart/mixed).
  * - `since:` / `before:`: the day's local midnight compared with the arrival
@@ -32,7 +33,7 @@
 import { MailopsError } from '../domain/errors.js';
 import type { FlagTest, QueryNode, TextField } from '../domain/query.js';
 import type { Database } from './db.js';
-import { rowToEnvelope, type CachedEnvelope, type EnvelopeRow } from './cache.js';
+import { ENVELOPE_COLUMNS, rowToEnvelope, type CachedEnvelope, type EnvelopeRow } from './cache.js';
 
 /** A piece of SQL and the parameters its `?` placeholders take, in order. */
 export interface SqlCondition {
@@ -45,10 +46,9 @@ export type { CachedEnvelope };
 
 /** One folder as the cache holds it. */
 export interface CachedFolder {
+  id: string;
+  /** As the folder list last showed it (the id when the list does not have it). */
   path: string;
-  uidValidity: string;
-  /** When its last sync finished; null while its first sync has not. */
-  syncedAt: string | null;
 }
 
 export interface CachePage {
@@ -88,12 +88,13 @@ const FTS_COLUMNS: Record<'any' | 'body', string> = {
   body: 'body : ',
 };
 
-const FLAG_NAMES: Record<FlagTest, { flag: string; present: boolean }> = {
-  unread: { flag: '\\seen', present: false },
-  read: { flag: '\\seen', present: true },
-  flagged: { flag: '\\flagged', present: true },
-  unflagged: { flag: '\\flagged', present: false },
-  answered: { flag: '\\answered', present: true },
+/** Fixed SQL per flag test: the flags are columns. */
+const FLAG_TESTS: Record<FlagTest, string> = {
+  unread: '(m.seen = 0)',
+  read: '(m.seen = 1)',
+  flagged: '(m.flagged = 1)',
+  unflagged: '(m.flagged = 0)',
+  answered: '(m.answered = 1)',
 };
 
 /** `Name <address>`, or the bare address, from a name and an address column (or JSON fields). */
@@ -128,13 +129,8 @@ function compileNode(node: QueryNode): SqlCondition {
         sql: `(trim(coalesce(m.message_id, ''), '<> ') = ? COLLATE NOCASE)`,
         params: [node.value.trim().replace(/^<+|>+$/g, '').trim()],
       };
-    case 'flag': {
-      const { flag, present } = FLAG_NAMES[node.flag];
-      return {
-        sql: `(${present ? '' : 'NOT '}EXISTS (SELECT 1 FROM json_each(m.flags_json) f WHERE lower(f.value) = ?))`,
-        params: [flag],
-      };
-    }
+    case 'flag':
+      return { sql: FLAG_TESTS[node.flag], params: [] };
     case 'has_attachment':
       return { sql: '(m.has_attachments = 1)', params: [] };
     case 'date':
@@ -195,9 +191,6 @@ function localMidnight(day: string): Date {
 }
 
 
-const ENVELOPE_COLUMNS =
-  'm.folder, m.uidvalidity, m.uid, m.message_id, m.subject, m.from_name, m.from_address, m.to_json, m.cc_json, m.date, m.internal_date, m.size, m.flags_json, m.has_attachments';
-
 const prepared = new WeakSet<Database>();
 
 /** The substring function the compiled conditions use; registered once per connection. */
@@ -214,41 +207,95 @@ export class CacheQuery {
     registerFunctions(db);
   }
 
-  /** The account's cached folders (a row exists from the first sync of a folder on). */
+  /**
+   * The folders the cache holds, by id, with their paths from the folder list: every folder with
+   * sync state of its own, and under an account-wide feed every listed folder.
+   */
   folders(account: string): CachedFolder[] {
     const rows = this.db
-      .prepare('SELECT path, uidvalidity, synced_at FROM sync_folders WHERE account = ? ORDER BY path')
-      .all(account) as Array<{ path: string; uidvalidity: string; synced_at: string | null }>;
-    return rows.map((r) => ({ path: r.path, uidValidity: r.uidvalidity, syncedAt: r.synced_at }));
+      .prepare(
+        `SELECT s.scope AS id, coalesce(l.path, s.scope) AS path FROM sync_state s
+           LEFT JOIN folders l ON l.account = s.account AND l.id = s.scope
+         WHERE s.account = @account AND s.scope <> ''
+         UNION
+         SELECT l.id, l.path FROM folders l
+         WHERE l.account = @account AND l.selectable = 1 AND EXISTS (SELECT 1 FROM sync_state WHERE account = @account AND scope = '')
+         ORDER BY path`,
+      )
+      .all({ account }) as CachedFolder[];
+    return rows;
   }
 
   /**
-   * One page of the messages in `folders` (null: every cached folder) that
-   * match `query`, with the total. One folder is ordered newest first by UID
-   * (arrival), as the live `ls` is; several are merged newest first by date,
-   * as the live `search --all-folders` is.
+   * One page of the messages in `folders` (null: the whole account) that match `query`, newest
+   * first by arrival, with the total. A message in several of the folders is listed once, in the
+   * first of them by id.
    */
   page(account: string, folders: string[] | null, query: QueryNode | null, page: { limit: number; page: number }): CachePage {
     const condition = compileCacheQuery(query);
-    const scope: SqlCondition =
-      folders === null
-        ? { sql: 'm.account = ?', params: [account] }
-        : { sql: `m.account = ? AND m.folder IN (${folders.map(() => '?').join(', ') || 'NULL'})`, params: [account, ...folders] };
-    const where = `${scope.sql} AND ${condition.sql}`;
-    const params = [...scope.params, ...condition.params];
-    const total = this.db.prepare(`SELECT count(*) FROM messages m WHERE ${where}`).pluck().get(...params) as number;
-    const order =
-      folders !== null && folders.length === 1
-        ? 'm.uid DESC'
-        : 'coalesce(m.date, m.internal_date) DESC NULLS LAST, m.folder, m.uid DESC';
+    const { from, scope, order } = listingShape(account, folders);
+    const listing: SqlCondition = {
+      sql: `FROM ${from.sql} WHERE ${scope.sql} AND ${condition.sql}`,
+      params: [...from.params, ...scope.params, ...condition.params],
+    };
+    const count = countFrom(folders, query, listing, scope, condition);
+    const total = this.db.prepare(`SELECT count(*) ${count.sql}`).pluck().get(...count.params) as number;
     const rows = this.db
-      .prepare(`SELECT ${ENVELOPE_COLUMNS} FROM messages m WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
-      .all(...params, page.limit, (page.page - 1) * page.limit) as EnvelopeRow[];
+      .prepare(`SELECT ${ENVELOPE_COLUMNS} ${listing.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(...listing.params, page.limit, (page.page - 1) * page.limit) as EnvelopeRow[];
     return { items: rows.map(rowToEnvelope), total };
   }
 
-  /** The SQL a query runs, with its parameters, for `search --offline --explain`. */
-  explain(query: QueryNode | null): SqlCondition {
-    return compileCacheQuery(query);
+  /** The SQL a query runs (the account and folder as `?`), with its parameters, for `search --offline --explain`. */
+  explain(query: QueryNode | null, folder: string | null): SqlCondition {
+    const condition = compileCacheQuery(query);
+    const { from, scope, order } = listingShape('?', folder === null ? null : ['?']);
+    return { sql: `SELECT ... FROM ${from.sql} WHERE ${scope.sql} AND ${condition.sql} ORDER BY ${order}`, params: condition.params };
   }
+}
+
+/**
+ * What the count reads: no join where the listing's join cannot change it. A folder without a
+ * query counts its memberships (each has its message); the whole account counts its messages
+ * (each is in a folder). Otherwise the listing's own FROM and WHERE.
+ */
+function countFrom(folders: string[] | null, query: QueryNode | null, listing: SqlCondition, scope: SqlCondition, condition: SqlCondition): SqlCondition {
+  if (folders === null) return { sql: `FROM messages m WHERE ${scope.sql} AND ${condition.sql}`, params: [...scope.params, ...condition.params] };
+  if (folders.length === 1 && query === null) return { sql: `FROM memberships f WHERE ${scope.sql}`, params: scope.params };
+  return listing;
+}
+
+/**
+ * Listing order, in one place: newest first by arrival (INTERNALDATE, Gmail's internalDate,
+ * Graph's receivedDateTime; the Date header where there is none), as the live `ls` lists with
+ * UID SORT (ARRIVAL) and the live `search --all-folders` merges. The membership keeps it
+ * (`received`), so a folder's page is a walk down the memberships_by_arrival index. Ties: the
+ * higher number first, as SORT read from the end gives them; across folders, folder by folder.
+ * (SQLite puts NULLs last in a descending order: messages without any date come last.)
+ */
+const ORDER_ONE_FOLDER = 'f.received DESC, f.uid DESC, f.message DESC';
+const ORDER_SEVERAL = 'f.received DESC, f.folder, f.uid DESC, f.message DESC';
+
+/**
+ * Where a listing reads from. One folder walks its memberships (the index on folder and number);
+ * several, or the whole account, walk the messages, each joined with its first membership among
+ * those folders, so a message in two of them is listed once.
+ */
+function listingShape(account: string, folders: string[] | null): { from: SqlCondition; scope: SqlCondition; order: string } {
+  if (folders !== null && folders.length === 1) {
+    return {
+      from: { sql: 'memberships f JOIN messages m ON m.id = f.message', params: [] },
+      scope: { sql: 'f.account = ? AND f.folder = ?', params: [account, folders[0]] },
+      order: ORDER_ONE_FOLDER,
+    };
+  }
+  const among = folders === null ? '' : ` AND g.folder IN (${folders.map(() => '?').join(', ') || 'NULL'})`;
+  return {
+    from: {
+      sql: `messages m JOIN memberships f ON f.message = m.id AND f.folder = (SELECT min(g.folder) FROM memberships g WHERE g.message = m.id${among})`,
+      params: folders ?? [],
+    },
+    scope: { sql: 'm.account = ?', params: [account] },
+    order: ORDER_SEVERAL,
+  };
 }

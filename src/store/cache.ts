@@ -1,20 +1,19 @@
 /**
- * The message cache `sync` fills and the --offline reads use: per-folder sync
- * cursors, message envelopes and bodies, and the FTS5 index over subject,
- * addresses and body text. Every batch of messages commits together with the
- * cursor that covers it, so a killed sync never loses or duplicates anything.
+ * The message cache `sync` fills and the --offline reads use: sync state as an opaque token per
+ * scope, each message stored once per account under its opaque id with a membership row per
+ * folder holding it, bodies beside the rows, and the FTS5 index over subject, addresses and body
+ * text. Every write takes the checkpoint that covers it in the same transaction
+ * (src/domain/sync.ts), so a killed sync never loses or duplicates anything.
  */
-import type { Address } from '../domain/types.js';
-import type { CachedMessage, FlagUpdate, FolderCursor } from '../domain/sync.js';
-
-export type { CachedMessage, FlagUpdate, FolderCursor };
+import type { Address, MessageFlags } from '../domain/types.js';
+import type { CachedMessage, FlagsUpdate, MembershipChange, Membership, MessageUpsert } from '../domain/sync.js';
 import type { Database } from './db.js';
+
+export type { CachedMessage, Membership };
 
 export interface MessageRow {
   id: number;
-  folder: string;
-  uidvalidity: string;
-  uid: number;
+  ref: string;
   message_id: string | null;
   subject: string;
   from_name: string | null;
@@ -28,9 +27,12 @@ export interface MessageRow {
   date: string | null;
   internal_date: string | null;
   size: number;
-  flags_json: string;
+  seen: number;
+  flagged: number;
+  answered: number;
+  draft: number;
+  keywords_json: string;
   has_attachments: number;
-  modseq: string | null;
 }
 
 /** A message row with its body (message_bodies), as get() reads it. */
@@ -39,32 +41,36 @@ interface MessageWithBodyRow extends MessageRow {
   body_text: string | null;
 }
 
-interface CursorRow {
-  path: string;
-  uidvalidity: string;
-  uidnext: number | null;
-  highestmodseq: string | null;
-  last_uid: number;
-  message_count: number | null;
-  synced_at: string | null;
-}
-
-/** The columns a listing reads: never the raw bytes or the body text. */
+/** The columns a listing reads (never the raw bytes or the body text), with the membership listed. */
 export type EnvelopeRow = Pick<
   MessageRow,
-  'folder' | 'uidvalidity' | 'uid' | 'message_id' | 'subject' | 'from_name' | 'from_address' | 'to_json' | 'cc_json' | 'date' | 'internal_date' | 'size' | 'flags_json' | 'has_attachments'
->;
+  'ref' | 'message_id' | 'subject' | 'from_name' | 'from_address' | 'to_json' | 'cc_json' | 'date' | 'internal_date' | 'size' | 'seen' | 'flagged' | 'answered' | 'draft' | 'keywords_json' | 'has_attachments'
+> & { folder: string; uid: number | null };
 
+/** A message as a listing returns it: in the folder it was listed in, with its number there. */
 export type CachedEnvelope = Pick<
   CachedMessage,
-  'folder' | 'uidValidity' | 'uid' | 'messageId' | 'subject' | 'from' | 'to' | 'cc' | 'date' | 'internalDate' | 'size' | 'flags' | 'hasAttachments'
->;
+  'id' | 'messageId' | 'subject' | 'from' | 'to' | 'cc' | 'date' | 'internalDate' | 'size' | 'flags' | 'hasAttachments'
+> & Membership;
 
-export function rowToEnvelope(row: EnvelopeRow): CachedEnvelope {
+/** The SQL that reads an EnvelopeRow from `messages m` and `memberships f`. */
+export const ENVELOPE_COLUMNS =
+  'm.ref, f.folder, f.uid, m.message_id, m.subject, m.from_name, m.from_address, m.to_json, m.cc_json, m.date, m.internal_date, m.size, m.seen, m.flagged, m.answered, m.draft, m.keywords_json, m.has_attachments';
+
+function flagsOf(row: Pick<MessageRow, 'seen' | 'flagged' | 'answered' | 'draft' | 'keywords_json'>): MessageFlags {
   return {
-    folder: row.folder,
-    uidValidity: row.uidvalidity,
-    uid: row.uid,
+    seen: row.seen === 1,
+    flagged: row.flagged === 1,
+    answered: row.answered === 1,
+    draft: row.draft === 1,
+    keywords: JSON.parse(row.keywords_json) as string[],
+  };
+}
+
+/** The fields listings and reads share, from the columns they share. */
+function headerFields(row: Omit<EnvelopeRow, 'folder' | 'uid'>) {
+  return {
+    id: row.ref,
     messageId: row.message_id,
     subject: row.subject,
     from: row.from_address !== null ? { name: row.from_name ?? '', address: row.from_address } : null,
@@ -73,19 +79,22 @@ export function rowToEnvelope(row: EnvelopeRow): CachedEnvelope {
     date: row.date ? new Date(row.date) : null,
     internalDate: row.internal_date ? new Date(row.internal_date) : null,
     size: row.size,
-    flags: JSON.parse(row.flags_json) as string[],
+    flags: flagsOf(row),
     hasAttachments: row.has_attachments === 1,
   };
 }
 
-export function rowToMessage(row: MessageWithBodyRow): CachedMessage {
+export function rowToEnvelope(row: EnvelopeRow): CachedEnvelope {
+  return { ...headerFields(row), folder: row.folder, uid: row.uid };
+}
+
+function rowToMessage(row: MessageWithBodyRow): CachedMessage {
   return {
-    ...rowToEnvelope(row),
+    ...headerFields(row),
     bcc: JSON.parse(row.bcc_json) as Address[],
     replyTo: JSON.parse(row.reply_to_json) as Address[],
     inReplyTo: row.in_reply_to,
     references: JSON.parse(row.references_json) as string[],
-    modseq: row.modseq,
     raw: row.raw,
     bodyText: row.body_text,
   };
@@ -98,66 +107,113 @@ function addressText(list: Array<Address | null>): string {
     .join(' ');
 }
 
+const FLAG_COLUMNS = (flags: MessageFlags) => ({
+  seen: flags.seen ? 1 : 0,
+  flagged: flags.flagged ? 1 : 0,
+  answered: flags.answered ? 1 : 0,
+  draft: flags.draft ? 1 : 0,
+  keywords_json: JSON.stringify(flags.keywords),
+});
+
+/** Where a write's checkpoint goes: the scope and its token once the write is applied. */
+export interface Checkpoint {
+  scope: string;
+  token: string | undefined;
+}
+
 export class MessageCache {
   constructor(private readonly db: Database) {}
 
-  cursors(account: string): Map<string, FolderCursor> {
-    const rows = this.db.prepare('SELECT * FROM sync_folders WHERE account = ?').all(account) as CursorRow[];
-    return new Map(
-      rows.map((r) => [
-        r.path,
-        {
-          uidValidity: r.uidvalidity,
-          uidNext: r.uidnext,
-          highestModseq: r.highestmodseq,
-          lastUid: r.last_uid,
-          messageCount: r.message_count,
-          syncedAt: r.synced_at,
-        },
-      ]),
-    );
+  /** The token last committed for each scope of the account ('' the account, else a folder id). */
+  syncState(account: string): Map<string, string> {
+    const rows = this.db.prepare('SELECT scope, token FROM sync_state WHERE account = ?').all(account) as Array<{ scope: string; token: string }>;
+    return new Map(rows.map((r) => [r.scope, r.token]));
   }
 
-  /**
-   * Starts a folder afresh (first sync, or UIDVALIDITY changed): its cached
-   * messages go, so nothing stale is ever served under reused UIDs.
-   */
-  resetFolder(account: string, path: string, uidValidity: string): void {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM messages WHERE account = ? AND folder = ?').run(account, path);
-      this.db
-        .prepare(
-          `INSERT INTO sync_folders (account, path, uidvalidity, uidnext, highestmodseq, last_uid, message_count, synced_at)
-           VALUES (?, ?, ?, NULL, NULL, 0, NULL, NULL)
-           ON CONFLICT(account, path) DO UPDATE SET uidvalidity = excluded.uidvalidity, uidnext = NULL,
-             highestmodseq = NULL, last_uid = 0, message_count = NULL, synced_at = NULL`,
-        )
-        .run(account, path, uidValidity);
+  /** `work` and the token that covers it, in one transaction: a token never passes unapplied changes. */
+  private commit<T>(account: string, checkpoint: Checkpoint, work: () => T): T {
+    const save = this.db.prepare(
+      `INSERT INTO sync_state (account, scope, token) VALUES (?, ?, ?)
+       ON CONFLICT(account, scope) DO UPDATE SET token = excluded.token`,
+    );
+    return this.db.transaction(() => {
+      const result = work();
+      if (checkpoint.token !== undefined) save.run(account, checkpoint.scope, checkpoint.token);
+      return result;
     }).immediate();
   }
 
-  /** A folder gone from the server: its cache goes with it. */
-  dropFolder(account: string, path: string): void {
-    // Messages follow by cascade, their index entries by trigger.
-    this.db.prepare('DELETE FROM sync_folders WHERE account = ? AND path = ?').run(account, path);
+  /** A scope's token; `complete` marks the scope caught up now (the cache's age). */
+  checkpoint(account: string, scope: string, token: string, complete: boolean): void {
+    this.db
+      .prepare(
+        `INSERT INTO sync_state (account, scope, token, synced_at) VALUES (@account, @scope, @token, @at)
+         ON CONFLICT(account, scope) DO UPDATE SET token = excluded.token, synced_at = coalesce(@at, synced_at)`,
+      )
+      .run({ account, scope, token, at: complete ? new Date().toISOString() : null });
   }
 
-  /** New messages and the cursor that covers them, in one transaction. Idempotent. */
-  storeBatch(account: string, folder: string, messages: CachedMessage[], lastUid: number): void {
+  /**
+   * Starts a scope afresh (first sync, or its old state is void): a folder's memberships go (and
+   * messages no other folder holds), or for the account scope every message, so nothing stale is
+   * ever served under reused numbers. Returns how many messages left the scope.
+   */
+  reset(account: string, scope: string, token: string): number {
+    return this.db.transaction(() => {
+      const removed =
+        scope === ''
+          ? this.db.prepare('DELETE FROM messages WHERE account = ?').run(account).changes
+          : this.db.prepare('DELETE FROM memberships WHERE account = ? AND folder = ?').run(account, scope).changes;
+      this.db
+        .prepare(
+          `INSERT INTO sync_state (account, scope, token, synced_at) VALUES (?, ?, ?, NULL)
+           ON CONFLICT(account, scope) DO UPDATE SET token = excluded.token, synced_at = NULL`,
+        )
+        .run(account, scope, token);
+      return removed;
+    }).immediate();
+  }
+
+  /** A folder gone from the backend: its memberships and its state go (messages no other folder holds with them). */
+  dropFolder(account: string, folder: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM memberships WHERE account = ? AND folder = ?').run(account, folder);
+      this.db.prepare('DELETE FROM sync_state WHERE account = ? AND scope = ?').run(account, folder);
+    }).immediate();
+  }
+
+  /**
+   * The folders the cache holds something for: every folder scope, and under an account-wide
+   * feed every folder holding a message.
+   */
+  folderIds(account: string): string[] {
+    const scopes = this.db.prepare("SELECT scope FROM sync_state WHERE account = ? AND scope <> ''").pluck().all(account) as string[];
+    // Asked first: a per-folder feed (IMAP) never walks the memberships on a no-change run.
+    const accountWide = this.db.prepare("SELECT 1 FROM sync_state WHERE account = ? AND scope = ''").pluck().get(account) !== undefined;
+    if (!accountWide) return scopes;
+    const held = this.db.prepare('SELECT DISTINCT folder FROM memberships WHERE account = ?').pluck().all(account) as string[];
+    return [...new Set([...scopes, ...held])];
+  }
+
+  /**
+   * New or changed messages with their folders. Idempotent: a message already stored (same id) is
+   * updated in place, its memberships added to (a folder it leaves is a membership change).
+   */
+  upsert(account: string, messages: MessageUpsert[], checkpoint: Checkpoint): number {
     const upsert = this.db.prepare(
-      `INSERT INTO messages (account, folder, uidvalidity, uid, message_id, subject, from_name, from_address, to_json, cc_json,
-         bcc_json, reply_to_json, in_reply_to, references_json, date, internal_date, size, flags_json, has_attachments, modseq)
-       VALUES (@account, @folder, @uidvalidity, @uid, @message_id, @subject, @from_name, @from_address, @to_json, @cc_json,
-         @bcc_json, @reply_to_json, @in_reply_to, @references_json, @date, @internal_date, @size, @flags_json, @has_attachments, @modseq)
-       ON CONFLICT(account, folder, uid) DO UPDATE SET
-         uidvalidity = excluded.uidvalidity, message_id = excluded.message_id, subject = excluded.subject,
-         from_name = excluded.from_name, from_address = excluded.from_address, to_json = excluded.to_json,
-         cc_json = excluded.cc_json, bcc_json = excluded.bcc_json, reply_to_json = excluded.reply_to_json,
-         in_reply_to = excluded.in_reply_to, references_json = excluded.references_json, date = excluded.date, internal_date = excluded.internal_date,
-         size = excluded.size, flags_json = excluded.flags_json, has_attachments = excluded.has_attachments,
-         modseq = excluded.modseq
+      `INSERT INTO messages (account, ref, message_id, subject, from_name, from_address, to_json, cc_json, bcc_json, reply_to_json,
+         in_reply_to, references_json, date, internal_date, size, seen, flagged, answered, draft, keywords_json, has_attachments)
+       VALUES (@account, @ref, @message_id, @subject, @from_name, @from_address, @to_json, @cc_json, @bcc_json, @reply_to_json,
+         @in_reply_to, @references_json, @date, @internal_date, @size, @seen, @flagged, @answered, @draft, @keywords_json, @has_attachments)
+       ON CONFLICT(account, ref) DO UPDATE SET
+         message_id = excluded.message_id, subject = excluded.subject, from_name = excluded.from_name, from_address = excluded.from_address,
+         to_json = excluded.to_json, cc_json = excluded.cc_json, bcc_json = excluded.bcc_json, reply_to_json = excluded.reply_to_json,
+         in_reply_to = excluded.in_reply_to, references_json = excluded.references_json, date = excluded.date,
+         internal_date = excluded.internal_date, size = excluded.size, seen = excluded.seen, flagged = excluded.flagged,
+         answered = excluded.answered, draft = excluded.draft, keywords_json = excluded.keywords_json, has_attachments = excluded.has_attachments
        RETURNING id`,
     );
+    const member = this.membershipInsert();
     const body = this.db.prepare(
       `INSERT INTO message_bodies (id, raw, body_text) VALUES (?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET raw = excluded.raw, body_text = excluded.body_text`,
@@ -165,14 +221,20 @@ export class MessageCache {
     const noBody = this.db.prepare('DELETE FROM message_bodies WHERE id = ?');
     const ftsDelete = this.db.prepare('DELETE FROM messages_fts WHERE rowid = ?');
     const ftsInsert = this.db.prepare('INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)');
-    const cursor = this.db.prepare('UPDATE sync_folders SET last_uid = max(last_uid, ?) WHERE account = ? AND path = ?');
-    this.db.transaction(() => {
-      for (const m of messages) {
+    const gone = this.db.prepare('DELETE FROM messages WHERE account = ? AND ref = ?');
+    return this.commit(account, checkpoint, () => {
+      let stored = 0;
+      for (const { message: m, folders } of messages) {
+        // A message lives as long as a folder holds it (the memberships_last_gone trigger): one in
+        // no folder is not kept, so every cached message is listed somewhere.
+        if (folders.length === 0) {
+          gone.run(account, m.id);
+          continue;
+        }
+        stored++;
         const { id } = upsert.get({
           account,
-          folder,
-          uidvalidity: m.uidValidity,
-          uid: m.uid,
+          ref: m.id,
           message_id: m.messageId,
           subject: m.subject,
           from_name: m.from?.name ?? null,
@@ -186,65 +248,138 @@ export class MessageCache {
           date: m.date?.toISOString() ?? null,
           internal_date: m.internalDate?.toISOString() ?? null,
           size: m.size,
-          flags_json: JSON.stringify(m.flags),
+          ...FLAG_COLUMNS(m.flags),
           has_attachments: m.hasAttachments ? 1 : 0,
-          modseq: m.modseq,
         }) as { id: number };
+        for (const f of folders) member.run({ message: id, account, folder: f.folder, uid: f.uid });
         if (m.raw !== null || m.bodyText !== null) body.run(id, m.raw, m.bodyText);
         else noBody.run(id);
         ftsDelete.run(id);
         ftsInsert.run(id, m.subject, addressText([m.from, ...m.to, ...m.cc, ...m.bcc]), m.bodyText ?? '');
       }
-      cursor.run(lastUid, account, folder);
-    }).immediate();
+      return stored;
+    });
   }
 
-  /** Flag changes; returns how many cached messages changed. */
-  applyFlags(account: string, folder: string, updates: FlagUpdate[]): number {
-    const update = this.db.prepare(
-      `UPDATE messages SET flags_json = ?, modseq = coalesce(?, modseq)
-       WHERE account = ? AND folder = ? AND uid = ? AND flags_json <> ?`,
+  /** A membership, with the message's arrival (stored first) as the folder's listing order. */
+  private membershipInsert() {
+    return this.db.prepare(
+      `INSERT INTO memberships (message, account, folder, uid, received)
+         VALUES (@message, @account, @folder, @uid, (SELECT coalesce(internal_date, date) FROM messages WHERE id = @message))
+       ON CONFLICT(message, folder) DO UPDATE SET uid = excluded.uid, received = excluded.received`,
     );
-    let changed = 0;
-    this.db.transaction(() => {
-      for (const u of updates) {
-        const flags = JSON.stringify(u.flags);
-        changed += update.run(flags, u.modseq, account, folder, u.uid, flags).changes;
+  }
+
+  /** Flag changes; returns how many cached messages changed (unknown ids are skipped). */
+  setFlags(account: string, updates: FlagsUpdate[], checkpoint: Checkpoint): number {
+    const update = this.db.prepare(
+      `UPDATE messages SET seen = @seen, flagged = @flagged, answered = @answered, draft = @draft, keywords_json = @keywords_json
+       WHERE account = @account AND ref = @ref
+         AND NOT (seen = @seen AND flagged = @flagged AND answered = @answered AND draft = @draft AND keywords_json = @keywords_json)`,
+    );
+    return this.commit(account, checkpoint, () => {
+      let changed = 0;
+      for (const u of updates) changed += update.run({ account, ref: u.id, ...FLAG_COLUMNS(u.flags) }).changes;
+      return changed;
+    });
+  }
+
+  /**
+   * Messages added to and removed from folders. Additions go first, so a message moving between
+   * folders is never without one (which would delete it). Returns how many messages changed.
+   */
+  changeMemberships(account: string, changes: MembershipChange[], checkpoint: Checkpoint): number {
+    const idOf = this.db.prepare('SELECT id FROM messages WHERE account = ? AND ref = ?').pluck();
+    const member = this.membershipInsert();
+    const leave = this.db.prepare('DELETE FROM memberships WHERE message = ? AND folder = ?');
+    return this.commit(account, checkpoint, () => {
+      let changed = 0;
+      for (const change of changes) {
+        const id = idOf.get(account, change.id) as number | undefined;
+        if (id === undefined) continue;
+        let touched = 0;
+        for (const f of change.added) touched += member.run({ message: id, account, folder: f.folder, uid: f.uid }).changes;
+        for (const folder of change.removed) touched += leave.run(id, folder).changes;
+        if (touched) changed++;
       }
-    }).immediate();
-    return changed;
+      return changed;
+    });
   }
 
-  /** Messages expunged on the server; returns how many were cached. */
-  removeUids(account: string, folder: string, uids: number[]): number {
-    let removed = 0;
-    const del = this.db.prepare('DELETE FROM messages WHERE account = ? AND folder = ? AND uid = ?');
-    this.db.transaction(() => {
-      for (const uid of uids) removed += del.run(account, folder, uid).changes;
-    }).immediate();
-    return removed;
+  /** Messages deleted from the account; returns how many were cached. */
+  remove(account: string, ids: string[], checkpoint: Checkpoint): number {
+    const del = this.db.prepare('DELETE FROM messages WHERE account = ? AND ref = ?');
+    return this.commit(account, checkpoint, () => {
+      let removed = 0;
+      for (const id of ids) removed += del.run(account, id).changes;
+      return removed;
+    });
   }
 
-  cachedUids(account: string, folder: string): number[] {
-    return (this.db.prepare('SELECT uid FROM messages WHERE account = ? AND folder = ? ORDER BY uid').pluck().all(account, folder) as number[]);
+  /**
+   * What still exists (see the `present` event): in a folder, every message whose number is at
+   * most `upTo` (all when null) and not listed leaves it; in the account scope ('') every message
+   * not listed goes. Returns how many left.
+   */
+  keepOnly(account: string, scope: string, ids: string[], upTo: number | null, checkpoint: Checkpoint): number {
+    const still = new Set(ids);
+    return this.commit(account, checkpoint, () => {
+      let removed = 0;
+      if (scope === '') {
+        const all = this.db.prepare('SELECT ref FROM messages WHERE account = ?').pluck().all(account) as string[];
+        const del = this.db.prepare('DELETE FROM messages WHERE account = ? AND ref = ?');
+        for (const ref of all) if (!still.has(ref)) removed += del.run(account, ref).changes;
+        return removed;
+      }
+      const members = this.db
+        .prepare(
+          `SELECT f.message, m.ref FROM memberships f JOIN messages m ON m.id = f.message
+           WHERE f.account = @account AND f.folder = @scope AND (@upTo IS NULL OR f.uid <= @upTo)`,
+        )
+        .all({ account, scope, upTo }) as Array<{ message: number; ref: string }>;
+      const leave = this.db.prepare('DELETE FROM memberships WHERE message = ? AND folder = ?');
+      for (const m of members) if (!still.has(m.ref)) removed += leave.run(m.message, scope).changes;
+      return removed;
+    });
   }
 
-  /** The folder is fully synced up to the server state it was compared with. */
-  finishFolder(account: string, path: string, state: { uidNext: number | null; highestModseq: string | null; messageCount: number | null }): void {
-    this.db
-      .prepare('UPDATE sync_folders SET uidnext = ?, highestmodseq = ?, message_count = ?, synced_at = ? WHERE account = ? AND path = ?')
-      .run(state.uidNext, state.highestModseq, state.messageCount, new Date().toISOString(), account, path);
-  }
-
-  get(account: string, folder: string, uid: number): CachedMessage | null {
+  /** One message with its body, by its opaque id. */
+  get(account: string, id: string): CachedMessage | null {
     const row = this.db
-      .prepare('SELECT m.*, b.raw, b.body_text FROM messages m LEFT JOIN message_bodies b ON b.id = m.id WHERE m.account = ? AND m.folder = ? AND m.uid = ?')
-      .get(account, folder, uid) as MessageWithBodyRow | undefined;
+      .prepare('SELECT m.*, b.raw, b.body_text FROM messages m LEFT JOIN message_bodies b ON b.id = m.id WHERE m.account = ? AND m.ref = ?')
+      .get(account, id) as MessageWithBodyRow | undefined;
     return row ? rowToMessage(row) : null;
   }
 
-  /** The time of the last completed sync of any folder of the account (how old the cache is). */
+  /** The folders holding a message, with its number in each. */
+  memberships(account: string, id: string): Membership[] {
+    return this.db
+      .prepare('SELECT f.folder, f.uid FROM memberships f JOIN messages m ON m.id = f.message WHERE m.account = ? AND m.ref = ? ORDER BY f.folder')
+      .all(account, id) as Membership[];
+  }
+
+  /** The id of the message with this number in the folder (an IMAP UID typed with --folder). */
+  idByUid(account: string, folder: string, uid: number): string | null {
+    return (
+      (this.db
+        .prepare('SELECT m.ref FROM memberships f JOIN messages m ON m.id = f.message WHERE f.account = ? AND f.folder = ? AND f.uid = ?')
+        .pluck()
+        .get(account, folder, uid) as string | undefined) ?? null
+    );
+  }
+
+  /** A folder's messages as (id, number) pairs, lowest number first: what --on-new walks. */
+  folderMessages(account: string, folder: string): Array<Membership & { id: string }> {
+    return this.db
+      .prepare(
+        `SELECT m.ref AS id, f.folder, f.uid FROM memberships f JOIN messages m ON m.id = f.message
+         WHERE f.account = ? AND f.folder = ? ORDER BY f.uid, m.internal_date, m.id`,
+      )
+      .all(account, folder) as Array<Membership & { id: string }>;
+  }
+
+  /** The time the account's cache was last caught up in any scope (how old the cache is). */
   syncedAt(account: string): string | null {
-    return (this.db.prepare('SELECT max(synced_at) FROM sync_folders WHERE account = ?').pluck().get(account) as string | null) ?? null;
+    return (this.db.prepare('SELECT max(synced_at) FROM sync_state WHERE account = ?').pluck().get(account) as string | null) ?? null;
   }
 }

@@ -57,10 +57,24 @@ function migrate(db: Database): void {
   }
   for (let version = current; version < MIGRATIONS.length; version++) {
     const step = MIGRATIONS[version]!;
-    db.transaction(() => {
-      db.exec(step);
-      db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
+    const rebuilds = typeof step !== 'string' && step.rebuildsTables;
+    // SQLite's way to rebuild a table (ALTER TABLE docs, "other kinds of table schema changes"):
+    // foreign keys off outside the transaction, so dropping the old table cascades nowhere, and
+    // checked before commit. The pragma is a no-op inside a transaction, hence out here.
+    if (rebuilds) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        if (typeof step === 'string') db.exec(step);
+        else step.run(db);
+        if (rebuilds) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length) throw new MailopsError('FAILED', `schema ${version + 1} left ${broken.length} dangling references; the database is unchanged`);
+        }
+        db.pragma(`user_version = ${version + 1}`);
+      }).immediate();
+    } finally {
+      if (rebuilds) db.pragma('foreign_keys = ON');
+    }
   }
   // A new database has nothing to compact; VACUUM cannot run inside a transaction.
   const applied = Array.from({ length: MIGRATIONS.length - current }, (_, i) => current + i + 1);

@@ -2,8 +2,18 @@
  * Schema migrations, applied in order and recorded in PRAGMA user_version.
  * Append new steps; never edit a step that has shipped.
  * Secrets are never stored here (see src/secrets).
+ *
+ * A step is SQL, or a function for what SQL alone cannot do (computing ids). db.ts runs each in
+ * one transaction; a step that rebuilds tables runs with foreign keys off (see `rebuildsTables`).
  */
-export const MIGRATIONS: readonly string[] = [
+// The driver's type, not db.ts's alias: db.ts runs these steps, and this module stays below it.
+import type BetterSqlite3 from 'better-sqlite3';
+
+type Database = BetterSqlite3.Database;
+
+export type MigrationStep = string | { rebuildsTables: boolean; run: (db: Database) => void };
+
+export const MIGRATIONS: readonly MigrationStep[] = [
   // 1: accounts and the folder list cache
   `
   CREATE TABLE accounts (
@@ -125,10 +135,148 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE messages DROP COLUMN raw;
   ALTER TABLE messages DROP COLUMN body_text;
   `,
+  // 4: one core for three backends (issue 9). See schema4() below.
+  { rebuildsTables: true, run: schema4 },
 ];
 
 /**
  * Steps that free much of the file (moving or dropping large columns): a database that
  * went through one is compacted afterwards, so the cache does not keep twice its size.
  */
-export const COMPACT_AFTER: ReadonlySet<number> = new Set([3]);
+export const COMPACT_AFTER: ReadonlySet<number> = new Set([3, 4]);
+
+/**
+ * The ids release 10c2617 printed for IMAP messages: base64url(folder).uidvalidity.uid. A frozen
+ * copy on purpose: this step must turn old rows into the ids users already have in scripts,
+ * whatever the IMAP codec (src/providers/imap/ids.ts) becomes later; the migration test checks
+ * the two agree today.
+ */
+function releaseImapId(folder: string, uidValidity: string, uid: number): string {
+  return `${Buffer.from(folder, 'utf8').toString('base64url')}.${uidValidity}.${uid}`;
+}
+
+/** The IMAP flags of a schema-3 row: which of the four are set, and the rest as keywords. */
+function releaseFlags(json: string): { seen: number; flagged: number; answered: number; draft: number; keywords: string } {
+  const out = { seen: 0, flagged: 0, answered: 0, draft: 0, keywords: [] as string[] };
+  for (const flag of JSON.parse(json) as string[]) {
+    const lower = flag.toLowerCase();
+    if (lower === '\\seen') out.seen = 1;
+    else if (lower === '\\flagged') out.flagged = 1;
+    else if (lower === '\\answered') out.answered = 1;
+    else if (lower === '\\draft') out.draft = 1;
+    else if (lower !== '\\recent') out.keywords.push(flag);
+  }
+  return { ...out, keywords: JSON.stringify(out.keywords) };
+}
+
+/**
+ * Schema 4: a message stored once per account under the backend's opaque id, a membership row per
+ * folder holding it (IMAP keeps its UID there), sync state as an opaque token per scope, flags as
+ * columns. Every existing account is IMAP: each old row becomes one message with one membership,
+ * keeping its rowid, so its body and its FTS entry stay as they are (nothing is refetched or
+ * re-indexed), and each folder cursor becomes the IMAP feed's token (the sync goes on incrementally).
+ */
+function schema4(db: Database): void {
+  db.function('mailops_v3_id', { deterministic: true }, (folder: unknown, uidValidity: unknown, uid: unknown) =>
+    releaseImapId(String(folder), String(uidValidity), Number(uid)),
+  );
+  db.function('mailops_v3_flag', { deterministic: true }, (json: unknown, which: unknown) => {
+    const flags = releaseFlags(String(json));
+    return which === 'keywords' ? flags.keywords : flags[which as 'seen' | 'flagged' | 'answered' | 'draft'];
+  });
+  db.exec(`
+  CREATE TABLE sync_state (
+    account   TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE ON UPDATE CASCADE,
+    scope     TEXT NOT NULL,                    -- '' the account, else a folder id
+    token     TEXT NOT NULL,                    -- opaque: only the backend that wrote it reads it
+    synced_at TEXT,                             -- when the scope was last caught up
+    PRIMARY KEY (account, scope)
+  );
+  -- The IMAP feed's token (src/providers/imap/sync-token.ts): v UIDVALIDITY, n UIDNEXT,
+  -- m HIGHESTMODSEQ (text: 64 bits), l last UID fetched, c message count, d finished once.
+  INSERT INTO sync_state (account, scope, token, synced_at)
+    SELECT account, path,
+      json_object('v', uidvalidity, 'n', uidnext, 'm', highestmodseq, 'l', last_uid, 'c', message_count,
+                  'd', json(CASE WHEN synced_at IS NULL THEN 'false' ELSE 'true' END)),
+      synced_at
+    FROM sync_folders;
+
+  CREATE TABLE messages_v4 (
+    id              INTEGER PRIMARY KEY,        -- stable rowid, shared with messages_fts and message_bodies
+    account         TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE ON UPDATE CASCADE,
+    ref             TEXT NOT NULL,              -- the backend's opaque id, as ls prints it
+    message_id      TEXT,
+    subject         TEXT NOT NULL DEFAULT '',
+    from_name       TEXT,
+    from_address    TEXT,
+    to_json         TEXT NOT NULL DEFAULT '[]',
+    cc_json         TEXT NOT NULL DEFAULT '[]',
+    bcc_json        TEXT NOT NULL DEFAULT '[]',
+    reply_to_json   TEXT NOT NULL DEFAULT '[]',
+    in_reply_to     TEXT,
+    references_json TEXT NOT NULL DEFAULT '[]',
+    date            TEXT,                       -- ISO 8601 UTC
+    internal_date   TEXT,
+    size            INTEGER NOT NULL DEFAULT 0,
+    seen            INTEGER NOT NULL DEFAULT 0,
+    flagged         INTEGER NOT NULL DEFAULT 0,
+    answered        INTEGER NOT NULL DEFAULT 0,
+    draft           INTEGER NOT NULL DEFAULT 0,
+    keywords_json   TEXT NOT NULL DEFAULT '[]',
+    has_attachments INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account, ref)
+  );
+  INSERT INTO messages_v4 (id, account, ref, message_id, subject, from_name, from_address, to_json, cc_json, bcc_json,
+      reply_to_json, in_reply_to, references_json, date, internal_date, size, seen, flagged, answered, draft, keywords_json, has_attachments)
+    SELECT id, account, mailops_v3_id(folder, uidvalidity, uid), message_id, subject, from_name, from_address, to_json, cc_json, bcc_json,
+      reply_to_json, in_reply_to, references_json, date, internal_date, size,
+      mailops_v3_flag(flags_json, 'seen'), mailops_v3_flag(flags_json, 'flagged'), mailops_v3_flag(flags_json, 'answered'),
+      mailops_v3_flag(flags_json, 'draft'), mailops_v3_flag(flags_json, 'keywords'), has_attachments
+    FROM messages;
+
+  CREATE TABLE memberships (
+    message  INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    account  TEXT NOT NULL,                     -- the message's, repeated for the folder indexes
+    folder   TEXT NOT NULL,                     -- folder id
+    uid      INTEGER,                           -- the backend's number in the folder (IMAP UID), or NULL
+    received TEXT,                              -- arrival (the message's internal date, else its Date): the listing order
+    PRIMARY KEY (message, folder)
+  ) WITHOUT ROWID;
+  INSERT INTO memberships (message, account, folder, uid, received)
+    SELECT id, account, folder, uid, coalesce(internal_date, date) FROM messages;
+
+  -- Foreign keys are off during this step: dropping the old table neither cascades to the bodies
+  -- nor fires the FTS trigger, and the new table takes its name (and the bodies' references).
+  DROP TABLE messages;
+  DROP TABLE sync_folders;
+  ALTER TABLE messages_v4 RENAME TO messages;
+  CREATE INDEX messages_by_message_id ON messages(account, message_id);
+  -- A UID is unique in its folder, and a bare UID typed with --folder is found by it.
+  CREATE UNIQUE INDEX memberships_by_folder ON memberships(account, folder, uid);
+  -- A folder's listing walks this one, newest arrival first (src/store/cache-query.ts).
+  CREATE INDEX memberships_by_arrival ON memberships(account, folder, received DESC, uid DESC, message DESC);
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    DELETE FROM messages_fts WHERE rowid = old.id;
+  END;
+  -- A message lives as long as a folder holds it: the last membership gone, the message goes
+  -- (its body by cascade, its index entry by the trigger above).
+  CREATE TRIGGER memberships_last_gone AFTER DELETE ON memberships
+    WHEN NOT EXISTS (SELECT 1 FROM memberships WHERE message = old.message) BEGIN
+    DELETE FROM messages WHERE id = old.message;
+  END;
+
+  -- --on-new's processed set, keyed by Message-ID + size (or a content hash) as before, so it
+  -- holds across folders and renumbering; the UID it had is optional (backends without UIDs).
+  CREATE TABLE processed_v4 (
+    account      TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE ON UPDATE CASCADE,
+    dedupe_key   TEXT NOT NULL,
+    folder       TEXT NOT NULL,
+    uid          INTEGER,
+    processed_at TEXT NOT NULL,
+    PRIMARY KEY (account, dedupe_key)
+  );
+  INSERT INTO processed_v4 SELECT account, dedupe_key, folder, uid, processed_at FROM processed;
+  DROP TABLE processed;
+  ALTER TABLE processed_v4 RENAME TO processed;
+  `);
+}

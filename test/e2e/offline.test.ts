@@ -174,7 +174,7 @@ describe('offline reads', () => {
   it('search --offline --explain shows the SQL with the values as parameters', async () => {
     const result = await account.cli(['search', 'from:"x\'; DROP TABLE messages; --"', 'is:unread', '--offline', '--explain']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^SELECT .* FROM messages m WHERE account = \? AND folder = \? AND /);
+    expect(result.stdout).toMatch(/^SELECT .* FROM memberships f JOIN messages m .* WHERE f\.account = \? AND f\.folder = \? AND /);
     expect(result.stdout.split('\n')[0]).not.toContain('DROP');
     expect(result.stdout).toContain('-- parameters: ');
   });

@@ -11,6 +11,7 @@ import { startDovecot, type Dovecot } from '../support/dovecot.js';
 import { withImap, type ImapServer } from '../support/mailbox.js';
 import { changePassword, type MailUser } from '../support/users.js';
 import { openDatabase } from '../../src/store/db.js';
+import { flagNames } from '../../src/cli/output.js';
 import { parseJson, textMessage } from './helpers.js';
 
 const PASSPHRASE = 'sync servers passphrase';
@@ -59,8 +60,15 @@ function commands(trace: string): string[] {
 function cachedFlags(home: string): Map<number, string[]> {
   const db = openDatabase(home);
   try {
-    const rows = db.prepare("SELECT uid, flags_json FROM messages WHERE folder = 'INBOX' ORDER BY uid").all() as Array<{ uid: number; flags_json: string }>;
-    return new Map(rows.map((r) => [r.uid, (JSON.parse(r.flags_json) as string[]).sort()]));
+    const rows = db
+      .prepare(
+        `SELECT f.uid, m.seen, m.flagged, m.answered, m.draft, m.keywords_json FROM memberships f JOIN messages m ON m.id = f.message
+         WHERE f.folder = 'INBOX' ORDER BY f.uid`,
+      )
+      .all() as Array<{ uid: number; seen: number; flagged: number; answered: number; draft: number; keywords_json: string }>;
+    const flags = (r: (typeof rows)[number]) =>
+      flagNames({ seen: r.seen === 1, flagged: r.flagged === 1, answered: r.answered === 1, draft: r.draft === 1, keywords: JSON.parse(r.keywords_json) as string[] });
+    return new Map(rows.map((r) => [r.uid, flags(r).sort()]));
   } finally {
     db.close();
   }

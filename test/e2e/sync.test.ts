@@ -8,6 +8,7 @@ import { mailBed } from '../support/bed.js';
 import { startCli } from '../support/cli.js';
 import { appendMessage, createFolder, listUids, withImap } from '../support/mailbox.js';
 import { openDatabase } from '../../src/store/db.js';
+import { flagNames } from '../../src/cli/output.js';
 import { connectedAccount, parseJson, textMessage, type Account } from './helpers.js';
 
 interface Summary {
@@ -29,12 +30,17 @@ async function sync(account: Account, args: string[] = [], expectedCode = 0): Pr
   return { code: result.code, summary, stderr: result.stderr };
 }
 
-/** What the cache holds for a folder: uid → flags, straight from SQLite. */
+/** What the cache holds for a folder: uid → flags (as JSON prints them), straight from SQLite. */
 function cached(account: Account, folder: string): Map<number, string[]> {
   const db = openDatabase(account.home);
   try {
-    const rows = db.prepare('SELECT uid, flags_json FROM messages WHERE account = ? AND folder = ? ORDER BY uid').all('main', folder) as Array<{ uid: number; flags_json: string }>;
-    return new Map(rows.map((r) => [r.uid, JSON.parse(r.flags_json) as string[]]));
+    const rows = db
+      .prepare(
+        `SELECT f.uid, m.seen, m.flagged, m.answered, m.draft, m.keywords_json FROM memberships f JOIN messages m ON m.id = f.message
+         WHERE f.account = ? AND f.folder = ? ORDER BY f.uid`,
+      )
+      .all('main', folder) as Array<{ uid: number; seen: number; flagged: number; answered: number; draft: number; keywords_json: string }>;
+    return new Map(rows.map((r) => [r.uid, flagNames({ seen: r.seen === 1, flagged: r.flagged === 1, answered: r.answered === 1, draft: r.draft === 1, keywords: JSON.parse(r.keywords_json) as string[] })]));
   } finally {
     db.close();
   }

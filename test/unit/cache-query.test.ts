@@ -11,10 +11,12 @@ import { MessageCache } from '../../src/store/cache.js';
 import { CacheQuery, compileCacheQuery, ftsPhrase } from '../../src/store/cache-query.js';
 import { explainOffline, foldersOffline, listOffline, readOffline } from '../../src/core/offline.js';
 import { parseQuery } from '../../src/core/query/index.js';
-import { encodeMessageId } from '../../src/providers/imap/ids.js';
+import { encodeMessageId, imapIds } from '../../src/providers/imap/ids.js';
+import { flagsFromImap } from '../../src/providers/imap/flags.js';
+import { FolderResolver } from '../../src/core/folder-resolver.js';
 import type { QueryNode } from '../../src/domain/query.js';
 import type { AccountConfig } from '../../src/domain/types.js';
-import type { CachedMessage } from '../../src/domain/sync.js';
+import type { CachedMessage, MessageUpsert } from '../../src/domain/sync.js';
 import { isMailopsError } from '../../src/domain/errors.js';
 
 const UIDVALIDITY = '1795245819';
@@ -22,26 +24,31 @@ const originalTz = process.env.TZ;
 
 function config(name: string): AccountConfig {
   return {
-    name, provider: 'imap', email: `${name}@x.org`, user: `${name}@x.org`,
+    name, provider: 'imap', backend: 'imap', email: `${name}@x.org`, user: `${name}@x.org`,
     imap: { host: 'h', port: 993, tls: 'implicit' }, smtp: { host: 'h', port: 465, tls: 'implicit' },
     insecure: false, caFile: null, secretStore: 'file', passwordCommand: null, priority: 0, isDefault: false,
     createdAt: new Date().toISOString(),
   };
 }
 
-function message(uid: number, fields: Partial<CachedMessage>): CachedMessage {
+/** A message as the IMAP feed delivers it: its id, and its folder and UID as the membership. */
+function message(uid: number, fields: Omit<Partial<CachedMessage>, 'flags'> & { folder?: string; flags?: string[] }): MessageUpsert {
+  const { folder = 'INBOX', flags = [], ...rest } = fields;
   return {
-    folder: 'INBOX', uidValidity: UIDVALIDITY, uid, messageId: `<m${uid}@example.org>`, subject: '',
-    from: null, to: [], cc: [], bcc: [], replyTo: [], inReplyTo: null, references: [],
-    date: null, internalDate: null, size: 100, flags: [], hasAttachments: false, modseq: null,
-    raw: null, bodyText: null,
-    ...fields,
+    message: {
+      id: encodeMessageId({ folder, uidValidity: UIDVALIDITY, uid }), messageId: `<m${uid}@example.org>`, subject: '',
+      from: null, to: [], cc: [], bcc: [], replyTo: [], inReplyTo: null, references: [],
+      date: null, internalDate: null, size: 100, flags: flagsFromImap(flags), hasAttachments: false,
+      raw: null, bodyText: null,
+      ...rest,
+    },
+    folders: [{ folder, uid }],
   };
 }
 
 const day = (iso: string) => new Date(iso);
 
-const INBOX: CachedMessage[] = [
+const INBOX: MessageUpsert[] = [
   message(1, {
     subject: 'Quarterly report', from: { name: 'Alice Example', address: 'alice@example.org' }, to: [{ name: '', address: 'bob@example.org' }],
     bodyText: 'Numbers for the quarter.', flags: ['\\Seen'], hasAttachments: true, size: 5000, messageId: '<q1@example.org>',
@@ -68,7 +75,7 @@ const INBOX: CachedMessage[] = [
   }),
 ];
 
-const ARCHIVE: CachedMessage[] = [
+const ARCHIVE: MessageUpsert[] = [
   message(7, {
     folder: 'Archive', subject: 'Old report', from: { name: 'Alice Example', address: 'alice@example.org' }, bodyText: 'last year',
     date: day('2024-06-01T10:00:00Z'), internalDate: day('2024-06-01T10:00:00Z'), flags: ['\\Seen'],
@@ -84,10 +91,10 @@ beforeAll(() => {
   accounts.save(config('main'), true);
   accounts.save(config('fresh'), false);
   const cache = new MessageCache(db);
-  cache.resetFolder('main', 'INBOX', UIDVALIDITY);
-  cache.storeBatch('main', 'INBOX', INBOX, 5);
-  cache.resetFolder('main', 'Archive', UIDVALIDITY);
-  cache.storeBatch('main', 'Archive', ARCHIVE, 7);
+  cache.reset('main', 'INBOX', 'inbox-token');
+  cache.upsert('main', INBOX, { scope: 'INBOX', token: 'inbox-token-5' });
+  cache.reset('main', 'Archive', 'archive-token');
+  cache.upsert('main', ARCHIVE, { scope: 'Archive', token: 'archive-token-7' });
 });
 
 afterEach(() => {
@@ -101,7 +108,7 @@ afterAll(() => {
 });
 
 /** UIDs in INBOX that a query matches, in the order the listing gives them. */
-function uids(query: string | QueryNode | null, folder: string | null = 'INBOX'): number[] {
+function uids(query: string | QueryNode | null, folder: string | null = 'INBOX'): Array<number | null> {
   const node = typeof query === 'string' ? parseQuery(query) : query;
   return new CacheQuery(db).page('main', folder === null ? null : [folder], node, { limit: 100, page: 1 }).items.map((m) => m.uid);
 }
@@ -109,7 +116,7 @@ function uids(query: string | QueryNode | null, folder: string | null = 'INBOX')
 const text = (field: 'any' | 'body' | 'subject' | 'from', value: string): QueryNode => ({ kind: 'text', field, value });
 
 describe('cache query: every node kind', () => {
-  it('lists a folder newest first by UID, and only that folder', () => {
+  it('lists a folder newest first by arrival, and only that folder', () => {
     expect(uids(null)).toEqual([5, 4, 3, 2, 1]);
     expect(uids(null, 'Archive')).toEqual([7]);
   });
@@ -195,16 +202,29 @@ describe('cache query: every node kind', () => {
 
   it('falls back to the Date header when a message has no arrival time', () => {
     const cache = new MessageCache(db);
-    cache.resetFolder('main', 'Undated', UIDVALIDITY);
-    cache.storeBatch('main', 'Undated', [
+    cache.reset('main', 'Undated', 'undated-token');
+    cache.upsert('main', [
       message(1, { folder: 'Undated', subject: 'header only', date: day('2025-02-01T12:00:00Z') }),
       message(2, { folder: 'Undated', subject: 'no date at all' }),
-    ], 2);
+    ], { scope: 'Undated', token: undefined });
     expect(uids('since:2025-02-01', 'Undated')).toEqual([1]);
     expect(uids('before:2025-02-01', 'Undated')).toEqual([]);
     // A message without any date matches neither, and NOT of either.
     expect(uids('-since:2025-02-01', 'Undated')).toEqual([2]);
     new MessageCache(db).dropFolder('main', 'Undated');
+  });
+
+  it('lists by arrival where UIDs do not follow it (a migrated folder); equal times: the higher UID first', () => {
+    const cache = new MessageCache(db);
+    cache.reset('main', 'Migrated', 'migrated-token');
+    cache.upsert('main', [
+      message(1, { folder: 'Migrated', internalDate: day('2021-01-01T00:00:00Z') }),
+      message(2, { folder: 'Migrated', internalDate: day('2025-01-01T00:00:00Z') }),
+      message(3, { folder: 'Migrated', internalDate: day('2019-01-01T00:00:00Z') }),
+      message(4, { folder: 'Migrated', internalDate: day('2021-01-01T00:00:00Z') }),
+    ], { scope: 'Migrated', token: undefined });
+    expect(uids(null, 'Migrated')).toEqual([2, 4, 1, 3]);
+    new MessageCache(db).dropFolder('main', 'Migrated');
   });
 
   it('larger/smaller compare the size strictly', () => {
@@ -279,7 +299,9 @@ describe('cache query: hostile input', () => {
       expect(params.length).toBeGreaterThan(0);
     }
     expect(compileCacheQuery({ kind: 'message_id', value }).sql).not.toContain('DROP');
-    expect(explainOffline(db, parseQuery('"x\'); DROP" is:unread'), 'INBOX')).toMatch(/^SELECT .* WHERE account = \? AND folder = \? AND .*MATCH \?.*\n-- parameters: \["\\"x'\); DROP\\" \*","\\\\seen"\]$/s);
+    expect(explainOffline(db, parseQuery('"x\'); DROP" is:unread'), 'INBOX')).toMatch(
+      /^SELECT .* WHERE f\.account = \? AND f\.folder = \? AND .*MATCH \?.*m\.seen = 0.*\n-- parameters: \["\\"x'\); DROP\\" \*"\]$/s,
+    );
   });
 
   it('refuses an empty value rather than matching everything', () => {
@@ -291,11 +313,12 @@ describe('offline list and read', () => {
   it('pages with total and has_next, and gives the live ids', () => {
     const first = listOffline(db, 'main', 'INBOX', null, { limit: 2, page: 1 }).result;
     expect(first).toMatchObject({ total: 5, page: 1, pageSize: 2, hasNext: true });
-    expect(first.items.map((e) => e.ref.uid)).toEqual([5, 4]);
-    expect(first.items[0]!.ref).toEqual({ id: encodeMessageId({ folder: 'INBOX', uidValidity: UIDVALIDITY, uid: 5 }), folder: 'INBOX', uid: 5, uidValidity: UIDVALIDITY });
+    expect(first).toMatchObject({ totalIsEstimate: false, nextCursor: null });
+    expect(first.items.map((e) => e.uid)).toEqual([5, 4]);
+    expect(first.items[0]!.ref).toEqual({ id: encodeMessageId({ folder: 'INBOX', uidValidity: UIDVALIDITY, uid: 5 }), folder: 'INBOX' });
     const last = listOffline(db, 'main', 'INBOX', null, { limit: 2, page: 3 }).result;
     expect(last).toMatchObject({ total: 5, hasNext: false });
-    expect(last.items.map((e) => e.ref.uid)).toEqual([1]);
+    expect(last.items.map((e) => e.uid)).toEqual([1]);
     const beyond = listOffline(db, 'main', 'INBOX', null, { limit: 2, page: 4 }).result;
     expect(beyond).toMatchObject({ items: [], total: 5, hasNext: false });
     const filtered = listOffline(db, 'main', 'INBOX', parseQuery('is:unread'), { limit: 2, page: 1 }).result;
@@ -306,32 +329,36 @@ describe('offline list and read', () => {
     const [third] = listOffline(db, 'main', 'INBOX', parseQuery('cafe'), { limit: 10, page: 1 }).result.items;
     expect(third).toMatchObject({
       messageId: null, subject: 'Café Über alles', from: null, to: [], cc: [], size: 120_000,
-      flags: ['\\Flagged', '\\Answered'], hasAttachments: false,
+      flags: { seen: false, flagged: true, answered: true, draft: false, keywords: [] }, hasAttachments: false,
       date: day('2025-01-09T08:00:00Z'), // no Date header: the arrival time, as live
     });
     const [first] = listOffline(db, 'main', 'INBOX', parseQuery('quarterly'), { limit: 10, page: 1 }).result.items;
     expect(first).toMatchObject({ from: { name: 'Alice Example', address: 'alice@example.org' }, to: [{ name: '', address: 'bob@example.org' }], hasAttachments: true, messageId: '<q1@example.org>' });
   });
 
-  it('takes INBOX in any case; a folder the cache lacks is FOLDER_NOT_FOUND; all folders merge', () => {
-    expect(listOffline(db, 'main', 'inbox', null, { limit: 10, page: 1 }).result.total).toBe(5);
+  it('takes INBOX in any case (resolved offline); a folder the cache lacks is FOLDER_NOT_FOUND; all folders merge', async () => {
+    const resolver = new FolderResolver({ folderIdIsPath: true }, { cached: () => new FolderRepository(db).list('main').folders, live: null });
+    const inbox = await resolver.resolve('inbox');
+    expect(listOffline(db, 'main', inbox.id, null, { limit: 10, page: 1 }).result.total).toBe(5);
     expect(() => listOffline(db, 'main', 'Nope', null, { limit: 10, page: 1 })).toThrow(expect.objectContaining({ code: 'FOLDER_NOT_FOUND' }));
-    expect(() => listOffline(db, 'main', 'archive', null, { limit: 10, page: 1 })).toThrow(/not in the cache/);
+    const archive = await resolver.resolve('archive');
+    expect(() => listOffline(db, 'main', archive.id, null, { limit: 10, page: 1 })).toThrow(/not in the cache/);
     const all = listOffline(db, 'main', null, null, { limit: 3, page: 2 }).result;
     expect(all).toMatchObject({ total: 6, hasNext: false });
-    expect(all.items.map((e) => [e.ref.folder, e.ref.uid])).toEqual([['INBOX', 1], ['INBOX', 4], ['Archive', 7]]);
+    // By arrival: UID 4 arrived on 10 January, whatever its Date header (2024-12-31) says.
+    expect(all.items.map((e) => [e.ref.folder, e.uid])).toEqual([['INBOX', 2], ['INBOX', 1], ['Archive', 7]]);
   });
 
   it('an account never synced has an empty cache: empty lists, not an error', () => {
     const { result, cache } = listOffline(db, 'fresh', 'Anything', null, { limit: 10, page: 1 });
-    expect(result).toEqual({ items: [], total: 0, page: 1, pageSize: 10, hasNext: false });
+    expect(result).toEqual({ items: [], total: 0, totalIsEstimate: false, page: 1, pageSize: 10, hasNext: false, nextCursor: null });
     expect(cache).toEqual({ synced: false, syncedAt: null });
     expect(listOffline(db, 'fresh', null, parseQuery('x'), { limit: 10, page: 1 }).result.total).toBe(0);
   });
 
   it('reports when the cache was synced: null until a folder finishes', () => {
     expect(listOffline(db, 'main', 'INBOX', null, { limit: 1, page: 1 }).cache).toEqual({ synced: true, syncedAt: null });
-    new MessageCache(db).finishFolder('main', 'INBOX', { uidNext: 6, highestModseq: '18446744073709551615', messageCount: 5 });
+    new MessageCache(db).checkpoint('main', 'INBOX', 'inbox-token-done', true);
     const { syncedAt } = listOffline(db, 'main', 'INBOX', null, { limit: 1, page: 1 }).cache;
     expect(Date.now() - new Date(syncedAt!).getTime()).toBeLessThan(60_000);
   });
@@ -339,9 +366,9 @@ describe('offline list and read', () => {
   it('read gives the stored bytes and the envelope, by id or by UID in a folder', () => {
     const id = encodeMessageId({ folder: 'INBOX', uidValidity: UIDVALIDITY, uid: 1 });
     const { result } = readOffline(db, 'main', id, 'INBOX');
-    expect(result.raw.toString()).toBe(INBOX[0]!.raw!.toString());
-    expect(result.envelope).toMatchObject({ ref: { id, uid: 1, folder: 'INBOX' }, subject: 'Quarterly report', flags: ['\\Seen'] });
-    expect(readOffline(db, 'main', '1', 'inbox').result.envelope.ref.id).toBe(id);
+    expect(result.raw.toString()).toBe(INBOX[0]!.message.raw!.toString());
+    expect(result.envelope).toMatchObject({ ref: { id, folder: 'INBOX' }, uid: 1, subject: 'Quarterly report', flags: { seen: true, flagged: false, keywords: [] } });
+    expect(readOffline(db, 'main', '1', 'INBOX').result.envelope.ref.id).toBe(id);
   });
 
   it('read without stored content is NOT_CACHED; a missing or renumbered message is MESSAGE_NOT_FOUND', () => {
@@ -358,6 +385,11 @@ describe('offline list and read', () => {
     expect(code(() => readOffline(db, 'main', '99', 'INBOX'))?.slice(0, 2)).toEqual(['MESSAGE_NOT_FOUND', 5]);
     expect(code(() => readOffline(db, 'main', encodeMessageId({ folder: 'INBOX', uidValidity: '7', uid: 1 }), 'INBOX'))?.slice(0, 2)).toEqual(['MESSAGE_NOT_FOUND', 5]);
     expect(code(() => readOffline(db, 'main', '1', 'Nope'))?.slice(0, 2)).toEqual(['FOLDER_NOT_FOUND', 5]);
+    // With the backend's codec: an id of a folder the cache lacks, and one the folder no longer holds.
+    expect(code(() => readOffline(db, 'main', encodeMessageId({ folder: 'Nope', uidValidity: UIDVALIDITY, uid: 1 }), 'INBOX', imapIds))?.slice(0, 2)).toEqual(['FOLDER_NOT_FOUND', 5]);
+    expect(code(() => readOffline(db, 'main', encodeMessageId({ folder: 'INBOX', uidValidity: '7', uid: 1 }), 'INBOX', imapIds))).toEqual([
+      'MESSAGE_NOT_FOUND', 5, expect.stringContaining('renumbered'),
+    ]);
     expect(code(() => readOffline(db, 'fresh', '1', 'INBOX'))?.slice(0, 2)).toEqual(['MESSAGE_NOT_FOUND', 5]);
   });
 

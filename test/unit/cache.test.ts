@@ -5,13 +5,14 @@ import { describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../src/store/db.js';
 import { AccountRepository } from '../../src/store/accounts.js';
 import { MessageCache, type CachedMessage } from '../../src/store/cache.js';
+import type { MessageUpsert } from '../../src/domain/sync.js';
 import { SyncLocks } from '../../src/store/sync-lock.js';
-import type { AccountConfig } from '../../src/domain/types.js';
+import type { AccountConfig, MessageFlags } from '../../src/domain/types.js';
 
 function setup() {
   const db = openDatabase(mkdtempSync(join(tmpdir(), 'mailops-cache-')));
   const config: AccountConfig = {
-    name: 'a', provider: 'imap', email: 'a@x.org', user: 'a@x.org',
+    name: 'a', provider: 'imap', backend: 'imap', email: 'a@x.org', user: 'a@x.org',
     imap: { host: 'h', port: 993, tls: 'implicit' }, smtp: { host: 'h', port: 465, tls: 'implicit' },
     insecure: false, caFile: null, secretStore: 'file', passwordCommand: null, priority: 0, isDefault: false, createdAt: new Date().toISOString(),
   };
@@ -19,73 +20,86 @@ function setup() {
   return { db, cache: new MessageCache(db) };
 }
 
-function message(uid: number, extra: Partial<CachedMessage> = {}): CachedMessage {
+const NO_FLAGS: MessageFlags = { seen: false, flagged: false, answered: false, draft: false, keywords: [] };
+const id = (uid: number) => `INBOX.4294967295.${uid}`;
+
+function message(uid: number, extra: Partial<CachedMessage> = {}): MessageUpsert {
   return {
-    folder: 'INBOX', uidValidity: '4294967295', uid, messageId: `<${uid}@x>`, subject: `subject ${uid}`, from: { name: 'Al', address: 'al@x.org' },
-    to: [], cc: [], bcc: [], replyTo: [], inReplyTo: null, references: [], date: new Date('2025-01-09T10:30:00Z'), internalDate: null,
-    size: 100, flags: [], hasAttachments: false, modseq: '18446744073709551615', raw: Buffer.from('raw'), bodyText: `body word${uid}`, ...extra,
+    message: {
+      id: id(uid), messageId: `<${uid}@x>`, subject: `subject ${uid}`, from: { name: 'Al', address: 'al@x.org' },
+      to: [], cc: [], bcc: [], replyTo: [], inReplyTo: null, references: [], date: new Date('2025-01-09T10:30:00Z'), internalDate: null,
+      size: 100, flags: NO_FLAGS, hasAttachments: false, raw: Buffer.from('raw'), bodyText: `body word${uid}`, ...extra,
+    },
+    folders: [{ folder: 'INBOX', uid }],
   };
 }
 
+const at = (token?: string) => ({ scope: 'INBOX', token });
 const ftsCount = (db: ReturnType<typeof setup>['db'], term: string) => db.prepare('SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?').pluck().get(term);
 
 describe('MessageCache', () => {
   it('keeps bodies beside the envelope rows: stored, replaced, dropped with their message', () => {
     const { db, cache } = setup();
     const bodies = () => db.prepare('SELECT count(*) FROM message_bodies').pluck().get();
-    cache.resetFolder('a', 'INBOX', '1');
-    cache.storeBatch('a', 'INBOX', [message(1), message(2, { raw: null, bodyText: null })], 2);
+    cache.reset('a', 'INBOX', 't0');
+    cache.upsert('a', [message(1), message(2, { raw: null, bodyText: null })], at('t2'));
     expect(bodies()).toBe(1);
-    expect(cache.get('a', 'INBOX', 1)).toMatchObject({ raw: Buffer.from('raw'), bodyText: 'body word1' });
-    expect(cache.get('a', 'INBOX', 2)).toMatchObject({ raw: null, bodyText: null });
+    expect(cache.get('a', id(1))).toMatchObject({ raw: Buffer.from('raw'), bodyText: 'body word1' });
+    expect(cache.get('a', id(2))).toMatchObject({ raw: null, bodyText: null });
     // Stored again without a body (now over the size limit): the old body goes.
-    cache.storeBatch('a', 'INBOX', [message(1, { raw: null, bodyText: 'text only' })], 2);
-    expect(cache.get('a', 'INBOX', 1)).toMatchObject({ raw: null, bodyText: 'text only' });
-    cache.storeBatch('a', 'INBOX', [message(1, { raw: null, bodyText: null })], 2);
+    cache.upsert('a', [message(1, { raw: null, bodyText: 'text only' })], at());
+    expect(cache.get('a', id(1))).toMatchObject({ raw: null, bodyText: 'text only' });
+    cache.upsert('a', [message(1, { raw: null, bodyText: null })], at());
     expect(bodies()).toBe(0);
-    cache.storeBatch('a', 'INBOX', [message(3)], 3);
-    cache.applyFlags('a', 'INBOX', [{ uid: 3, flags: ['\\Flagged'], modseq: null }]);
-    expect(cache.get('a', 'INBOX', 3)).toMatchObject({ flags: ['\\Flagged'], raw: Buffer.from('raw') });
-    cache.removeUids('a', 'INBOX', [3]);
+    cache.upsert('a', [message(3)], at('t3'));
+    cache.setFlags('a', [{ id: id(3), flags: { ...NO_FLAGS, flagged: true } }], at());
+    expect(cache.get('a', id(3))).toMatchObject({ flags: { ...NO_FLAGS, flagged: true }, raw: Buffer.from('raw') });
+    cache.remove('a', [id(3)], at());
     expect(bodies()).toBe(0);
   });
 
-  it('stores a batch with its cursor; storing it again duplicates nothing; 64-bit values stay exact', () => {
+  it('stores a batch with its token; storing it again duplicates nothing; tokens stay exact', () => {
     const { db, cache } = setup();
-    cache.resetFolder('a', 'INBOX', '4294967295');
-    cache.storeBatch('a', 'INBOX', [message(1), message(2)], 2);
-    cache.storeBatch('a', 'INBOX', [message(1), message(2, { subject: 'changed' })], 2);
-    expect(cache.cachedUids('a', 'INBOX')).toEqual([1, 2]);
-    expect(cache.get('a', 'INBOX', 2)?.subject).toBe('changed');
-    expect(cache.get('a', 'INBOX', 1)?.modseq).toBe('18446744073709551615');
-    expect(cache.cursors('a').get('INBOX')).toMatchObject({ uidValidity: '4294967295', lastUid: 2 });
+    cache.reset('a', 'INBOX', '{"m":"18446744073709551615","l":0}');
+    cache.upsert('a', [message(1), message(2)], at('{"m":"18446744073709551615","l":2}'));
+    cache.upsert('a', [message(1), message(2, { subject: 'changed' })], at('{"m":"18446744073709551615","l":2}'));
+    expect(cache.folderMessages('a', 'INBOX').map((m) => m.uid)).toEqual([1, 2]);
+    expect(db.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(2);
+    expect(cache.get('a', id(2))?.subject).toBe('changed');
+    expect(cache.syncState('a')).toEqual(new Map([['INBOX', '{"m":"18446744073709551615","l":2}']]));
     expect(ftsCount(db, 'word1')).toBe(1);
     expect(ftsCount(db, 'changed')).toBe(1);
     expect(ftsCount(db, '"subject 2"')).toBe(0);
   });
 
-  it('the cursor never moves backwards; flags and expunges apply; index entries go with their messages', () => {
+  it('flags and expunges apply and say what changed; index entries go with their messages; a reset empties the scope', () => {
     const { db, cache } = setup();
-    cache.resetFolder('a', 'INBOX', '1');
-    cache.storeBatch('a', 'INBOX', [message(5)], 5);
-    cache.storeBatch('a', 'INBOX', [message(3)], 3);
-    expect(cache.cursors('a').get('INBOX')?.lastUid).toBe(5);
-    expect(cache.applyFlags('a', 'INBOX', [{ uid: 5, flags: ['\\Seen'], modseq: '7' }, { uid: 99, flags: [], modseq: null }])).toBe(1);
-    expect(cache.get('a', 'INBOX', 5)?.flags).toEqual(['\\Seen']);
-    expect(cache.removeUids('a', 'INBOX', [3, 42])).toBe(1);
+    cache.reset('a', 'INBOX', 't0');
+    cache.upsert('a', [message(5), message(3)], at('t5'));
+    const seen = { ...NO_FLAGS, seen: true, keywords: ['$Forwarded'] };
+    expect(cache.setFlags('a', [{ id: id(5), flags: seen }, { id: id(99), flags: NO_FLAGS }], at())).toBe(1);
+    // The same flags again change nothing.
+    expect(cache.setFlags('a', [{ id: id(5), flags: seen }], at())).toBe(0);
+    expect(cache.get('a', id(5))?.flags).toEqual(seen);
+    expect(cache.remove('a', [id(3), id(42)], at())).toBe(1);
     expect(ftsCount(db, 'word3')).toBe(0);
-    cache.resetFolder('a', 'INBOX', '2');
-    expect(cache.cachedUids('a', 'INBOX')).toEqual([]);
+    expect(cache.reset('a', 'INBOX', 't-new')).toBe(1);
+    expect(cache.folderMessages('a', 'INBOX')).toEqual([]);
     expect(ftsCount(db, 'word5')).toBe(0);
-    expect(cache.cursors('a').get('INBOX')).toMatchObject({ uidValidity: '2', lastUid: 0, highestModseq: null });
+    expect(cache.syncState('a').get('INBOX')).toBe('t-new');
+    expect(cache.syncedAt('a')).toBeNull();
+    cache.checkpoint('a', 'INBOX', 't-done', true);
+    expect(cache.syncedAt('a')).not.toBeNull();
   });
 
-  it('removing the account removes its cache and its index entries', () => {
+  it('removing the account removes its cache, its state and its index entries', () => {
     const { db, cache } = setup();
-    cache.resetFolder('a', 'INBOX', '1');
-    cache.storeBatch('a', 'INBOX', [message(1)], 1);
+    cache.reset('a', 'INBOX', 't0');
+    cache.upsert('a', [message(1)], at('t1'));
     new AccountRepository(db).delete('a');
     expect(db.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(0);
+    expect(db.prepare('SELECT count(*) FROM memberships').pluck().get()).toBe(0);
+    expect(db.prepare('SELECT count(*) FROM sync_state').pluck().get()).toBe(0);
     expect(ftsCount(db, 'word1')).toBe(0);
   });
 });

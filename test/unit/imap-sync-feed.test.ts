@@ -5,43 +5,23 @@ import type { SyncEvent, SyncOptions } from '../../src/domain/sync.js';
 import { compressUidSet, expandUidSet } from '../../src/net/imap/uid-set.js';
 import { imapSyncFeed } from '../../src/providers/imap/sync.js';
 import type { WireClient } from '../../src/providers/imap/wire/client.js';
-import { ResponseReader, type Untagged } from '../../src/net/imap/response.js';
+import { scriptedClient } from '../support/scripted-imap.js';
+import { encodeMessageId } from '../../src/providers/imap/ids.js';
 
 const OPTIONS: SyncOptions = { folders: null, full: false, since: null, headersOnly: true, bodyLimit: 1024, batchSize: 50 };
 
-function untagged(lines: string[]): Untagged[] {
-  return new ResponseReader().push(Buffer.from(lines.map((l) => `${l}\r\n`).join(''))) as Untagged[];
-}
-
-/** A client answering each command from `script` (matched by its start); a NO is thrown in imapflow's shape. */
-function scriptedClient(script: Array<[string, string[] | 'NO']>): { client: WireClient; sent: string[] } {
-  const sent: string[] = [];
-  const answer = (line: string) => {
-    sent.push(line);
-    const entry = script.find(([start]) => line.startsWith(start));
-    if (!entry) throw new Error(`unexpected command: ${line}`);
-    if (entry[1] === 'NO') throw Object.assign(new Error('Command failed'), { responseStatus: 'NO', responseText: 'Permission denied' });
-    return untagged(entry[1]);
-  };
-  const client = {
-    capabilities: new Set(['IMAP4REV1', 'LIST-EXTENDED', 'LIST-STATUS', 'CONDSTORE', 'QRESYNC']),
-    enabled: new Set(['CONDSTORE', 'QRESYNC']),
-    async command(line: string, onUntagged: (r: Untagged) => void = () => {}) {
-      for (const r of answer(line)) onUntagged(r);
-      return { type: 'tagged', tag: 'W1', status: 'OK', code: null, text: 'done' };
-    },
-    async *stream(line: string) {
-      yield* answer(line);
-    },
-  };
-  return { client: client as unknown as WireClient, sent };
-}
-
-async function events(client: WireClient): Promise<SyncEvent[]> {
+async function events(client: WireClient, state: ReadonlyMap<string, string> = new Map(), options = OPTIONS): Promise<SyncEvent[]> {
   const out: SyncEvent[] = [];
-  for await (const event of imapSyncFeed(client, new Map(), OPTIONS, new AbortController().signal)) out.push(event);
+  for await (const event of imapSyncFeed(client, state, options, new AbortController().signal)) out.push(event);
   return out;
 }
+
+const names = (got: SyncEvent[]) => got.map((e) => `${e.kind} ${'scope' in e ? e.scope : ''}`);
+const id = (uid: number, uidValidity = '9') => encodeMessageId({ folder: 'INBOX', uidValidity, uid });
+
+/** A FETCH of a new message as the server sends it (headers only, as OPTIONS asks). */
+const fetched = (uid: number, modseq: number) =>
+  `* ${uid} FETCH (UID ${uid} FLAGS () RFC822.SIZE 10 INTERNALDATE "01-Jan-2025 00:00:00 +0000" MODSEQ (${modseq}) ENVELOPE (NIL "m${uid}" NIL NIL NIL NIL NIL NIL NIL "<m${uid}@b>") BODYSTRUCTURE ("text" "plain" NIL NIL NIL "7bit" 2 1) BODY[HEADER.FIELDS (REFERENCES)] {2}`;
 
 describe('imapSyncFeed', () => {
   it('a folder the server refuses is reported and the others are synced', async () => {
@@ -57,22 +37,102 @@ describe('imapSyncFeed', () => {
       ['UID FETCH 1:1', ['* 1 FETCH (UID 1 FLAGS () RFC822.SIZE 10 INTERNALDATE "01-Jan-2025 00:00:00 +0000" MODSEQ (5) ENVELOPE (NIL "hi" NIL NIL NIL NIL NIL NIL NIL "<a@b>") BODYSTRUCTURE ("text" "plain" NIL NIL NIL "7bit" 2 1) BODY[HEADER.FIELDS (REFERENCES)] {2}', '', ')']],
     ]);
     const got = await events(client);
-    expect(got.map((e) => `${e.kind} ${'path' in e ? e.path : ''}`)).toEqual([
-      'folder_list ',
-      'folder_reset Shared',
-      'folder_failed Shared',
-      'folder_reset INBOX',
-      'messages INBOX',
-      'messages INBOX',
-      'folder_done INBOX',
+    expect(names(got)).toEqual([
+      'folders ',
+      'reset Shared',
+      'failed Shared',
+      'reset INBOX',
+      'upsert INBOX',
+      'checkpoint INBOX',
+      'checkpoint INBOX',
     ]);
-    expect(got.find((e) => e.kind === 'folder_failed')).toMatchObject({ error: 'Permission denied' });
+    expect(got.find((e) => e.kind === 'failed')).toMatchObject({ error: 'Permission denied' });
     expect(sent).toContain('EXAMINE "INBOX"');
   });
 
   it('any other failure ends the feed', async () => {
     const { client } = scriptedClient([['LIST', ['* LIST () "/" INBOX', '* STATUS INBOX (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 9 HIGHESTMODSEQ 5)']]]);
     await expect(events(client)).rejects.toThrow(/unexpected command: EXAMINE/);
+  });
+});
+
+describe('imapSyncFeed tokens', () => {
+  const LIST = (uidNext: number, modseq: number, messages: number): [string, string[]] => [
+    'LIST',
+    ['* LIST () "/" INBOX', `* STATUS INBOX (MESSAGES ${messages} UIDNEXT ${uidNext} UIDVALIDITY 9 UNSEEN 0 HIGHESTMODSEQ ${modseq})`],
+  ];
+  const EXAMINE = (uidNext: number, modseq: number, messages: number): [string, string[]] => [
+    'EXAMINE "INBOX"',
+    [`* ${messages} EXISTS`, '* OK [UIDVALIDITY 9] ok', `* OK [UIDNEXT ${uidNext}] ok`, `* OK [HIGHESTMODSEQ ${modseq}] ok`],
+  ];
+  const tokenOf = (got: SyncEvent[]) => {
+    const last = got.filter((e) => e.kind === 'checkpoint' || e.kind === 'reset' || (e.kind === 'upsert' && e.checkpoint)).at(-1)!;
+    return new Map([['INBOX', last.kind === 'checkpoint' ? last.token : (last as { checkpoint: string }).checkpoint]]);
+  };
+
+  it('moves the token forward with every batch, never back, and skips an unchanged folder on the next run', async () => {
+    const first = scriptedClient([
+      LIST(6, 5, 5),
+      EXAMINE(6, 5, 5),
+      ['UID FETCH 1:5', [1, 2, 3, 4, 5].flatMap((uid) => [fetched(uid, uid), '', ')'])],
+    ]);
+    const got = await events(first.client, new Map(), { ...OPTIONS, batchSize: 2 });
+    expect(names(got)).toEqual(['folders ', 'reset INBOX', 'upsert INBOX', 'upsert INBOX', 'upsert INBOX', 'checkpoint INBOX', 'checkpoint INBOX']);
+    const upserts = got.filter((e): e is Extract<SyncEvent, { kind: 'upsert' }> => e.kind === 'upsert');
+    expect(upserts.map((e) => e.messages.map((m) => m.message.id))).toEqual([[id(1), id(2)], [id(3), id(4)], [id(5)]]);
+    expect(upserts[0]!.messages[0]!.folders).toEqual([{ folder: 'INBOX', uid: 1 }]);
+    const lastUids = got.flatMap((e) => ('checkpoint' in e && typeof e.checkpoint === 'string' ? [e.checkpoint] : e.kind === 'checkpoint' ? [e.token] : []))
+      .map((token) => (JSON.parse(token) as { l: number }).l);
+    expect(lastUids).toEqual([0, 2, 4, 5, 5, 5]);
+    expect(got.at(-1)).toMatchObject({ kind: 'checkpoint', complete: true });
+    expect(got.filter((e) => e.kind === 'checkpoint').map((e) => (e as { complete: boolean }).complete)).toEqual([false, true]);
+
+    // Nothing changed: one LIST-STATUS, no EXAMINE.
+    const second = scriptedClient([LIST(6, 5, 5)]);
+    expect(names(await events(second.client, tokenOf(got)))).toEqual(['folders ', 'unchanged INBOX']);
+    expect(second.sent).toEqual([expect.stringMatching(/^LIST/)]);
+
+    // A garbled token is no token: the folder starts over.
+    const third = scriptedClient([LIST(6, 5, 5), EXAMINE(6, 5, 5), ['UID FETCH 1:5', []]]);
+    expect(names(await events(third.client, new Map([['INBOX', 'not json']])))).toContain('reset INBOX');
+  });
+
+  it('flag changes by CHANGEDSINCE, expunges by VANISHED (QRESYNC) as gone ids, new mail after the last UID', async () => {
+    const token = new Map([['INBOX', JSON.stringify({ v: '9', n: 4, m: '5', l: 3, c: 3, d: true })]]);
+    const { client, sent } = scriptedClient([
+      LIST(5, 8, 3),
+      EXAMINE(5, 8, 3),
+      ['UID FETCH 1:3 (UID FLAGS MODSEQ) (CHANGEDSINCE 5 VANISHED)', ['* VANISHED (EARLIER) 2', '* 1 FETCH (UID 1 FLAGS (\\Seen $Label1) MODSEQ (7))']],
+      ['UID FETCH 4:4', [fetched(4, 8), '', ')']],
+    ]);
+    const got = await events(client, token);
+    expect(names(got)).toEqual(['folders ', 'flags INBOX', 'gone INBOX', 'upsert INBOX', 'checkpoint INBOX', 'checkpoint INBOX']);
+    expect(got[1]).toMatchObject({ updates: [{ id: id(1), flags: { seen: true, flagged: false, answered: false, draft: false, keywords: ['$Label1'] } }] });
+    expect(got[2]).toMatchObject({ ids: [id(2)] });
+    expect(JSON.parse((got.at(-1) as { token: string }).token)).toEqual({ v: '9', n: 5, m: '8', l: 4, c: 3, d: true });
+    expect(sent.some((line) => line.startsWith('UID SEARCH'))).toBe(false);
+  });
+
+  it('without QRESYNC, compares the UIDs that still exist: a present set up to the last UID', async () => {
+    const token = new Map([['INBOX', JSON.stringify({ v: '9', n: 4, m: '5', l: 3, c: 3, d: true })]]);
+    const { client } = scriptedClient([
+      LIST(4, 6, 2),
+      EXAMINE(4, 6, 2),
+      ['UID FETCH 1:3 (UID FLAGS MODSEQ) (CHANGEDSINCE 5)', []],
+      ['UID SEARCH UID 1:3', ['* SEARCH 1 3']],
+    ]);
+    client.enabled.delete('QRESYNC');
+    const got = await events(client, token);
+    expect(names(got)).toEqual(['folders ', 'present INBOX', 'checkpoint INBOX']);
+    expect(got[1]).toMatchObject({ ids: [id(1), id(3)], upTo: 3 });
+  });
+
+  it('a new UIDVALIDITY resets the folder: its old ids go, the token starts over', async () => {
+    const token = new Map([['INBOX', JSON.stringify({ v: '8', n: 4, m: '5', l: 3, c: 3, d: true })]]);
+    const { client } = scriptedClient([LIST(6, 5, 0), EXAMINE(6, 5, 0), ['UID FETCH 1:5', []]]);
+    const got = await events(client, token);
+    expect(got[1]).toMatchObject({ kind: 'reset', scope: 'INBOX', reason: 'invalidated' });
+    expect(JSON.parse((got[1] as { checkpoint: string }).checkpoint)).toMatchObject({ v: '9', l: 0, d: false });
   });
 });
 

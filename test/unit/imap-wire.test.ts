@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncOptions } from '../../src/domain/sync.js';
 import { hasAttachments } from '../../src/providers/imap/envelope.js';
+import { encodeMessageId } from '../../src/providers/imap/ids.js';
 import { newMessageItems, structureNode, toCachedMessage } from '../../src/providers/imap/wire/message.js';
 import {
   ResponseReader,
@@ -435,10 +436,9 @@ describe('toCachedMessage', () => {
   it('builds the cached message from a whole body', () => {
     const { cached, bytes: fetchedBytes } = toCachedMessage(fetched(message.length, 'BODY[]<0>', message), 'INBOX', '1700000000', options());
     expect(fetchedBytes).toBe(message.length);
-    expect(cached).toEqual({
-      folder: 'INBOX',
-      uidValidity: '1700000000',
-      uid: 42,
+    expect(cached.folders).toEqual([{ folder: 'INBOX', uid: 42 }]);
+    expect(cached.message).toEqual({
+      id: encodeMessageId({ folder: 'INBOX', uidValidity: '1700000000', uid: 42 }),
       messageId: '<m2@example.com>',
       subject: 'café',
       from: { name: 'Doe, John', address: 'john@example.com' },
@@ -451,9 +451,9 @@ describe('toCachedMessage', () => {
       date: new Date('2024-03-04T10:00:00Z'),
       internalDate: new Date('2024-03-04T10:00:05Z'),
       size: message.length,
-      flags: ['\\Seen', '$Forwarded'],
+      // \Recent belongs to the session, not the message.
+      flags: { seen: true, flagged: false, answered: false, draft: false, keywords: ['$Forwarded'] },
       hasAttachments: false,
-      modseq: '12345678901234',
       raw: message,
       bodyText: 'Hello café, the quarterly numbers are attached.',
     });
@@ -463,10 +463,10 @@ describe('toCachedMessage', () => {
     const part = message.subarray(0, message.indexOf('the quarterly'));
     const { cached, bytes: fetchedBytes } = toCachedMessage(fetched(message.length, 'BODY[]<0>', part), 'INBOX', '7', options({ bodyLimit: part.length }));
     expect(fetchedBytes).toBe(part.length);
-    expect(cached.raw).toBeNull();
-    expect(cached.size).toBe(message.length);
-    expect(cached.bodyText).toBe('Hello café,');
-    expect(cached.references).toEqual(['<m0@example.com>', '<m1@example.com>']);
+    expect(cached.message.raw).toBeNull();
+    expect(cached.message.size).toBe(message.length);
+    expect(cached.message.bodyText).toBe('Hello café,');
+    expect(cached.message.references).toEqual(['<m0@example.com>', '<m1@example.com>']);
   });
 
   it('with --headers-only: references from the header section, no raw bytes, no body text', () => {
@@ -478,8 +478,9 @@ describe('toCachedMessage', () => {
       options({ headersOnly: true }),
     );
     expect(fetchedBytes).toBe(header.length);
-    expect(cached).toMatchObject({ folder: 'Archive/2024', uid: 42, subject: 'café', raw: null, bodyText: null });
-    expect(cached.references).toEqual(['<m0@example.com>', '<m1@example.com>']);
+    expect(cached).toMatchObject({ folders: [{ folder: 'Archive/2024', uid: 42 }], message: { subject: 'café', raw: null, bodyText: null } });
+    expect(cached.message.id).toBe(encodeMessageId({ folder: 'Archive/2024', uidValidity: '7', uid: 42 }));
+    expect(cached.message.references).toEqual(['<m0@example.com>', '<m1@example.com>']);
   });
 
   it('tells attachments by BODYSTRUCTURE', () => {
@@ -488,7 +489,7 @@ describe('toCachedMessage', () => {
       '("application" "pdf" ("name" "q.pdf") NIL NIL "base64" 1234 NIL ("attachment" ("filename" "q.pdf")) NIL NIL) "mixed" ("boundary" "b") NIL NIL NIL)';
     const attributes = fetched(message.length, 'BODY[]<0>', message);
     attributes.set('BODYSTRUCTURE', parseValues([mixed])[0] as Value);
-    expect(toCachedMessage(attributes, 'INBOX', '7', options()).cached.hasAttachments).toBe(true);
+    expect(toCachedMessage(attributes, 'INBOX', '7', options()).cached.message.hasAttachments).toBe(true);
   });
 
   it('reads a subject sent as a literal (8-bit, UTF8=ACCEPT) and falls back to INTERNALDATE without a date', () => {
@@ -502,17 +503,18 @@ describe('toCachedMessage', () => {
       ')\r\n',
     );
     const [response] = readAll(stream);
-    const { cached } = toCachedMessage(fetchAttributes(untagged(response).segments), 'INBOX', '7', options());
+    const { cached: upsert, uid } = toCachedMessage(fetchAttributes(untagged(response).segments), 'INBOX', '7', options());
+    const cached = upsert.message;
+    expect(uid).toBe(3);
+    expect(upsert.folders).toEqual([{ folder: 'INBOX', uid: 3 }]);
     expect(cached).toMatchObject({
-      uid: 3,
       subject: 'Grüße aus Köln',
       messageId: null,
       inReplyTo: null,
       from: null,
       to: [],
       references: [],
-      flags: [],
-      modseq: null,
+      flags: { seen: false, flagged: false, answered: false, draft: false, keywords: [] },
       hasAttachments: false,
       raw: null,
       bodyText: 'hi',

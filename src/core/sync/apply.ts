@@ -1,7 +1,8 @@
 /**
- * Applies a provider's change feed to the cache, one event at a time. Each
- * event is its own transaction; a batch of new messages commits with the
- * cursor that covers it, so stopping between any two events loses nothing.
+ * Applies a backend's change feed (src/domain/sync.ts) to the cache, one event
+ * at a time. Each event is its own transaction, committed with the checkpoint
+ * (the scope's token) that covers it, so stopping between any two events loses
+ * nothing and the next run continues from the last token committed.
  */
 import type { SyncEvent } from '../../domain/sync.js';
 import type { MessageCache } from '../../store/cache.js';
@@ -15,6 +16,7 @@ export interface SyncCounts {
   bytes: number;
 }
 
+/** One scope's outcome: `folder` is the scope (a folder id, or '' for the account). */
 export type FolderReport = {
   folder: string;
   status: 'unchanged' | 'synced' | 'failed';
@@ -43,49 +45,51 @@ export class FeedApplier {
   apply(event: SyncEvent): void {
     const { account, cache } = this;
     switch (event.kind) {
-      case 'folder_list': {
+      case 'folders': {
         this.folderList.replace(account, event.folders);
-        const present = new Set(event.folders.filter((f) => f.selectable).map((f) => f.path));
-        // Deleted or renamed on the server: a renamed folder comes back under its new name.
-        for (const path of cache.cursors(account).keys()) if (!present.has(path)) cache.dropFolder(account, path);
+        const present = new Set(event.folders.filter((f) => f.selectable).map((f) => f.id));
+        // Deleted or renamed on the server: a renamed folder comes back under its new id.
+        for (const folder of cache.folderIds(account)) if (!present.has(folder)) cache.dropFolder(account, folder);
         return;
       }
-      case 'folder_unchanged':
+      case 'unchanged':
         this.counts.folders++;
-        this.report.folder({ folder: event.path, status: 'unchanged', new: 0, updated: 0, deleted: 0 });
+        this.report.folder({ folder: event.scope, status: 'unchanged', new: 0, updated: 0, deleted: 0 });
         return;
-      case 'folder_reset':
-        cache.resetFolder(account, event.path, event.uidValidity);
-        this.folder(event.path);
+      case 'reset':
+        cache.reset(account, event.scope, event.checkpoint);
+        this.folder(event.scope);
         return;
-      case 'messages':
-        cache.storeBatch(account, event.path, event.messages, event.lastUid);
-        this.count(event.path, 'new', event.messages.length);
+      case 'upsert': {
+        const stored = cache.upsert(account, event.messages, { scope: event.scope, token: event.checkpoint });
+        this.count(event.scope, 'new', stored);
         this.counts.bytes += event.bytes;
-        if (event.messages.length) this.report.messages(event.path, event.messages.length, event.bytes);
-        return;
-      case 'flags':
-        this.count(event.path, 'updated', cache.applyFlags(account, event.path, event.updates));
-        return;
-      case 'expunged':
-        this.count(event.path, 'deleted', cache.removeUids(account, event.path, event.uids));
-        return;
-      case 'present': {
-        const still = new Set(event.uids);
-        const gone = cache.cachedUids(account, event.path).filter((uid) => uid <= event.upTo && !still.has(uid));
-        this.count(event.path, 'deleted', cache.removeUids(account, event.path, gone));
+        if (stored) this.report.messages(event.scope, stored, event.bytes);
         return;
       }
-      case 'folder_failed': {
-        const report = { ...this.folder(event.path), status: 'failed' as const, error: event.error };
-        this.failedFolders.push(`${event.path}: ${event.error}`);
+      case 'flags':
+        this.count(event.scope, 'updated', cache.setFlags(account, event.updates, { scope: event.scope, token: event.checkpoint }));
+        return;
+      case 'membership':
+        this.count(event.scope, 'updated', cache.changeMemberships(account, event.changes, { scope: event.scope, token: event.checkpoint }));
+        return;
+      case 'gone':
+        this.count(event.scope, 'deleted', cache.remove(account, event.ids, { scope: event.scope, token: event.checkpoint }));
+        return;
+      case 'present':
+        this.count(event.scope, 'deleted', cache.keepOnly(account, event.scope, event.ids, event.upTo, { scope: event.scope, token: event.checkpoint }));
+        return;
+      case 'failed': {
+        const report = { ...this.folder(event.scope), status: 'failed' as const, error: event.error };
+        this.failedFolders.push(`${event.scope}: ${event.error}`);
         this.report.folder(report);
         this.current = null;
         return;
       }
-      case 'folder_done': {
-        cache.finishFolder(account, event.path, event.state);
-        const report = this.folder(event.path);
+      case 'checkpoint': {
+        cache.checkpoint(account, event.scope, event.token, event.complete);
+        if (!event.complete) return;
+        const report = this.folder(event.scope);
         this.counts.folders++;
         this.report.folder(report);
         this.current = null;

@@ -2,11 +2,14 @@
  * `sync` across accounts: in priority order, one lease per account, retries
  * with backoff on transient network failures inside a wall-clock budget, and
  * one failing account never stops the others. Progress commits as it goes
- * (see apply.ts), so a retry or the next run continues where this one stopped.
+ * with the token that covers it (see apply.ts), so a retry or the next run
+ * continues where this one stopped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MailopsError, exitCodeFor, isMailopsError, type ErrorCode } from '../../domain/errors.js';
 import type { SyncOptions } from '../../domain/sync.js';
+import type { IdCodec } from '../../domain/provider.js';
+import type { MessageRef } from '../../domain/types.js';
 import { MessageCache } from '../../store/cache.js';
 import { SyncLocks } from '../../store/sync-lock.js';
 import type { StoredAccount } from '../../store/accounts.js';
@@ -117,15 +120,16 @@ async function syncOne(
       const provider = await session.provider(account.config);
       try {
         if (!provider.syncChanges) throw new MailopsError('UNSUPPORTED', `sync is not supported for ${provider.kind} accounts yet`);
-        for await (const event of provider.syncChanges(cache.cursors(name), request.options, signal)) {
+        for await (const event of provider.syncChanges(cache.syncState(name), request.options, signal)) {
           applier.apply(event);
           lease.renew();
         }
         if (request.onNew && !signal.aborted) {
-          const folders = request.options.folders ?? ['INBOX'];
+          const folders = request.options.folders ?? [inboxId(session, name)];
           // Loaded only for --on-new: a plain cron sync does without it.
           const { handOverNewMessages } = await import('./on-new.js');
-          handed = await handOverNewMessages(session.db, name, provider, { ...request.onNew, folders }, {
+          const variables = hookVariables(session.backend(account.config).ids);
+          handed = await handOverNewMessages(session.db, name, provider, { ...request.onNew, folders, variables }, {
             ...io,
             signal,
             onResult: (result) => progress({ kind: 'handed_over', account: name, result }),
@@ -137,7 +141,7 @@ async function syncOne(
         const mapped = isMailopsError(error) ? error : new MailopsError('FAILED', (error as Error).message, { cause: error });
         await session.closeProvider(provider);
         if (signal.aborted || !TRANSIENT.has(mapped.code) || attempt >= MAX_ATTEMPTS) throw mapped;
-        // Transient: a new connection continues from the committed cursors.
+        // Transient: a new connection continues from the committed tokens.
         const delayMs = 500 * 2 ** (attempt - 1);
         progress({ kind: 'retry', account: name, attempt, delayMs, error: mapped.message });
         await sleep(delayMs, undefined, { signal }).catch(() => undefined);
@@ -162,6 +166,21 @@ async function syncOne(
   session.accounts.recordSync(name, result.error);
   if (failure && exitCodeFor(failure.code) === 3) session.accounts.recordCheck(name, 'needs_reauth', failure.message);
   return result;
+}
+
+/** The inbox's folder id as the last folder list had it (sync just stored one); IMAP's is INBOX. */
+function inboxId(session: Session, account: string): string {
+  return session.folders.list(account).folders.find((f) => f.role === 'inbox' && f.selectable)?.id ?? 'INBOX';
+}
+
+/**
+ * The --on-new variables a backend's codec adds (IMAP: MAILOPS_UIDVALIDITY, which only the codec
+ * can read out of an id), where it offers them: an optional `hookVariables(ref)` of the codec.
+ * The contract (src/domain/provider.ts) does not name it yet, hence the structural look-up.
+ */
+function hookVariables(codec: IdCodec): ((ref: MessageRef) => Record<string, string>) | undefined {
+  const withVariables = codec as IdCodec & { hookVariables?: (ref: MessageRef) => Record<string, string> };
+  return withVariables.hookVariables?.bind(codec);
 }
 
 /**

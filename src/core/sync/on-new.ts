@@ -3,25 +3,35 @@
  * (raw message on stdin, MAILOPS_* variables describing it). A message counts
  * as processed only when CMD exits 0, and is recorded by Message-ID + size
  * (or a content hash), so it is never handed over twice: not on the next
- * run, not after a UIDVALIDITY change refetched it under new UIDs.
+ * run, not after a UIDVALIDITY change refetched it under new UIDs, not when
+ * it is in two of the folders handed over.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { Database } from '../../store/db.js';
 import { MessageCache, type CachedMessage } from '../../store/cache.js';
 import type { MailProvider } from '../../domain/provider.js';
+import type { MessageRef } from '../../domain/types.js';
 
 export interface OnNewOptions {
   command: string;
   unreadOnly: boolean;
   markRead: boolean;
-  /** Folders whose messages are handed over. */
+  /** Folder ids whose messages are handed over. */
   folders: string[];
+  /**
+   * Variables the backend adds for a message (IMAP: MAILOPS_UIDVALIDITY); core cannot read
+   * them out of an opaque id.
+   */
+  variables?: (ref: MessageRef) => Record<string, string>;
 }
 
 export interface HandOver {
   folder: string;
-  uid: number;
+  /** The opaque id, as `ls` prints it. */
+  id: string;
+  /** Its number in the folder where the backend has one (IMAP UID), else null. */
+  uid: number | null;
   messageId: string | null;
   ok: boolean;
   exitCode: number | null;
@@ -59,15 +69,14 @@ export async function handOverNewMessages(
   let processed = 0;
   let failed = 0;
   for (const folder of options.folders) {
-    const uids = db.prepare('SELECT uid FROM messages WHERE account = ? AND folder = ? ORDER BY uid').pluck().all(account, folder) as number[];
-    for (const uid of uids) {
+    for (const { id, uid } of cache.folderMessages(account, folder)) {
       if (io.signal.aborted) return { processed, failed };
-      const message = cache.get(account, folder, uid);
+      const message = cache.get(account, id);
       if (!message) continue;
-      if (options.unreadOnly && message.flags.includes('\\Seen')) continue;
+      if (options.unreadOnly && message.flags.seen) continue;
       // A cheap check first; messages without Message-ID need their bytes for the hash.
       if (message.messageId && isProcessed.get(account, dedupeKey(message, null))) continue;
-      const ref = provider.resolveRef(String(uid), folder);
+      const ref: MessageRef = { id, folder };
       const raw = message.raw ?? (await provider.fetchMessage(ref, { peek: true }, io.signal)).raw;
       const key = dedupeKey(message, raw);
       if (isProcessed.get(account, key)) continue;
@@ -78,8 +87,9 @@ export async function handOverNewMessages(
           ...io.env,
           MAILOPS_ACCOUNT: account,
           MAILOPS_FOLDER: folder,
-          MAILOPS_UID: String(uid),
-          MAILOPS_UIDVALIDITY: message.uidValidity,
+          MAILOPS_ID: id,
+          MAILOPS_UID: uid === null ? '' : String(uid),
+          ...options.variables?.(ref),
           MAILOPS_MESSAGE_ID: message.messageId ?? '',
           MAILOPS_SUBJECT: message.subject,
           MAILOPS_FROM: message.from?.address ?? '',
@@ -92,14 +102,15 @@ export async function handOverNewMessages(
       if (ok) {
         record.run(account, key, folder, uid, new Date().toISOString());
         processed++;
-        if (options.markRead && !message.flags.includes('\\Seen')) {
-          await provider.setFlags([ref], { add: ['\\Seen'], remove: [] }, io.signal);
-          cache.applyFlags(account, folder, [{ uid, flags: [...message.flags, '\\Seen'], modseq: null }]);
+        if (options.markRead && !message.flags.seen) {
+          await provider.setFlags([ref], { seen: true }, io.signal);
+          // No token moves: the next sync sees the same change on the server and agrees.
+          cache.setFlags(account, [{ id, flags: { ...message.flags, seen: true } }], { scope: folder, token: undefined });
         }
       } else {
         failed++;
       }
-      io.onResult({ folder, uid, messageId: message.messageId, ok, exitCode });
+      io.onResult({ folder, id, uid, messageId: message.messageId, ok, exitCode });
     }
   }
   return { processed, failed };

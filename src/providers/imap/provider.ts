@@ -35,7 +35,7 @@ import { WireClient } from './wire/client.js';
 import { compressUidSet as sequenceSet } from '../../net/imap/uid-set.js';
 import { quoteMailbox } from '../../net/imap/utf7.js';
 import { loadRootCertificates } from '../../net/tls.js';
-import type { FolderCursor, SyncEvent, SyncOptions } from '../../domain/sync.js';
+import type { SyncEvent, SyncOptions } from '../../domain/sync.js';
 
 export interface ImapProviderConfig {
   email: string;
@@ -246,7 +246,7 @@ class ImapProvider implements MailProvider {
    * The change feed runs over its own small client (wire/), not imapflow: a sync that
    * finds nothing new then costs a login and one LIST-STATUS, with nothing heavy loaded.
    */
-  async *syncChanges(cursors: ReadonlyMap<string, FolderCursor>, options: SyncOptions, signal: AbortSignal): AsyncGenerator<SyncEvent> {
+  async *syncChanges(state: ReadonlyMap<string, string>, options: SyncOptions, signal: AbortSignal): AsyncGenerator<SyncEvent> {
     const { credentials, insecure, caFile } = this.config;
     const client = new WireClient({ endpoint: this.config.imap, credentials, insecure, caFile, runtime: this.runtime });
     // The feed runs many commands over minutes: an abort closes the connection under it.
@@ -254,7 +254,7 @@ class ImapProvider implements MailProvider {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       await client.open(signal);
-      yield* imapSyncFeed(client, cursors, options, signal);
+      yield* imapSyncFeed(client, state, options, signal);
       await client.logout();
     } catch (err) {
       if (signal.aborted) throw abortError(signal);

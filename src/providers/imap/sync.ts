@@ -1,6 +1,8 @@
 /**
  * The IMAP change feed for `sync` (see src/domain/sync.ts for the events), over the
- * sync client in wire/ (one connection, one command at a time).
+ * sync client in wire/ (one connection, one command at a time). Each folder is a scope
+ * (its id is its path); its token (./sync-token.ts) holds UIDVALIDITY, UIDNEXT,
+ * HIGHESTMODSEQ, the count and the last UID fetched. Ids are ./ids.ts's.
  *
  * Per folder: STATUS first (from LIST-STATUS), and an unchanged folder (UIDVALIDITY, UIDNEXT,
  * HIGHESTMODSEQ and count as last seen) costs nothing more; without CONDSTORE there is no
@@ -10,9 +12,12 @@
  * comparing UID SEARCH with the cache; new mail by UID FETCH last+1:N,
  * streamed and handed over in batches. UIDVALIDITY changed: reset.
  */
-import type { FlagUpdate, FolderCursor, SyncEvent, SyncOptions } from '../../domain/sync.js';
+import type { FlagsUpdate, MessageUpsert, SyncEvent, SyncOptions } from '../../domain/sync.js';
 import { imapServerText } from './errors.js';
+import { flagsFromImap } from './flags.js';
 import { toFolders, type ListedFolder } from './folders.js';
+import { encodeMessageId } from './ids.js';
+import { decodeFolderToken, encodeFolderToken, type ImapFolderState } from './sync-token.js';
 import { listEntry, type WireClient } from './wire/client.js';
 import { fetchAttributes, parseValues, responseCode, text, type Untagged } from '../../net/imap/response.js';
 import { compressUidSet, expandUidSet } from '../../net/imap/uid-set.js';
@@ -97,25 +102,25 @@ function normalisePath(path: string, delimiter: string | null): string {
 
 export async function* imapSyncFeed(
   client: WireClient,
-  cursors: ReadonlyMap<string, FolderCursor>,
+  state: ReadonlyMap<string, string>,
   options: SyncOptions,
   signal: AbortSignal,
 ): AsyncGenerator<SyncEvent> {
   const { listed, statuses } = await listFolders(client);
   const folders = toFolders(listed);
-  yield { kind: 'folder_list', folders };
+  yield { kind: 'folders', folders };
 
   const wanted = options.folders ? new Set(options.folders) : null;
   for (const folder of folders) {
-    if (!folder.selectable || (wanted && !wanted.has(folder.path))) continue;
+    if (!folder.selectable || (wanted && !wanted.has(folder.id))) continue;
     if (signal.aborted) return;
     try {
-      yield* syncFolder(client, folder.path, statuses.get(folder.path) ?? null, cursors.get(folder.path) ?? null, options, signal);
+      yield* syncFolder(client, folder.id, statuses.get(folder.path) ?? null, decodeFolderToken(state.get(folder.id)), options, signal);
     } catch (error) {
-      // A NO concerns this folder only (no right to read it, deleted since the list); what was
+      // A NO concerns this folder only (no right to read it, deleted since the list): what was
       // committed for it stays, and the other folders go on. Anything else ends the run.
       if ((error as { responseStatus?: string }).responseStatus !== 'NO') throw error;
-      yield { kind: 'folder_failed', path: folder.path, error: imapServerText(error) || 'refused' };
+      yield { kind: 'failed', scope: folder.id, error: imapServerText(error) || 'refused' };
     }
   }
 }
@@ -124,7 +129,7 @@ async function* syncFolder(
   client: WireClient,
   path: string,
   listedStatus: FolderStatus | null,
-  cursor: FolderCursor | null,
+  known: ImapFolderState | null,
   options: SyncOptions,
   signal: AbortSignal,
 ): AsyncGenerator<SyncEvent> {
@@ -139,25 +144,26 @@ async function* syncFolder(
   // Without CONDSTORE, STATUS cannot show a flag change: such a folder is always compared.
   if (
     status?.highestModseq != null &&
-    cursor &&
+    known &&
     !options.full &&
-    cursor.syncedAt !== null &&
-    cursor.uidValidity === uidValidity &&
-    cursor.uidNext === (status?.uidNext ?? null) &&
-    same(cursor.highestModseq, status?.highestModseq) &&
-    cursor.messageCount === (status?.messages ?? null)
+    known.done &&
+    known.uidValidity === uidValidity &&
+    known.uidNext === (status?.uidNext ?? null) &&
+    same(known.highestModseq, status?.highestModseq) &&
+    known.messageCount === (status?.messages ?? null)
   ) {
-    yield { kind: 'folder_unchanged', path };
+    yield { kind: 'unchanged', scope: path };
     return;
   }
 
-  let lastUid = cursor?.lastUid ?? 0;
-  let knownModseq = cursor?.highestModseq ?? null;
-  if (!cursor || cursor.uidValidity !== uidValidity || options.full) {
-    yield { kind: 'folder_reset', path, uidValidity, reason: !cursor ? 'new' : options.full ? 'full' : 'uidvalidity' };
-    lastUid = 0;
-    knownModseq = null;
+  let folder: ImapFolderState;
+  if (!known || known.uidValidity !== uidValidity || options.full) {
+    folder = { uidValidity, uidNext: null, highestModseq: null, messageCount: null, lastUid: 0, done: false };
+    yield { kind: 'reset', scope: path, reason: !known ? 'new' : options.full ? 'full' : 'invalidated', checkpoint: encodeFolderToken(folder) };
+  } else {
+    folder = known;
   }
+  const ids = (uid: number) => encodeMessageId({ folder: path, uidValidity, uid });
 
   // The folder as EXAMINE saw it: everything below is relative to this state.
   const selected = { exists: 0, uidValidity: '', uidNext: 0, highestModseq: null as string | null, noModseq: false };
@@ -173,12 +179,12 @@ async function* syncFolder(
   // Changed between STATUS and EXAMINE: the next run starts this folder over.
   if (selected.uidValidity !== uidValidity) return;
 
-  if (lastUid > 0) yield* knownMessageChanges(client, path, lastUid, selected.noModseq ? null : knownModseq);
+  if (folder.lastUid > 0) yield* knownMessageChanges(client, path, ids, folder.lastUid, selected.noModseq ? null : folder.highestModseq);
 
   const uidNext = selected.uidNext;
-  if (uidNext - 1 > lastUid) {
-    let range = `${lastUid + 1}:${uidNext - 1}`;
-    if (lastUid === 0 && options.since) {
+  if (uidNext - 1 > folder.lastUid) {
+    let range = `${folder.lastUid + 1}:${uidNext - 1}`;
+    if (folder.lastUid === 0 && options.since) {
       const [year, month, day] = options.since.split('-').map(Number) as [number, number, number];
       const uids: number[] = [];
       await client.command(`UID SEARCH UID ${range} SINCE ${day}-${MONTHS[month - 1]}-${year}`, (r) => {
@@ -186,21 +192,37 @@ async function* syncFolder(
       });
       range = compressUidSet(uids);
     }
-    if (range) yield* fetchNew(client, path, range, uidValidity, options, signal);
+    if (range) {
+      for await (const batch of fetchNew(client, path, range, uidValidity, options, signal)) {
+        // UIDs arrive in ascending order, so the batch covers everything up to its last one.
+        folder = { ...folder, lastUid: Math.max(folder.lastUid, batch.lastUid) };
+        yield { kind: 'upsert', scope: path, messages: batch.messages, bytes: batch.bytes, checkpoint: encodeFolderToken(folder) };
+      }
+    }
     // Every UID below UIDNEXT is now handled (fetched, or outside the --since window).
-    yield { kind: 'messages', path, messages: [], lastUid: uidNext - 1, bytes: 0 };
+    folder = { ...folder, lastUid: uidNext - 1 };
+    yield { kind: 'checkpoint', scope: path, token: encodeFolderToken(folder), complete: false };
   }
-  yield {
-    kind: 'folder_done',
-    path,
-    state: { uidValidity, uidNext, highestModseq: selected.noModseq ? null : selected.highestModseq, messageCount: selected.exists },
+  folder = {
+    ...folder,
+    uidNext,
+    highestModseq: selected.noModseq ? null : selected.highestModseq,
+    messageCount: selected.exists,
+    done: true,
   };
+  yield { kind: 'checkpoint', scope: path, token: encodeFolderToken(folder), complete: true };
 }
 
-async function* knownMessageChanges(client: WireClient, path: string, lastUid: number, knownModseq: string | null): AsyncGenerator<SyncEvent> {
+async function* knownMessageChanges(
+  client: WireClient,
+  path: string,
+  ids: (uid: number) => string,
+  lastUid: number,
+  knownModseq: string | null,
+): AsyncGenerator<SyncEvent> {
   const condstore = knownModseq !== null && client.enabled.has('CONDSTORE');
   const qresync = condstore && client.enabled.has('QRESYNC');
-  const updates: FlagUpdate[] = [];
+  const updates: FlagsUpdate[] = [];
   const vanished: number[] = [];
   const seen: number[] = [];
   const modifiers = qresync ? ` (CHANGEDSINCE ${knownModseq} VANISHED)` : condstore ? ` (CHANGEDSINCE ${knownModseq})` : '';
@@ -217,29 +239,25 @@ async function* knownMessageChanges(client: WireClient, path: string, lastUid: n
     if (!uid || uid > lastUid) return;
     seen.push(uid);
     const flags = attributes.get('FLAGS');
-    const modseq = attributes.get('MODSEQ');
-    updates.push({
-      uid,
-      flags: Array.isArray(flags) ? flags.map((f) => text(f) ?? '').filter((f) => f && f !== '\\Recent') : [],
-      modseq: Array.isArray(modseq) ? text(modseq[0]) : null,
-    });
+    updates.push({ id: ids(uid), flags: flagsFromImap(Array.isArray(flags) ? flags.map((f) => text(f) ?? '').filter(Boolean) : []) });
   });
-  if (updates.length) yield { kind: 'flags', path, updates };
+  if (updates.length) yield { kind: 'flags', scope: path, updates };
   if (qresync) {
-    if (vanished.length) yield { kind: 'expunged', path, uids: vanished };
+    if (vanished.length) yield { kind: 'gone', scope: path, ids: vanished.map(ids) };
   } else if (condstore) {
     // CONDSTORE without QRESYNC says nothing about expunges: compare the UIDs that still exist.
     const present: number[] = [];
     await client.command(`UID SEARCH UID 1:${lastUid}`, (r) => {
       if (r.kind === 'SEARCH') present.push(...r.text.split(' ').map(Number).filter((n) => Number.isInteger(n) && n > 0));
     });
-    yield { kind: 'present', path, uids: present, upTo: lastUid };
+    yield { kind: 'present', scope: path, ids: present.map(ids), upTo: lastUid };
   } else {
     // The full FLAGS fetch listed every message that still exists.
-    yield { kind: 'present', path, uids: seen, upTo: lastUid };
+    yield { kind: 'present', scope: path, ids: seen.map(ids), upTo: lastUid };
   }
 }
 
+/** New messages, streamed in batches bounded by count and by bytes. */
 async function* fetchNew(
   client: WireClient,
   path: string,
@@ -247,31 +265,29 @@ async function* fetchNew(
   uidValidity: string,
   options: SyncOptions,
   signal: AbortSignal,
-): AsyncGenerator<SyncEvent> {
+): AsyncGenerator<{ messages: MessageUpsert[]; lastUid: number; bytes: number }> {
   // Loaded here: a sync that finds nothing new never needs the message mapping.
   const { newMessageItems, toCachedMessage } = await import('./wire/message.js');
-  type Cached = ReturnType<typeof toCachedMessage>['cached'];
-  let batch: Cached[] = [];
+  let batch: MessageUpsert[] = [];
   let bytes = 0;
   let maxUid = 0;
   for await (const response of client.stream(`UID FETCH ${range} ${newMessageItems(options, client.enabled.has('CONDSTORE'))}`)) {
-    // Thrown, never a break: a loop that ended early would let the cursor pass unfetched mail.
+    // Thrown, never a break: a loop that ended early would let the token pass unfetched mail.
     signal.throwIfAborted();
     if (response.kind !== 'FETCH') continue;
     const attributes = fetchAttributes(response.segments);
     // An unsolicited FETCH (a flag change by another session) carries no envelope.
     if (!attributes.has('ENVELOPE') || !attributes.has('UID')) continue;
-    const { cached, bytes: size } = toCachedMessage(attributes, path, uidValidity, options);
+    const { cached, uid, bytes: size } = toCachedMessage(attributes, path, uidValidity, options);
     batch.push(cached);
     bytes += size;
-    maxUid = Math.max(maxUid, cached.uid);
+    maxUid = Math.max(maxUid, uid);
     // Bounded by bytes too, so a run of large messages does not grow the heap.
     if (batch.length >= options.batchSize || bytes >= 4 * 1024 * 1024) {
-      // UIDs arrive in ascending order, so the batch covers everything up to maxUid.
-      yield { kind: 'messages', path, messages: batch, lastUid: maxUid, bytes };
+      yield { messages: batch, lastUid: maxUid, bytes };
       batch = [];
       bytes = 0;
     }
   }
-  if (batch.length) yield { kind: 'messages', path, messages: batch, lastUid: maxUid, bytes };
+  if (batch.length) yield { messages: batch, lastUid: maxUid, bytes };
 }

@@ -4,11 +4,13 @@
  * syntax dropped, quoted names unquoted), so that a cached envelope and a live one agree.
  */
 import { decodeEncodedWords } from '../../../core/message/encoded-words.js';
-import type { CachedMessage, SyncOptions } from '../../../domain/sync.js';
+import type { MessageUpsert, SyncOptions } from '../../../domain/sync.js';
 import type { Address } from '../../../domain/types.js';
 import { extractIndexText, parseReferences } from '../../../core/message/index-text.js';
 import { rawHeaderField } from '../../../core/message/raw-header.js';
 import { hasAttachments, validDate, type StructureNode } from '../envelope.js';
+import { flagsFromImap } from '../flags.js';
+import { encodeMessageId } from '../ids.js';
 import { text, type Value } from '../../../net/imap/response.js';
 
 /** What `sync` asks for with each new message (BODY[] partial: up to the body limit). */
@@ -70,46 +72,47 @@ function bodySection(attributes: Map<string, Value>): Buffer | null {
   return null;
 }
 
+/** The message the cache keeps, in its folder under its UID; `bytes`: what the FETCH carried. */
 export function toCachedMessage(
   attributes: Map<string, Value>,
   folder: string,
   uidValidity: string,
   options: SyncOptions,
-): { cached: CachedMessage; bytes: number } {
+): { cached: MessageUpsert; uid: number; bytes: number } {
   const envelope = attributes.get('ENVELOPE');
   const env = Array.isArray(envelope) ? envelope : [];
   const size = Number(text(attributes.get('RFC822.SIZE')) ?? 0);
   const section = bodySection(attributes);
   const source = options.headersOnly ? null : section;
   const flags = attributes.get('FLAGS');
-  const modseq = attributes.get('MODSEQ');
   const internalDate = validDate(text(attributes.get('INTERNALDATE')) ?? undefined);
   const envelopeDate = text(env[0]);
+  const uid = Number(text(attributes.get('UID')));
   return {
     cached: {
-      folder,
-      uidValidity,
-      uid: Number(text(attributes.get('UID'))),
-      messageId: text(env[9])?.trim() || null,
-      subject: decodeEncodedWords(text(env[1]) ?? ''),
-      from: addresses(env[2])[0] ?? null,
-      to: addresses(env[5]),
-      cc: addresses(env[6]),
-      bcc: addresses(env[7]),
-      replyTo: addresses(env[4]),
-      inReplyTo: text(env[8])?.trim() || null,
-      references: parseReferences(section ? rawHeaderField(section, 'references') : null),
-      date: (envelopeDate ? validDate(envelopeDate) : null) ?? internalDate,
-      internalDate,
-      size,
-      // \Recent belongs to one session: it says nothing about the message.
-      flags: Array.isArray(flags) ? flags.map((f) => text(f) ?? '').filter((f) => f && f !== '\\Recent') : [],
-      hasAttachments: hasAttachments(structureNode(attributes.get('BODYSTRUCTURE'))),
-      modseq: Array.isArray(modseq) ? text(modseq[0]) : null,
-      // Only whole messages are stored: a partial one is fetched live when read.
-      raw: source && source.length >= size ? source : null,
-      bodyText: source ? extractIndexText(source) : null,
+      message: {
+        id: encodeMessageId({ folder, uidValidity, uid }),
+        messageId: text(env[9])?.trim() || null,
+        subject: decodeEncodedWords(text(env[1]) ?? ''),
+        from: addresses(env[2])[0] ?? null,
+        to: addresses(env[5]),
+        cc: addresses(env[6]),
+        bcc: addresses(env[7]),
+        replyTo: addresses(env[4]),
+        inReplyTo: text(env[8])?.trim() || null,
+        references: parseReferences(section ? rawHeaderField(section, 'references') : null),
+        date: (envelopeDate ? validDate(envelopeDate) : null) ?? internalDate,
+        internalDate,
+        size,
+        flags: flagsFromImap(Array.isArray(flags) ? flags.map((f) => text(f) ?? '').filter(Boolean) : []),
+        hasAttachments: hasAttachments(structureNode(attributes.get('BODYSTRUCTURE'))),
+        // Only whole messages are stored: a partial one is fetched live when read.
+        raw: source && source.length >= size ? source : null,
+        bodyText: source ? extractIndexText(source) : null,
+      },
+      folders: [{ folder, uid }],
     },
+    uid,
     bytes: section?.length ?? 0,
   };
 }

@@ -1,0 +1,39 @@
+// A stand-in for the sync client (src/providers/imap/wire/client.ts) that answers each command
+// from a script, for unit tests of the IMAP change feed without a server.
+import type { WireClient } from '../../src/providers/imap/wire/client.js';
+import { ResponseReader, type Untagged } from '../../src/net/imap/response.js';
+
+export function untagged(lines: string[]): Untagged[] {
+  return new ResponseReader().push(Buffer.from(lines.map((l) => `${l}\r\n`).join(''))) as Untagged[];
+}
+
+/**
+ * Answers each command from `script` (the first entry its line starts with), records what was
+ * sent; a 'NO' entry is thrown in imapflow's shape. CONDSTORE and QRESYNC are enabled: delete
+ * from `client.enabled` to take them away.
+ */
+export function scriptedClient(
+  script: Array<[string, string[] | 'NO']>,
+  capabilities = ['IMAP4REV1', 'LIST-EXTENDED', 'LIST-STATUS', 'CONDSTORE', 'QRESYNC'],
+): { client: WireClient; sent: string[] } {
+  const sent: string[] = [];
+  const answer = (line: string) => {
+    sent.push(line);
+    const entry = script.find(([start]) => line.startsWith(start));
+    if (!entry) throw new Error(`unexpected command: ${line}`);
+    if (entry[1] === 'NO') throw Object.assign(new Error('Command failed'), { responseStatus: 'NO', responseText: 'Permission denied' });
+    return untagged(entry[1]);
+  };
+  const client = {
+    capabilities: new Set(capabilities),
+    enabled: new Set(['CONDSTORE', 'QRESYNC']),
+    async command(line: string, onUntagged: (r: Untagged) => void = () => {}) {
+      for (const r of answer(line)) onUntagged(r);
+      return { type: 'tagged', tag: 'W1', status: 'OK', code: null, text: 'done' };
+    },
+    async *stream(line: string) {
+      yield* answer(line);
+    },
+  };
+  return { client: client as unknown as WireClient, sent };
+}
