@@ -135,6 +135,8 @@ export interface IdCodec {
    * `folder`). Null when it cannot be one of this backend's ids.
    */
   parse(id: string, folder: string): MessageRef | null;
+  /** Variables `sync --on-new` adds for a message of this backend (IMAP: MAILOPS_UIDVALIDITY). */
+  hookVariables?(ref: MessageRef): Record<string, string>;
 }
 
 /**

@@ -36,7 +36,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     if (options.offline) {
       const [{ readOffline }, { noteCache }] = await Promise.all([import('../../core/offline.js'), import('../offline.js')]);
       const folder = await session.folderResolver(account.config, null).resolve(options.folder);
-      const { result, cache } = readOffline(session.db, account.config.name, id, folder.id);
+      const { result, cache } = readOffline(session.db, account.config.name, id, folder.id, session.backend(account.config).ids);
       fetched = result;
       cacheField = noteCache(ctx, cache);
     } else {

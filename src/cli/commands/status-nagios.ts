@@ -75,8 +75,10 @@ async function check(ctx: CliContext, args: unknown[], options: Options, thresho
   return withSession(ctx, async (session) => {
     const account = session.resolveAccount(names[0]);
     const name = account.config.name;
-    const folder = options.folder ?? 'INBOX';
-    const row = await diagnoseOne(ctx, session, account, { folder }, true);
+    // A path or an @role; a role is looked up in the cached folder list, or on the server (lazily).
+    const resolved = await session.folderResolver(account.config, () => session.provider(account.config)).resolve(options.folder ?? 'INBOX');
+    const folder = resolved.path;
+    const row = await diagnoseOne(ctx, session, account, { folder: resolved.id }, true);
     const d = row.diagnosis;
     if (!d) return { state: NagiosState.UNKNOWN, summary: `${name}: cannot check: ${row.status.lastError}`, metrics: [] };
 

@@ -61,6 +61,7 @@ function eventJson(event: SyncProgress): Record<string, unknown> {
         event: 'handed_over',
         account: event.account,
         folder: event.result.folder,
+        id: event.result.id,
         uid: event.result.uid,
         message_id: event.result.messageId,
         ok: event.result.ok,
@@ -131,7 +132,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
         }
         if (event.kind === 'retry') ctx.warn(`${event.account}: ${event.error}; retrying in ${event.delayMs} ms`);
         if (event.kind === 'handed_over' && !event.result.ok) {
-          ctx.warn(`${event.account}: --on-new failed for ${event.result.folder} UID ${event.result.uid} (exit ${event.result.exitCode}); it will be handed over again next run`);
+          ctx.warn(`${event.account}: --on-new failed for ${event.result.id} in ${event.result.folder} (exit ${event.result.exitCode}); it will be handed over again next run`);
         }
         if (event.kind === 'account_done') {
           line?.clear();

@@ -8,8 +8,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MailopsError, exitCodeFor, isMailopsError, type ErrorCode } from '../../domain/errors.js';
 import type { SyncOptions } from '../../domain/sync.js';
-import type { IdCodec } from '../../domain/provider.js';
-import type { MessageRef } from '../../domain/types.js';
 import { MessageCache } from '../../store/cache.js';
 import { SyncLocks } from '../../store/sync-lock.js';
 import type { StoredAccount } from '../../store/accounts.js';
@@ -120,15 +118,20 @@ async function syncOne(
       const provider = await session.provider(account.config);
       try {
         if (!provider.syncChanges) throw new MailopsError('UNSUPPORTED', `sync is not supported for ${provider.kind} accounts yet`);
-        for await (const event of provider.syncChanges(cache.syncState(name), request.options, signal)) {
+        // --folders takes paths and @roles, per account: each has its own folder ids.
+        const options = request.options.folders
+          ? { ...request.options, folders: (await session.folderResolver(account.config, provider).resolveAll(request.options.folders)).map((f) => f.id) }
+          : request.options;
+        for await (const event of provider.syncChanges(cache.syncState(name), options, signal)) {
           applier.apply(event);
           lease.renew();
         }
         if (request.onNew && !signal.aborted) {
-          const folders = request.options.folders ?? [inboxId(session, name)];
+          const folders = options.folders ?? [inboxId(session, name)];
           // Loaded only for --on-new: a plain cron sync does without it.
           const { handOverNewMessages } = await import('./on-new.js');
-          const variables = hookVariables(session.backend(account.config).ids);
+          const codec = session.backend(account.config).ids;
+          const variables = codec.hookVariables?.bind(codec);
           handed = await handOverNewMessages(session.db, name, provider, { ...request.onNew, folders, variables }, {
             ...io,
             signal,
@@ -171,16 +174,6 @@ async function syncOne(
 /** The inbox's folder id as the last folder list had it (sync just stored one); IMAP's is INBOX. */
 function inboxId(session: Session, account: string): string {
   return session.folders.list(account).folders.find((f) => f.role === 'inbox' && f.selectable)?.id ?? 'INBOX';
-}
-
-/**
- * The --on-new variables a backend's codec adds (IMAP: MAILOPS_UIDVALIDITY, which only the codec
- * can read out of an id), where it offers them: an optional `hookVariables(ref)` of the codec.
- * The contract (src/domain/provider.ts) does not name it yet, hence the structural look-up.
- */
-function hookVariables(codec: IdCodec): ((ref: MessageRef) => Record<string, string>) | undefined {
-  const withVariables = codec as IdCodec & { hookVariables?: (ref: MessageRef) => Record<string, string> };
-  return withVariables.hookVariables?.bind(codec);
 }
 
 /**

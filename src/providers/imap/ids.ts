@@ -74,6 +74,10 @@ export const imapIds: IdCodec = {
     const key = decodeMessageId(trimmed);
     return key ? refFromKey(key) : null;
   },
+  hookVariables(ref: MessageRef): Record<string, string> {
+    const key = decodeMessageId(ref.id);
+    return key ? { MAILOPS_UIDVALIDITY: key.uidValidity } : {};
+  },
 };
 
 export function messageNotFound(id: string): MailopsError {
