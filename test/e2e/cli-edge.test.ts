@@ -316,9 +316,13 @@ describe.concurrent('listing: dates, pages, NDJSON, folder names', () => {
     const other = await connectedAccount('all-folders');
     const dates = ['2025-01-01', '2025-01-02', '2025-01-03', '2025-01-04', '2025-01-05', '2025-01-06', '2025-01-07'];
     const folderFor = ['INBOX', 'Archive', 'INBOX', 'Sent', 'Archive', 'INBOX', 'Archive'];
-    for (const [i, day] of dates.entries()) {
-      await appendMessage(other.user, folderFor[i]!, textMessage({ subject: `pageme ${i + 1}`, date: new Date(`${day}T10:00:00Z`).toUTCString().replace('GMT', '+0000') }));
-    }
+    // Arrived on those days (INTERNALDATE): --all-folders merges by arrival, as each folder is listed.
+    await withImap(other.user, async (client) => {
+      for (const [i, day] of dates.entries()) {
+        const arrival = new Date(`${day}T10:00:00Z`);
+        await client.append(folderFor[i]!, textMessage({ subject: `pageme ${i + 1}`, date: arrival.toUTCString().replace('GMT', '+0000') }), [], arrival);
+      }
+    });
     await appendMessage(other.user, 'INBOX', textMessage({ subject: 'not this one' }));
 
     const seen: Message[] = [];

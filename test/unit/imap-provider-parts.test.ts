@@ -130,6 +130,11 @@ function part(type: string, extra: Partial<MessageStructureObject> = {}): Messag
 describe('attachment detection', () => {
   it('counts attachments and non-inline binary leaves, not text or inline images', () => {
     expect(hasAttachments(part('text/plain'))).toBe(false);
+    // Content-Type: text; charset=us-ascii, as Dovecot describes it ("" ""), and as imapflow joins
+    // a NIL subtype: text/plain by RFC 2045 5.2, not an attachment.
+    expect(hasAttachments(part('/'))).toBe(false);
+    expect(hasAttachments(part('text/'))).toBe(false);
+    expect(hasAttachments(part('multipart/mixed', { childNodes: [part('/'), part('application/pdf')] }))).toBe(true);
     expect(hasAttachments(part('multipart/alternative', { childNodes: [part('text/plain'), part('text/html')] }))).toBe(false);
     expect(hasAttachments(part('multipart/mixed', { childNodes: [part('text/plain'), part('application/pdf')] }))).toBe(true);
     expect(hasAttachments(part('multipart/mixed', { childNodes: [part('text/plain'), part('text/csv', { disposition: 'attachment' })] }))).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractIndexText, parseReferences } from '../../src/core/message/index-text.js';
+import { extractIndexText, parseReferences } from '../../src/mime/index-text.js';
 
 const crlf = (lines: string[]) => Buffer.from(lines.join('\r\n'), 'latin1');
 
@@ -58,5 +58,14 @@ describe('extractIndexText', () => {
   it('parses References', () => {
     expect(parseReferences('<a@x> <b@y>\r\n <c@z>')).toEqual(['<a@x>', '<b@y>', '<c@z>']);
     expect(parseReferences(null)).toEqual([]);
+  });
+});
+
+describe('extractIndexText: a malformed Content-Type is text/plain (RFC 2045 5.2)', () => {
+  it('indexes the body of a part typed "text" without a subtype, and of an unreadable type', () => {
+    for (const header of ['Content-Type: text; charset=us-ascii', 'Content-Type: ;;;', 'Content-Type: /plain']) {
+      const raw = Buffer.from(`Subject: s\r\nMIME-Version: 1.0\r\n${header}\r\n\r\nnightly backup 1234 files\r\n`);
+      expect(extractIndexText(raw), header).toContain('nightly backup 1234 files');
+    }
   });
 });

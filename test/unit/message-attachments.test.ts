@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MailopsError } from '../../src/domain/errors.js';
-import { sanitizeFilename, saveAttachments } from '../../src/core/message/attachments.js';
-import { parseMessage } from '../../src/core/message/parse.js';
+import { sanitizeFilename, saveAttachments } from '../../src/mime/attachments.js';
+import { parseMessage } from '../../src/mime/parse.js';
 
 const long = 'a'.repeat(300);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMailDate } from '../../src/core/message/date.js';
+import { parseMailDate } from '../../src/mime/date.js';
 
 describe('parseMailDate', () => {
   const valid: Array<[string, string]> = [

@@ -1,6 +1,6 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { parseMessage } from '../../src/core/message/parse.js';
+import { parseMessage } from '../../src/mime/parse.js';
 
 /** A raw message from lines (strings are taken as latin1, i.e. one byte per code unit) and byte buffers, joined by CRLF. */
 function mime(...parts: Array<string | Buffer>): Buffer {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessage } from '../../src/core/message/parse.js';
-import { formatAddress, formatSize, renderMessage } from '../../src/core/message/render.js';
+import { parseMessage } from '../../src/mime/parse.js';
+import { formatAddress, formatSize, renderMessage } from '../../src/mime/render.js';
 
 const crlf = (...lines: string[]): Buffer => Buffer.from(lines.join('\r\n'));
 

@@ -53,12 +53,12 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       return 0;
     }
 
-    const { parseMessage } = await import('../../core/message/parse.js');
+    const { parseMessage } = await import('../../mime/parse.js');
     const message = await parseMessage(raw);
 
     let saved: Array<{ filename: string; path: string; size: number }> = [];
     if (options.saveAttachments !== undefined) {
-      const { saveAttachments } = await import('../../core/message/attachments.js');
+      const { saveAttachments } = await import('../../mime/attachments.js');
       saved = await saveAttachments(message.attachments, options.saveAttachments, { force: options.force === true });
       if (!ctx.isMachineOutput) for (const s of saved) ctx.note(`saved ${s.path} (${s.size} bytes)`);
     }
@@ -81,7 +81,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       return 0;
     }
 
-    const { renderMessage } = await import('../../core/message/render.js');
+    const { renderMessage } = await import('../../mime/render.js');
     ctx.out(renderMessage(message, { allHeaders: options.headers === true, html: options.html === true }));
     return 0;
   });

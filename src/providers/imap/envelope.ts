@@ -4,6 +4,7 @@
  */
 import type { FetchMessageObject, MessageAddressObject } from 'imapflow';
 import type { Address, Envelope } from '../../domain/types.js';
+import { effectiveMediaType } from '../../mime/content-type.js';
 import { flagsFromImap } from './flags.js';
 import { refFromKey } from './ids.js';
 
@@ -46,7 +47,8 @@ export function hasAttachments(node: StructureNode | undefined): boolean {
   if (!node) return false;
   const disposition = node.disposition?.toLowerCase();
   if (disposition === 'attachment') return true;
-  const type = node.type.toLowerCase();
+  // A part the server could not type (Content-Type: text) is text/plain, RFC 2045 section 5.2.
+  const type = effectiveMediaType(node.type);
   if (type === 'message/rfc822') return disposition !== 'inline';
   if (node.childNodes && node.childNodes.length > 0) return node.childNodes.some(hasAttachments);
   if (type.startsWith('multipart/') || type.startsWith('text/')) return false;

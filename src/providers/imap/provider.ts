@@ -381,7 +381,8 @@ function commandFailed(what: string, cause: unknown): MailopsError {
 }
 
 function searchContext(client: ImapFlow): ImapSearchContext {
-  return { capabilities: client.capabilities.keys(), enabled: client.enabled };
+  // Arrays, not the maps' iterators: the context is read more than once (SORT, then the search keys).
+  return { capabilities: [...client.capabilities.keys()], enabled: [...client.enabled] };
 }
 
 /** Without UIDPLUS only a plain EXPUNGE exists, which would also remove messages we were not asked to touch. */

@@ -35,10 +35,10 @@ import type { FlagTest, QueryNode } from '../../domain/query.js';
 
 /** What the server can do, as far as the search command depends on it. */
 export interface ImapSearchContext {
-  /** Server capabilities, e.g. `client.capabilities.keys()`; only WITHIN matters. */
-  capabilities?: Iterable<string>;
+  /** Server capabilities; WITHIN and SORT matter. Read more than once: not an iterator. */
+  capabilities?: readonly string[];
   /** Extensions ENABLEd on the session (`client.enabled`); UTF8=ACCEPT drops CHARSET UTF-8. */
-  enabled?: Iterable<string>;
+  enabled?: readonly string[];
 }
 
 /** IMAP numbers (RFC 3501 "number") are unsigned 32-bit. */

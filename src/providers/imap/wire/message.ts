@@ -3,11 +3,11 @@
  * BODYSTRUCTURE are read the way imapflow reads them (encoded words decoded, group
  * syntax dropped, quoted names unquoted), so that a cached envelope and a live one agree.
  */
-import { decodeEncodedWords } from '../../../core/message/encoded-words.js';
+import { decodeEncodedWords } from '../../../mime/encoded-words.js';
 import type { MessageUpsert, SyncOptions } from '../../../domain/sync.js';
 import type { Address } from '../../../domain/types.js';
-import { extractIndexText, parseReferences } from '../../../core/message/index-text.js';
-import { rawHeaderField } from '../../../core/message/raw-header.js';
+import { extractIndexText, parseReferences } from '../../../mime/index-text.js';
+import { rawHeaderField } from '../../../mime/raw-header.js';
 import { hasAttachments, validDate, type StructureNode } from '../envelope.js';
 import { flagsFromImap } from '../flags.js';
 import { encodeMessageId } from '../ids.js';

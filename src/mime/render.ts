@@ -5,7 +5,7 @@
  * message cannot move the cursor, retitle the terminal or hide lines.
  */
 
-import type { Address } from '../../domain/types.js';
+import type { Address } from '../domain/types.js';
 import { headerValue } from './headers.js';
 import type { HeaderLine, ParsedAttachment, ParsedMessage } from './parse.js';
 

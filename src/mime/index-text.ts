@@ -7,6 +7,7 @@
  * Truncated input (a partial fetch of a large message) is fine.
  */
 /** Enough text to find a message by; the full body is read from the message itself. */
+import { effectiveMediaType } from './content-type.js';
 import { decodeCharset, decodeQuotedPrintable } from './charset.js';
 import { findHeaderEnd } from './raw-header.js';
 
@@ -42,7 +43,8 @@ function parseContentType(value: string | undefined): ContentType {
     if (eq < 0) continue;
     params.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim().replace(/^"(.*)"$/s, '$1'));
   }
-  return { type: type.trim().toLowerCase() || 'text/plain', params };
+  // No subtype, or unreadable: text/plain (RFC 2045 section 5.2), as `read` shows it.
+  return { type: effectiveMediaType(type.trim()), params };
 }
 
 function decodeTransfer(body: Buffer, encoding: string): Buffer {

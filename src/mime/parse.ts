@@ -10,8 +10,9 @@ import { simpleParser } from 'mailparser';
 import type { AddressObject, Attachment, EmailAddress, ParsedMail, SimpleParserOptions } from 'mailparser';
 import { compile } from 'html-to-text';
 import libmime from 'libmime';
-import type { Address, AttachmentInfo } from '../../domain/types.js';
+import type { Address, AttachmentInfo } from '../domain/types.js';
 import { decodeCharset } from './charset.js';
+import { isMediaType } from './content-type.js';
 import { parseMailDate } from './date.js';
 import { decodeLooseText, headerValue, readHeaderBlock, type HeaderLine } from './headers.js';
 
@@ -167,9 +168,6 @@ function rootContentType(mail: ParsedMail): string {
   return 'text/plain';
 }
 
-/** `type/subtype` as RFC 2045 section 5.1 spells it (tokens on both sides of one slash). */
-const MEDIA_TYPE = /^[!#$%&'*+\-.^_`|~0-9a-z]+\/[!#$%&'*+\-.^_`|~0-9a-z]+$/i;
-
 /**
  * RFC 2045 section 5.2: a Content-Type that cannot be read means text/plain. Old mailers write
  * `Content-Type: text; charset=us-ascii`, which mailparser keeps as a type of its own and hands
@@ -180,7 +178,7 @@ function splitMalformedText(parts: Attachment[]): { texts: string[]; files: Atta
   const texts: string[] = [];
   const files: Attachment[] = [];
   for (const part of parts) {
-    if (MEDIA_TYPE.test(part.contentType)) {
+    if (isMediaType(part.contentType)) {
       files.push(part);
       continue;
     }

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MailopsError } from '../../domain/errors.js';
+import { MailopsError } from '../domain/errors.js';
 
 export interface SavableAttachment {
   filename: string;
