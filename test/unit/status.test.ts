@@ -1,7 +1,7 @@
 // Account health: which state a failed check records, and the exit code status gives for it,
 // live and from the stored state alone (--offline).
 import { describe, expect, it } from 'vitest';
-import { stateForError, storedStatus, worstExitCode } from '../../src/core/status.js';
+import { stateForError, statusReport, storedStatus, worstExitCode } from '../../src/core/status.js';
 import type { AccountState } from '../../src/domain/types.js';
 import type { StoredAccount } from '../../src/store/accounts.js';
 
@@ -42,5 +42,18 @@ describe('worstExitCode of stored states (status --offline)', () => {
   it('a stored error exits 1 and outranks an auth failure; all active exits 0', () => {
     expect(worstExitCode([storedStatus(account('needs_reauth')), storedStatus(account('error'))])).toBe(1);
     expect(worstExitCode([storedStatus(account('active'))])).toBe(0);
+  });
+});
+
+describe('statusReport (status --json)', () => {
+  it('has the contract fields in order, backend imap for an IMAP account and api for the API backends', () => {
+    const report = statusReport(storedStatus(account('active')));
+    expect(Object.keys(report)).toEqual([
+      'name', 'provider', 'backend', 'email', 'state', 'is_healthy', 'token_expires_at', 'scopes', 'last_sync_at', 'last_error', 'latency_ms', 'checks',
+    ]);
+    expect(report).toMatchObject({ name: 'a', provider: 'imap', backend: 'imap', state: 'active', is_healthy: true, checks: [] });
+    const graph = account('active');
+    graph.config = { ...graph.config, backend: 'graph' };
+    expect(statusReport(storedStatus(graph)).backend).toBe('api');
   });
 });

@@ -10,14 +10,12 @@ import type { ProviderName, SecretStoreKind, ServerEndpoint, TlsMode } from '../
 import {
   buildAccountConfig,
   domainOf,
-  endpointText,
   guessProvider,
   resolveEndpoint,
   validateAccountName,
   validateEmail,
   type EndpointInput,
 } from '../../core/accounts.js';
-import { PASSWORD_KEY } from '../../core/session.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { askChoice, askPassword, askText } from '../prompt.js';
@@ -98,51 +96,19 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       previous,
     );
 
-    // The store must be usable before we test the login: failing after a successful
-    // login would leave the user with nothing saved and a confusing order of errors.
-    const store = config.passwordCommand ? null : await session.secretStore(config.secretStore);
-    // Opening proves the keychain answers; some fail only on write (no default collection).
-    await store?.checkWritable();
-
-    let password: string | null = null;
-    if (!config.passwordCommand) {
-      password = await readPassword(ctx, options, previous && previous.secretStore === config.secretStore && !previous.passwordCommand ? async () => store!.get(name, PASSWORD_KEY) : null);
-      ctx.redactor.add(password);
-    }
-    const credentials = password !== null ? { kind: 'password' as const, user: config.user, password } : await session.credentials(config);
-
-    const client = await session.provider(config, credentials);
-    const imapCheck = await client.verify(ctx.signal);
-    if (!ctx.isMachineOutput) ctx.note(`IMAP login ok: ${endpointText(config.imap)}, ${imapCheck.latencyMs} ms`);
-    const smtpCheck = await client.verifySend(ctx.signal);
-    if (!ctx.isMachineOutput) ctx.note(`SMTP login ok: ${endpointText(config.smtp)}, ${smtpCheck.latencyMs} ms`);
-
-    // An OAuth account turned into a password one: its tokens and client secret go.
-    if (previous && previous.provider !== 'imap') {
-      await session.secretStore(previous.secretStore).then((s) => s.deleteAccount(name)).catch(() => ctx.warn(`could not remove the OAuth secrets of ${name}`));
-    }
-    // Save: the secret first (so the account never exists without it), then the row.
-    if (store && password !== null) await store.set(name, PASSWORD_KEY, password);
-    const makeDefault = options.default === true || session.accounts.list().length === 0;
-    try {
-      session.accounts.save(config, makeDefault);
-    } catch (error) {
-      if (store && !previous) await store.delete(name, PASSWORD_KEY).catch(() => undefined);
-      throw error;
-    }
-    // Secrets left behind by the previous configuration (another store, or now a command).
-    if (previous && !previous.passwordCommand && (config.passwordCommand || previous.secretStore !== config.secretStore)) {
-      await session
-        .secretStore(previous.secretStore)
-        .then((s) => s.delete(name, PASSWORD_KEY))
-        .catch(() => ctx.warn(`could not remove the old password of ${name} from the ${previous.secretStore} store`));
-    }
-
-    const saved = session.accounts.get(name)!;
+    const { connectPasswordAccount } = await import('../../core/connect-password.js');
+    const { account: saved, repaired } = await connectPasswordAccount(session, {
+      config,
+      previous,
+      makeDefault: options.default === true,
+      password: (kept) => readPassword(ctx, options, kept),
+      ui: { note: (message) => !ctx.isMachineOutput && ctx.note(message), warn: (message) => ctx.warn(message) },
+      signal: ctx.signal,
+    });
     if (ctx.isMachineOutput) {
-      printJson(ctx, { account: accountJson(config, saved.config.isDefault, previous !== null) });
+      printJson(ctx, { account: accountJson(config, saved.config.isDefault, repaired) });
     } else {
-      ctx.note(`${previous ? 'Repaired' : 'Connected'} ${name} <${email}>${saved.config.isDefault ? ' (default account)' : ''}`);
+      ctx.note(`${repaired ? 'Repaired' : 'Connected'} ${name} <${email}>${saved.config.isDefault ? ' (default account)' : ''}`);
     }
     return 0;
   });

@@ -4,7 +4,7 @@
  * message. JSON keeps status' shape; the steps fill `checks`.
  */
 import { MailopsError, isMailopsError, type ErrorCode } from '../../domain/errors.js';
-import { checkAccount, stateForError, worstExitCode, type AccountStatus } from '../../core/status.js';
+import { checkAccount, stateForError, statusReport, worstExitCode, type AccountStatus } from '../../core/status.js';
 import type { Session } from '../../core/session.js';
 import type { StoredAccount } from '../../store/accounts.js';
 import { diagnoseAccount, diagnosisChecks, protocolSummary, type AccountDiagnosis } from '../../diagnose/run.js';
@@ -14,7 +14,6 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printJson, printNdjson } from '../output.js';
 import { checkJson, diagnoseSettings, explainFailures, printSteps } from '../diagnose-report.js';
-import { statusJson } from './status.js';
 
 export interface Options {
   account?: string;
@@ -44,7 +43,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     }
 
     const json = (r: Row) => ({
-      ...statusJson(r.status),
+      ...statusReport(r.status),
       checks: r.steps.map(checkJson),
       ...(r.diagnosis ? { diagnosis: { imap: protocolSummary(r.diagnosis.imap), smtp: protocolSummary(r.diagnosis.smtp) } } : {}),
       ...(options.probe || options.probeTo ? { probe: r.probe } : {}),

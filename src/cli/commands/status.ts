@@ -1,5 +1,5 @@
 /** `mailops status [NAME...]`: state, last sync and error, and a live check per account. */
-import { checkAccount, storedStatus, worstExitCode, type AccountStatus } from '../../core/status.js';
+import { checkAccount, statusReport, storedStatus, worstExitCode, type AccountStatus } from '../../core/status.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { isoDate, printJson, printNdjson, printRows } from '../output.js';
@@ -13,23 +13,6 @@ interface Options {
   probeTo?: string;
 }
 
-export function statusJson(s: AccountStatus) {
-  const c = s.account.config;
-  return {
-    name: c.name,
-    provider: c.provider,
-    email: c.email,
-    state: s.state,
-    is_healthy: s.healthy,
-    token_expires_at: isoDate(s.account.state.tokenExpiresAt),
-    // OAuth accounts: the scopes the provider granted; null for password accounts.
-    scopes: c.oauth?.grantedScopes ?? null,
-    last_sync_at: isoDate(s.account.state.lastSyncAt),
-    last_error: s.lastError,
-    latency_ms: s.latencyMs,
-    checks: s.checks.map((k) => ({ step: k.step, ok: k.ok, ms: k.ms, detail: k.detail })),
-  };
-}
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   // The support engineer's and the sysadmin's views live in their own modules.
@@ -43,8 +26,8 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       statuses.push(options.offline ? storedStatus(account) : await checkAccount(session, account, ctx.signal));
     }
 
-    if (ctx.output === 'json') printJson(ctx, { accounts: statuses.map(statusJson) });
-    else if (ctx.output === 'ndjson') for (const s of statuses) printNdjson(ctx, statusJson(s));
+    if (ctx.output === 'json') printJson(ctx, { accounts: statuses.map(statusReport) });
+    else if (ctx.output === 'ndjson') for (const s of statuses) printNdjson(ctx, statusReport(s));
     else {
       if (statuses.length === 0) ctx.note('no accounts: add one with mailops connect');
       await printRows(
