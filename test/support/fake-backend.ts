@@ -118,36 +118,31 @@ class FakeProvider implements MailProvider {
     return { raw: m.raw, envelope: this.envelope(m, ref.folder) };
   }
 
-  async setFlags(refs: MessageRef[], change: FlagChange): Promise<ChangeOutcome> {
-    this.record('setFlags', refs, change);
+  /** Applies `change` to each message the refs name; those it does not have are missing. */
+  private each(refs: MessageRef[], change: (m: FakeMessage, ref: MessageRef) => void): ChangeOutcome {
     const outcome: ChangeOutcome = { processed: 0, missing: [] };
     for (const ref of refs) {
       const m = this.box.find(ref.id);
-      if (!m) {
-        outcome.missing.push(ref);
-        continue;
-      }
-      for (const key of ['seen', 'flagged', 'answered', 'draft'] as const) if (change[key] !== undefined) m.flags[key] = change[key]!;
-      outcome.processed++;
+      if (m) (change(m, ref), outcome.processed++);
+      else outcome.missing.push(ref);
     }
     return outcome;
+  }
+
+  async setFlags(refs: MessageRef[], change: FlagChange): Promise<ChangeOutcome> {
+    this.record('setFlags', refs, change);
+    return this.each(refs, (m) => {
+      for (const key of ['seen', 'flagged', 'answered', 'draft'] as const) if (change[key] !== undefined) m.flags[key] = change[key]!;
+    });
   }
 
   /** Label semantics: the target is added and the folder it was listed in removed. */
   async move(refs: MessageRef[], to: string): Promise<ChangeOutcome> {
     this.record('move', refs, to);
     this.folder(to);
-    const outcome: ChangeOutcome = { processed: 0, missing: [] };
-    for (const ref of refs) {
-      const m = this.box.find(ref.id);
-      if (!m) {
-        outcome.missing.push(ref);
-        continue;
-      }
+    return this.each(refs, (m, ref) => {
       m.folders = [...m.folders.filter((f) => f !== ref.folder), to].filter((f, i, all) => all.indexOf(f) === i);
-      outcome.processed++;
-    }
-    return outcome;
+    });
   }
 
   async send(message: OutgoingMessage): Promise<SendReceipt> {
