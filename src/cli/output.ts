@@ -4,14 +4,10 @@
  */
 import type { Address, Envelope, Folder } from '../domain/types.js';
 import type { CliContext } from './context.js';
+import { isoDate } from '../core/iso-date.js';
 
-/** ISO 8601 UTC without milliseconds: 2025-01-09T10:30:00Z. */
-export function isoDate(date: Date | string | null | undefined): string | null {
-  if (date === null || date === undefined) return null;
-  const d = typeof date === 'string' ? new Date(date) : date;
-  if (Number.isNaN(d.getTime())) return null;
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+// JSON dates are formatted in core (the account JSON needs it too); the CLI prints them.
+export { isoDate } from '../core/iso-date.js';
 
 export function printJson(ctx: CliContext, value: unknown): void {
   ctx.out(JSON.stringify(value, null, 2) + '\n');

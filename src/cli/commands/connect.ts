@@ -21,7 +21,7 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { askChoice, askPassword, askText } from '../prompt.js';
 import { printJson } from '../output.js';
-import { accountJson } from '../account-json.js';
+import { accountJson } from '../../core/account-json.js';
 
 export interface Options {
   account?: string;

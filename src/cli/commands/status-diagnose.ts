@@ -14,7 +14,7 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printJson, printNdjson } from '../output.js';
 import { checkJson, diagnoseSettings, explainFailures, printSteps } from '../diagnose-report.js';
-import { statusJson } from './status.js';
+import { statusJson } from '../../core/account-json.js';
 
 export interface Options {
   account?: string;

@@ -2,6 +2,7 @@
 import { checkAccount, storedStatus, worstExitCode, type AccountStatus } from '../../core/status.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
+import { statusJson } from '../../core/account-json.js';
 import { isoDate, printJson, printNdjson, printRows } from '../output.js';
 
 interface Options {
@@ -11,24 +12,6 @@ interface Options {
   nagios?: boolean;
   probe?: boolean;
   probeTo?: string;
-}
-
-export function statusJson(s: AccountStatus) {
-  const c = s.account.config;
-  return {
-    name: c.name,
-    provider: c.provider,
-    email: c.email,
-    state: s.state,
-    is_healthy: s.healthy,
-    token_expires_at: isoDate(s.account.state.tokenExpiresAt),
-    // OAuth accounts: the scopes the provider granted; null for password accounts.
-    scopes: c.oauth?.grantedScopes ?? null,
-    last_sync_at: isoDate(s.account.state.lastSyncAt),
-    last_error: s.lastError,
-    latency_ms: s.latencyMs,
-    checks: s.checks.map((k) => ({ step: k.step, ok: k.ok, ms: k.ms, detail: k.detail })),
-  };
 }
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
