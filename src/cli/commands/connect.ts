@@ -16,7 +16,7 @@ import {
   validateEmail,
   type EndpointInput,
 } from '../../core/accounts.js';
-import { PASSWORD_KEY } from '../../core/session.js';
+import { connectPasswordAccount } from '../../core/connect-password.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { askChoice, askPassword, askText } from '../prompt.js';
@@ -97,47 +97,24 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       previous,
     );
 
-    // The store must be usable before we test the login: failing after a successful
-    // login would leave the user with nothing saved and a confusing order of errors.
-    const store = config.passwordCommand ? null : await session.secretStore(config.secretStore);
-    // Opening proves the keychain answers; some fail only on write (no default collection).
-    await store?.checkWritable();
-
-    let password: string | null = null;
-    if (!config.passwordCommand) {
-      password = await readPassword(ctx, options, previous && previous.secretStore === config.secretStore && !previous.passwordCommand ? async () => store!.get(name, PASSWORD_KEY) : null);
-      ctx.redactor.add(password);
-    }
-    const credentials = password !== null ? { kind: 'password' as const, user: config.user, password } : await session.credentials(config);
-
-    const client = await session.provider(config, credentials);
-    const imapCheck = await client.verify(ctx.signal);
-    if (!ctx.isMachineOutput) ctx.note(`IMAP login ok: ${config.imap.host}:${config.imap.port} (${config.imap.tls}), ${imapCheck.latencyMs} ms`);
-    const smtpCheck = await client.verifySend(ctx.signal);
-    if (!ctx.isMachineOutput) ctx.note(`SMTP login ok: ${config.smtp.host}:${config.smtp.port} (${config.smtp.tls}), ${smtpCheck.latencyMs} ms`);
-
-    // An OAuth account turned into a password one: its tokens and client secret go.
-    if (previous && previous.provider !== 'imap') {
-      await session.secretStore(previous.secretStore).then((s) => s.deleteAccount(name)).catch(() => ctx.warn(`could not remove the OAuth secrets of ${name}`));
-    }
-    // Save: the secret first (so the account never exists without it), then the row.
-    if (store && password !== null) await store.set(name, PASSWORD_KEY, password);
-    const makeDefault = options.default === true || session.accounts.list().length === 0;
-    try {
-      session.accounts.save(config, makeDefault);
-    } catch (error) {
-      if (store && !previous) await store.delete(name, PASSWORD_KEY).catch(() => undefined);
-      throw error;
-    }
-    // Secrets left behind by the previous configuration (another store, or now a command).
-    if (previous && !previous.passwordCommand && (config.passwordCommand || previous.secretStore !== config.secretStore)) {
-      await session
-        .secretStore(previous.secretStore)
-        .then((s) => s.delete(name, PASSWORD_KEY))
-        .catch(() => ctx.warn(`could not remove the old password of ${name} from the ${previous.secretStore} store`));
-    }
-
-    const saved = session.accounts.get(name)!;
+    const { saved } = await connectPasswordAccount(
+      session,
+      config,
+      previous,
+      options.default === true,
+      {
+        password: async (kept) => {
+          const password = await readPassword(ctx, options, kept);
+          ctx.redactor.add(password);
+          return password;
+        },
+        loginOk: (protocol, endpoint, latencyMs) => {
+          if (!ctx.isMachineOutput) ctx.note(`${protocol} login ok: ${endpoint.host}:${endpoint.port} (${endpoint.tls}), ${latencyMs} ms`);
+        },
+        warn: (message) => ctx.warn(message),
+      },
+      ctx.signal,
+    );
     if (ctx.isMachineOutput) {
       printJson(ctx, { account: accountJson(config, saved.config.isDefault, previous !== null) });
     } else {
