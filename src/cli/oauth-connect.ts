@@ -15,7 +15,7 @@ import type { CliContext } from './context.js';
 import { askPassword, askText } from './prompt.js';
 import { isoDate, printJson } from './output.js';
 import { accountJson } from '../core/account-json.js';
-import type { Options as ConnectOptions } from './commands/connect.js';
+import type { Options as ConnectOptions } from './commands/connect.spec.js';
 
 /** connect's own flags that apply to OAuth accounts too, and the OAuth ones. */
 export interface OAuthConnectOptions

@@ -6,16 +6,7 @@ import { withSession } from '../session.js';
 import { printJson } from '../output.js';
 import { selectMessages } from '../select.js';
 import { confirm } from '../prompt.js';
-
-interface Options {
-  account?: string;
-  folder: string;
-  to?: string;
-  trash?: boolean;
-  expunge?: boolean;
-  yes?: boolean;
-  query?: string;
-}
+import type { Options } from './move.spec.js';
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   const targets = [options.to !== undefined, options.trash === true, options.expunge === true].filter(Boolean).length;

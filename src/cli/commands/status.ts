@@ -4,15 +4,7 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { statusJson } from '../../core/account-json.js';
 import { isoDate, printJson, printNdjson, printRows } from '../output.js';
-
-interface Options {
-  account?: string;
-  offline?: boolean;
-  diagnose?: boolean;
-  nagios?: boolean;
-  probe?: boolean;
-  probeTo?: string;
-}
+import type { Options } from './status.spec.js';
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   // The support engineer's and the sysadmin's views live in their own modules.
