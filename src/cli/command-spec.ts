@@ -34,3 +34,9 @@ export interface CommandSpec {
 
 /** The -f/--folder flag of the commands that act inside one folder. */
 export const FOLDER_FLAG: FlagSpec = { flags: '-f, --folder <path>', help: 'folder, by its full path as `mailops folders` prints it', default: 'INBOX' };
+
+/** Paging of the commands that list messages (ls, search). */
+export const PAGING_FLAGS: readonly FlagSpec[] = [
+  { flags: '--limit <n>', help: 'messages per page', parse: 'positiveInt', default: 50 },
+  { flags: '--page <p>', help: 'page number, from 1', parse: 'positiveInt', default: 1 },
+];

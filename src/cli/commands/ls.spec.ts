@@ -1,5 +1,5 @@
 /** `mailops ls`: its options as the run part receives them, and its flags and help. */
-import type { CommandSpec } from '../command-spec.js';
+import { PAGING_FLAGS, type CommandSpec } from '../command-spec.js';
 
 export interface Options {
   account?: string;
@@ -19,8 +19,7 @@ export const spec: CommandSpec = {
   arguments: [{ name: '[folder]', help: 'folder (default: INBOX)' }],
   flags: [
     { flags: '-f, --folder <path>', help: 'folder, same as the argument' },
-    { flags: '--limit <n>', help: 'messages per page', parse: 'positiveInt', default: 50 },
-    { flags: '--page <p>', help: 'page number, from 1', parse: 'positiveInt', default: 1 },
+    ...PAGING_FLAGS,
     { flags: '--unread', help: 'only unread messages' },
     { flags: '--since <date>', help: 'on or after DATE (YYYY-MM-DD, today, yesterday, 7d, 2w, 6m, 1y)' },
     { flags: '--before <date>', help: 'before DATE' },

@@ -1,5 +1,5 @@
 /** `mailops search`: its options as the run part receives them, and its flags and help. */
-import { FOLDER_FLAG, type CommandSpec } from '../command-spec.js';
+import { FOLDER_FLAG, PAGING_FLAGS, type CommandSpec } from '../command-spec.js';
 
 export interface Options {
   account?: string;
@@ -17,8 +17,7 @@ export const spec: CommandSpec = {
   arguments: [{ name: '<query...>', help: 'query, e.g. from:alice is:unread since:7d "quarterly report"' }],
   flags: [
     { flags: '--all-folders', help: 'search every folder' },
-    { flags: '--limit <n>', help: 'messages per page', parse: 'positiveInt', default: 50 },
-    { flags: '--page <p>', help: 'page number, from 1', parse: 'positiveInt', default: 1 },
+    ...PAGING_FLAGS,
     { flags: '--explain', help: 'print the provider-native query; search nothing' },
     { flags: '--offline', help: 'search the cache that mailops sync fills; do not connect' },
     FOLDER_FLAG,
