@@ -14,8 +14,8 @@ import type { OAuthProviderName } from '../providers/oauth-servers.js';
 import type { CliContext } from './context.js';
 import { askPassword, askText } from './prompt.js';
 import { isoDate, printJson } from './output.js';
-import { accountJson } from './account-json.js';
-import type { Options as ConnectOptions } from './commands/connect.js';
+import { accountJson } from '../core/account-json.js';
+import type { Options as ConnectOptions } from './commands/connect.spec.js';
 
 /** connect's own flags that apply to OAuth accounts too, and the OAuth ones. */
 export interface OAuthConnectOptions

@@ -4,10 +4,10 @@
  */
 import type { Address, Envelope, Folder, MessageFlags } from '../domain/types.js';
 import type { CliContext } from './context.js';
-import { isoDate } from '../core/json-values.js';
+import { isoDate } from '../core/iso-date.js';
 
-/** ISO 8601 UTC without milliseconds: 2025-01-09T10:30:00Z. */
-export { isoDate };
+// JSON dates are formatted in core (the account JSON needs it too); the CLI prints them.
+export { isoDate } from '../core/iso-date.js';
 
 export function printJson(ctx: CliContext, value: unknown): void {
   ctx.out(JSON.stringify(value, null, 2) + '\n');

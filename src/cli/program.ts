@@ -1,11 +1,24 @@
 /**
  * The command-line surface: every command, flag and help text, and nothing
- * else. Actions load their command module with import() only when they run,
+ * else, built from the static specs beside each command's Options
+ * (src/cli/commands/<name>.spec.ts). Actions load their command module with import() only when they run,
  * so `mailops --help` never loads imapflow, nodemailer, mailparser or SQLite.
  * Completions (completions/) are generated from this definition.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from './version.js';
+import type { CommandSpec, FlagParser, FlagSpec } from './command-spec.js';
+import { spec as connect } from './commands/connect.spec.js';
+import { spec as disconnect } from './commands/disconnect.spec.js';
+import { spec as folders } from './commands/folders.spec.js';
+import { spec as ls } from './commands/ls.spec.js';
+import { spec as mark } from './commands/mark.spec.js';
+import { spec as move } from './commands/move.spec.js';
+import { spec as read } from './commands/read.spec.js';
+import { spec as search } from './commands/search.spec.js';
+import { spec as send } from './commands/send.spec.js';
+import { spec as status } from './commands/status.spec.js';
+import { spec as sync } from './commands/sync.spec.js';
 
 /** What every command's run function receives from commander. */
 export type CommandRunner = (args: unknown[], options: Record<string, unknown>) => Promise<void>;
@@ -55,8 +68,27 @@ function common(cmd: Command, opts: CommonOptions = {}): Command {
   return cmd;
 }
 
-function folderOption(cmd: Command): Command {
-  return cmd.option('-f, --folder <path>', 'folder, by its full path as `mailops folders` prints it', 'INBOX');
+/** Every command in the order of `mailops --help`; specs are data, the run parts load on use. */
+const COMMANDS: readonly CommandSpec[] = [connect, disconnect, status, folders, ls, read, send, mark, move, search, sync];
+
+const PARSERS: Record<FlagParser, (flag: FlagSpec) => (value: string, previous: never) => unknown> = {
+  positiveInt: (flag) => positiveInt(longName(flag)),
+  nonNegativeInt: () => nonNegativeInt,
+  seconds: () => seconds,
+  collect: () => collect,
+};
+
+function longName(flag: FlagSpec): string {
+  return /--[a-z-]+/.exec(flag.flags)![0];
+}
+
+function optionOf(flag: FlagSpec): Option {
+  const option = new Option(flag.flags, flag.help);
+  if (flag.choices) option.choices(flag.choices);
+  // Each parser knows its own value type; commander only stores what it returns.
+  if (flag.parse) option.argParser(PARSERS[flag.parse](flag) as (value: string, previous: unknown) => unknown);
+  if (flag.default !== undefined) option.default(flag.default);
+  return option;
 }
 
 /**
@@ -78,198 +110,14 @@ export function buildProgram(run: (name: string, args: unknown[], options: Recor
       await run(name, args, this.opts());
     };
 
-  common(
-    program
-      .command('connect')
-      .argument('[name]', 'account name (default: the address)')
-      .description('add an account, or repair one with the same name; tests the login before saving')
-      .addOption(new Option('--provider <provider>', 'provider (default: guessed from the address)').choices(['imap', 'gmail', 'outlook']))
-      .option('--email <address>', 'email address')
-      .option('--user <login>', 'login name (default: the address)')
-      .option('--imap-host <host>', 'IMAP server')
-      .option('--imap-port <port>', 'IMAP port', positiveInt('--imap-port'))
-      .addOption(new Option('--imap-tls <mode>', 'IMAP TLS mode').choices(['implicit', 'starttls', 'none']))
-      .option('--smtp-host <host>', 'SMTP server')
-      .option('--smtp-port <port>', 'SMTP port', positiveInt('--smtp-port'))
-      .addOption(new Option('--smtp-tls <mode>', 'SMTP TLS mode').choices(['implicit', 'starttls', 'none']))
-      .option('--password-env <var>', 'read the password from this environment variable')
-      .option('--password-file <file>', 'read the password from the first line of this file')
-      .option('--password-stdin', 'read the password from standard input')
-      .option('--password-cmd <command>', 'run this command at each use; its output is the password (only the command is stored)')
-      .option('--insecure', 'do not verify TLS certificates (stored, and warned about at each use)')
-      .option('--ca-file <pem>', 'trust this private CA')
-      .addOption(new Option('--secret-store <kind>', 'where secrets live').choices(['keychain', 'file']))
-      .option('--client-id <id>', 'OAuth client id of your app registration (gmail, outlook)')
-      .option('--client-secret <secret>', 'OAuth client secret (gmail; stored in the secret store)')
-      .option('--client-secrets <file>', "Google's downloaded OAuth client JSON (\"installed\" or \"web\")")
-      .option('--tenant <tenant>', 'Microsoft tenant: common, organizations, consumers, or an id (default: common)')
-      .option('--no-browser', 'OAuth: print the sign-in URL and read back the address the browser ends on')
-      .option('--device-code', 'OAuth: sign in with a code on another device (outlook)')
-      .option('--port <n>', 'OAuth: fixed loopback port for the sign-in redirect (e.g. for ssh -L)', positiveInt('--port'))
-      .option('--default', 'make this the default account')
-      .option('--priority <n>', 'sync order: lower runs first', nonNegativeInt)
-      .option('--diagnose', 'check these settings step by step like status --diagnose; save nothing')
-      .option('--explain', 'show every discovery source (autoconfig, DNS SRV, MX, probed names) and what it said; save nothing')
-      .action(action('connect')),
-    { server: true },
-  );
-
-  common(
-    program
-      .command('disconnect')
-      .argument('<name>', 'account name')
-      .description('remove an account, its secrets and its cache')
-      .action(action('disconnect')),
-    { server: true },
-  );
-
-  common(
-    program
-      .command('status')
-      .argument('[names...]', 'accounts (default: all)')
-      .description('account state, with a live login check and its round-trip time')
-      .option('--offline', 'report stored state only; do not connect')
-      .option('--diagnose', 'the connection step by step (DNS, TCP, TLS, greeting, login, first command); the first failure explained')
-      .option('--nagios', 'one monitoring-plugins line with perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
-      .option('-w, --warning <metric=range>', 'with --nagios: warning threshold, e.g. time=2, cert_days=30: (repeatable)', collect)
-      .option('-c, --critical <metric=range>', 'with --nagios: critical threshold, e.g. unseen=100, unseen_age=3600 (repeatable)', collect)
-      .option('-f, --folder <path>', 'folder for the first command and the message counts', 'INBOX')
-      .option('--probe', 'send a tagged message to the account itself, time its arrival, then delete it')
-      .option('--probe-to <address>', 'send the probe to ADDRESS and watch for it through the account that has that address')
-      .option('--probe-wait <seconds>', 'how long to wait for the probe to arrive (default 120)', seconds)
-      .action(action('status')),
-    { server: true, stream: true },
-  );
-
-  common(
-    program
-      .command('folders')
-      .description('folders with their role, unread and total counts')
-      .option('--offline', 'read the folder list cached by the last live run')
-      .action(action('folders')),
-    { server: true, stream: true },
-  );
-
-  common(
-    program
-      .command('ls')
-      .argument('[folder]', 'folder (default: INBOX)')
-      .description('messages of one folder, newest first')
-      .option('-f, --folder <path>', 'folder, same as the argument')
-      .option('--limit <n>', 'messages per page', positiveInt('--limit'), 50)
-      .option('--page <p>', 'page number, from 1', positiveInt('--page'), 1)
-      .option('--unread', 'only unread messages')
-      .option('--since <date>', 'on or after DATE (YYYY-MM-DD, today, yesterday, 7d, 2w, 6m, 1y)')
-      .option('--before <date>', 'before DATE')
-      .option('--from <text>', 'sender contains TEXT')
-      .option('--offline', 'read the cache that mailops sync fills; do not connect')
-      .action(action('ls')),
-    { server: true, stream: true },
-  );
-
-  common(
-    folderOption(
-      program
-        .command('read')
-        .argument('<id>', 'message id from ls or search (or a UID in --folder)')
-        .description('show a message: headers, text body, attachments; does not mark it read')
-        .option('--html', 'print the HTML body')
-        .option('--headers', 'print all header lines')
-        .option('--raw', 'print the RFC 5322 message exactly as stored')
-        .option('--save-attachments <dir>', 'save the attachments into DIR')
-        .option('--force', 'overwrite existing files when saving attachments')
-        .option('--mark-read', 'mark the message read')
-        .option('--offline', 'read the message from the cache that mailops sync fills; do not connect'),
-    ).action(action('read')),
-    { server: true },
-  );
-
-  common(
-    program
-      .command('send')
-      .description('send a message over SMTP (body from --body, --body-file or stdin)')
-      .option('--to <address>', 'recipient (repeatable, or comma-separated)', collect)
-      .option('--cc <address>', 'copy recipient (repeatable, or comma-separated)', collect)
-      .option('--bcc <address>', 'blind copy recipient (repeatable, or comma-separated)', collect)
-      .option('--subject <text>', 'subject')
-      .option('--body <text>', 'text body')
-      .option('--body-file <file>', 'text body from a file')
-      .option('--html <html>', 'HTML body (with a text body: multipart/alternative)')
-      .option('--html-file <file>', 'HTML body from a file')
-      .option('--attach <file>', 'attach a file (repeatable)', collect)
-      .option('--from <address>', 'sender (default: the account address)')
-      .option('--reply-to <address>', 'Reply-To address')
-      .option('--header <line>', "extra header 'Name: value' (repeatable)", collect)
-      .option('--raw <file>', "send a prepared RFC 5322 message as it is ('-' for stdin)")
-      .option('--dry-run', 'print the message that would be sent; send nothing')
-      .option('--no-save', 'do not save a copy in Sent')
-      .action(action('send')),
-    { server: true },
-  );
-
-  common(
-    folderOption(
-      program
-        .command('mark')
-        .argument('[ids...]', 'message ids')
-        .description('change flags: read, unread, flagged, unflagged')
-        .option('--read', 'mark read')
-        .option('--unread', 'mark unread')
-        .option('--flagged', 'flag')
-        .option('--unflagged', 'remove the flag')
-        .option('--query <query>', 'act on the messages this search finds in --folder'),
-    ).action(action('mark')),
-    { server: true },
-  );
-
-  common(
-    folderOption(
-      program
-        .command('move')
-        .argument('[ids...]', 'message ids')
-        .description('move messages to a folder or the trash, or delete them for good')
-        .option('--to <folder>', 'destination folder')
-        .option('--trash', "move to the account's trash folder")
-        .option('--expunge', 'delete for good (needs --yes)')
-        .option('--yes', 'confirm --expunge')
-        .option('--query <query>', 'act on the messages this search finds in --folder'),
-    ).action(action('move')),
-    { server: true },
-  );
-
-  common(
-    folderOption(
-      program
-        .command('search')
-        .argument('<query...>', 'query, e.g. from:alice is:unread since:7d "quarterly report"')
-        .description('search messages with the query language (see README)')
-        .option('--all-folders', 'search every folder')
-        .option('--limit <n>', 'messages per page', positiveInt('--limit'), 50)
-        .option('--page <p>', 'page number, from 1', positiveInt('--page'), 1)
-        .option('--explain', 'print the provider-native query; search nothing')
-        .option('--offline', 'search the cache that mailops sync fills; do not connect'),
-    ).action(action('search')),
-    { server: true, stream: true },
-  );
-
-  common(
-    program
-      .command('sync')
-      .argument('[names...]', 'accounts (default: all, in priority order)')
-      .description('bring the local cache up to date (incremental, safe to kill, one run per account at a time)')
-      .option('--folders <list>', 'only these folders, comma-separated full paths (default: all)')
-      .option('--full', 'ignore what is cached and fetch everything again')
-      .option('--since <date>', 'first sync of a folder: only mail that arrived on or after DATE')
-      .option('--headers-only', 'envelopes and flags only, no bodies')
-      .option('--max-body <size>', 'store bodies up to SIZE; bigger ones are read live', '2M')
-      .option('--wait', 'wait for a running sync of the same account instead of exiting 75')
-      .option('--max-time <seconds>', 'wall-clock budget; work done by then is kept', seconds)
-      .option('--on-new <command>', 'run COMMAND for each new message (raw message on stdin, MAILOPS_* variables)')
-      .option('--unread-only', 'with --on-new: only unread messages')
-      .option('--mark-read', 'with --on-new: mark messages read once COMMAND succeeded')
-      .action(action('sync')),
-    { server: true, stream: true },
-  );
+  for (const spec of COMMANDS) {
+    const cmd = program.command(spec.name);
+    for (const arg of spec.arguments ?? []) cmd.argument(arg.name, arg.help);
+    cmd.description(spec.description);
+    for (const flag of spec.flags) cmd.addOption(optionOf(flag));
+    cmd.action(action(spec.name));
+    common(cmd, { server: spec.server, stream: spec.stream });
+  }
 
   return program;
 }

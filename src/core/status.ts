@@ -9,7 +9,6 @@ import type { StoredAccount } from '../store/accounts.js';
 import { GRANT_STATES } from '../auth/errors.js';
 import { isOAuthProvider } from '../providers/oauth-servers.js';
 import type { Session } from './session.js';
-import { isoDate } from './json-values.js';
 
 export interface AccountStatus {
   account: StoredAccount;
@@ -103,25 +102,3 @@ export function worstExitCode(statuses: AccountStatus[]): number {
   return codes.reduce((worst, c) => (rank(c) > rank(worst) ? c : worst));
 }
 
-/**
- * The contract's JSON of one account in `status` (snake_case; `backend` says how its mail is
- * reached: `imap`, or `api` for the Gmail API and Microsoft Graph).
- */
-export function statusReport(s: AccountStatus) {
-  const c = s.account.config;
-  return {
-    name: c.name,
-    provider: c.provider,
-    backend: c.backend === 'imap' ? 'imap' : 'api',
-    email: c.email,
-    state: s.state,
-    is_healthy: s.healthy,
-    token_expires_at: isoDate(s.account.state.tokenExpiresAt),
-    // OAuth accounts: the scopes the provider granted; null for password accounts.
-    scopes: c.oauth?.grantedScopes ?? null,
-    last_sync_at: isoDate(s.account.state.lastSyncAt),
-    last_error: s.lastError,
-    latency_ms: s.latencyMs,
-    checks: s.checks.map((k) => ({ step: k.step, ok: k.ok, ms: k.ms, detail: k.detail })),
-  };
-}

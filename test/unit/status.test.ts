@@ -1,7 +1,8 @@
 // Account health: which state a failed check records, and the exit code status gives for it,
 // live and from the stored state alone (--offline).
 import { describe, expect, it } from 'vitest';
-import { stateForError, statusReport, storedStatus, worstExitCode } from '../../src/core/status.js';
+import { stateForError, storedStatus, worstExitCode } from '../../src/core/status.js';
+import { statusJson as statusReport } from '../../src/core/account-json.js';
 import type { AccountState } from '../../src/domain/types.js';
 import type { StoredAccount } from '../../src/store/accounts.js';
 

@@ -15,7 +15,7 @@ import { loadTrust } from '../../diagnose/tls-report.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printJson, printRows } from '../output.js';
-import type { Options } from './connect.js';
+import type { Options } from './connect.spec.js';
 import { checkJson, diagnoseSettings, explainFailures, printSteps, traceSink } from '../diagnose-report.js';
 
 export interface Discovered {

@@ -6,7 +6,7 @@
 import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { MailopsError } from '../../domain/errors.js';
-import type { ProviderName, SecretStoreKind, ServerEndpoint, TlsMode } from '../../domain/types.js';
+import type { ServerEndpoint, TlsMode } from '../../domain/types.js';
 import {
   buildAccountConfig,
   domainOf,
@@ -20,31 +20,8 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { askChoice, askPassword, askText } from '../prompt.js';
 import { printJson } from '../output.js';
-import { accountJson } from '../account-json.js';
-
-export interface Options {
-  account?: string;
-  provider?: ProviderName;
-  email?: string;
-  user?: string;
-  imapHost?: string;
-  imapPort?: number;
-  imapTls?: TlsMode;
-  smtpHost?: string;
-  smtpPort?: number;
-  smtpTls?: TlsMode;
-  passwordEnv?: string;
-  passwordFile?: string;
-  passwordStdin?: boolean;
-  passwordCmd?: string;
-  insecure?: boolean;
-  caFile?: string;
-  secretStore?: SecretStoreKind;
-  default?: boolean;
-  priority?: number;
-  diagnose?: boolean;
-  explain?: boolean;
-}
+import { accountJson } from '../../core/account-json.js';
+import type { Options } from './connect.spec.js';
 
 const TLS_MODES = ['implicit', 'starttls', 'none'] as const;
 const PASSWORD_FLAGS = '--password-env VAR, --password-file FILE, --password-stdin or --password-cmd CMD';

@@ -2,10 +2,7 @@
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printJson } from '../output.js';
-
-interface Options {
-  account?: string;
-}
+import type { Options } from './disconnect.spec.js';
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   const name = (args[0] as string | undefined) ?? options.account;

@@ -4,11 +4,7 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { folderJson, isoDate, printJson, printNdjson, printRows } from '../output.js';
 import { sortFolders } from '../../core/folders.js';
-
-interface Options {
-  account?: string;
-  offline?: boolean;
-}
+import type { Options } from './folders.spec.js';
 
 export async function run(ctx: CliContext, _args: unknown[], options: Options): Promise<number> {
   return withSession(ctx, async (session) => {

@@ -4,18 +4,7 @@ import { queryFromListFilters } from '../../core/query/index.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printMessagePage } from '../message-list.js';
-
-interface Options {
-  account?: string;
-  folder?: string;
-  limit: number;
-  page: number;
-  unread?: boolean;
-  since?: string;
-  before?: string;
-  from?: string;
-  offline?: boolean;
-}
+import type { Options } from './ls.spec.js';
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   const folderArg = (args[0] as string | undefined) ?? options.folder ?? 'INBOX';

@@ -5,16 +5,7 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { changeMessages } from '../../core/messages.js';
 import { printChangeReport, selectMessages } from '../select.js';
-
-interface Options {
-  account?: string;
-  folder: string;
-  read?: boolean;
-  unread?: boolean;
-  flagged?: boolean;
-  unflagged?: boolean;
-  query?: string;
-}
+import type { Options } from './mark.spec.js';
 
 export function flagChange(options: Options): { change: FlagChange; action: string } {
   if (options.read && options.unread) throw new MailopsError('USAGE', '--read and --unread contradict each other');

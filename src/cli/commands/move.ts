@@ -5,16 +5,7 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printChangeReport, selectMessages } from '../select.js';
 import { confirm } from '../prompt.js';
-
-interface Options {
-  account?: string;
-  folder: string;
-  to?: string;
-  trash?: boolean;
-  expunge?: boolean;
-  yes?: boolean;
-  query?: string;
-}
+import type { Options } from './move.spec.js';
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   const targets = [options.to !== undefined, options.trash === true, options.expunge === true].filter(Boolean).length;

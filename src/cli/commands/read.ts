@@ -8,18 +8,7 @@ import type { FetchedMessage } from '../../domain/provider.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { envelopeJson, printJson } from '../output.js';
-
-interface Options {
-  account?: string;
-  folder: string;
-  html?: boolean;
-  headers?: boolean;
-  raw?: boolean;
-  saveAttachments?: string;
-  force?: boolean;
-  markRead?: boolean;
-  offline?: boolean;
-}
+import type { Options } from './read.spec.js';
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   const id = args[0] as string;

@@ -5,16 +5,7 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printMessagePage } from '../message-list.js';
 import { printJson } from '../output.js';
-
-interface Options {
-  account?: string;
-  folder: string;
-  allFolders?: boolean;
-  limit: number;
-  page: number;
-  explain?: boolean;
-  offline?: boolean;
-}
+import type { Options } from './search.spec.js';
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   const text = (args[0] as string[]).join(' ');

@@ -5,25 +5,7 @@ import { MailopsError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printJson } from '../output.js';
-
-interface Options {
-  account?: string;
-  to?: string[];
-  cc?: string[];
-  bcc?: string[];
-  subject?: string;
-  body?: string;
-  bodyFile?: string;
-  html?: string;
-  htmlFile?: string;
-  attach?: string[];
-  from?: string;
-  replyTo?: string;
-  header?: string[];
-  raw?: string;
-  dryRun?: boolean;
-  save: boolean;
-}
+import type { Options } from './send.spec.js';
 
 async function readStdin(ctx: CliContext): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -1,18 +1,10 @@
 /** `mailops status [NAME...]`: state, last sync and error, and a live check per account. */
-import { checkAccount, statusReport, storedStatus, worstExitCode, type AccountStatus } from '../../core/status.js';
+import { checkAccount, storedStatus, worstExitCode, type AccountStatus } from '../../core/status.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
+import { statusJson } from '../../core/account-json.js';
 import { isoDate, printJson, printNdjson, printRows } from '../output.js';
-
-interface Options {
-  account?: string;
-  offline?: boolean;
-  diagnose?: boolean;
-  nagios?: boolean;
-  probe?: boolean;
-  probeTo?: string;
-}
-
+import type { Options } from './status.spec.js';
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   // The support engineer's and the sysadmin's views live in their own modules.
@@ -26,8 +18,8 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       statuses.push(options.offline ? storedStatus(account) : await checkAccount(session, account, ctx.signal));
     }
 
-    if (ctx.output === 'json') printJson(ctx, { accounts: statuses.map(statusReport) });
-    else if (ctx.output === 'ndjson') for (const s of statuses) printNdjson(ctx, statusReport(s));
+    if (ctx.output === 'json') printJson(ctx, { accounts: statuses.map(statusJson) });
+    else if (ctx.output === 'ndjson') for (const s of statuses) printNdjson(ctx, statusJson(s));
     else {
       if (statuses.length === 0) ctx.note('no accounts: add one with mailops connect');
       await printRows(

@@ -14,20 +14,7 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printJson, printNdjson, printRows } from '../output.js';
 import { ProgressLine } from '../progress.js';
-
-interface Options {
-  account?: string;
-  folders?: string;
-  full?: boolean;
-  since?: string;
-  headersOnly?: boolean;
-  maxBody: string;
-  wait?: boolean;
-  maxTime?: number;
-  onNew?: string;
-  unreadOnly?: boolean;
-  markRead?: boolean;
-}
+import type { Options } from './sync.spec.js';
 
 function summaryJson(s: AccountSummary) {
   return {

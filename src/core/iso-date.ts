@@ -1,6 +1,6 @@
-/** Values as the contract's JSON writes them, for the reports core builds (status) and the CLI. */
+/** The one date format of JSON output, shared by core's JSON builders and the CLI's printers. */
 
-/** ISO 8601 UTC without fractions (`2025-01-09T10:30:00Z`); null for no date or an unreadable one. */
+/** ISO 8601 UTC without milliseconds: 2025-01-09T10:30:00Z. */
 export function isoDate(date: Date | string | null | undefined): string | null {
   if (date === null || date === undefined) return null;
   const d = typeof date === 'string' ? new Date(date) : date;
