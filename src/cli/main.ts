@@ -4,7 +4,9 @@
  * (and with it imapflow, SQLite, ...) is imported when that command runs.
  */
 import { CommanderError } from 'commander';
-import { buildProgram } from './program.js';
+import type { Command } from 'commander';
+import type { CommandSpec } from './command-spec.js';
+import { buildProgramFrom, type Runner } from './program-builder.js';
 import { CliContext, type GlobalFlags, type IOStreams } from './context.js';
 import { ExitCode, reportError } from './errors.js';
 import { MailopsError } from '../domain/errors.js';
@@ -15,26 +17,38 @@ export type CommandModule = {
   run(ctx: CliContext, args: unknown[], options: any): Promise<number>;
 };
 
-const COMMANDS: Record<string, () => Promise<CommandModule>> = {
-  connect: () => import('./commands/connect.js'),
-  disconnect: () => import('./commands/disconnect.js'),
-  status: () => import('./commands/status.js'),
-  folders: () => import('./commands/folders.js'),
-  ls: () => import('./commands/ls.js'),
-  read: () => import('./commands/read.js'),
-  send: () => import('./commands/send.js'),
-  mark: () => import('./commands/mark.js'),
-  move: () => import('./commands/move.js'),
-  search: () => import('./commands/search.js'),
-  sync: () => import('./commands/sync.js'),
+/** Each command's spec (its flags, loaded alone when it runs) and its run module. */
+const COMMANDS: Record<string, { spec: () => Promise<{ spec: CommandSpec }>; run: () => Promise<CommandModule> }> = {
+  connect: { spec: () => import('./commands/connect.spec.js'), run: () => import('./commands/connect.js') },
+  disconnect: { spec: () => import('./commands/disconnect.spec.js'), run: () => import('./commands/disconnect.js') },
+  status: { spec: () => import('./commands/status.spec.js'), run: () => import('./commands/status.js') },
+  folders: { spec: () => import('./commands/folders.spec.js'), run: () => import('./commands/folders.js') },
+  ls: { spec: () => import('./commands/ls.spec.js'), run: () => import('./commands/ls.js') },
+  read: { spec: () => import('./commands/read.spec.js'), run: () => import('./commands/read.js') },
+  send: { spec: () => import('./commands/send.spec.js'), run: () => import('./commands/send.js') },
+  mark: { spec: () => import('./commands/mark.spec.js'), run: () => import('./commands/mark.js') },
+  move: { spec: () => import('./commands/move.spec.js'), run: () => import('./commands/move.js') },
+  search: { spec: () => import('./commands/search.spec.js'), run: () => import('./commands/search.js') },
+  sync: { spec: () => import('./commands/sync.spec.js'), run: () => import('./commands/sync.js') },
 };
+
+/**
+ * Running one command needs its spec alone: a cron `sync` does not load the other ten (each
+ * module costs about a millisecond). Without a known command (top-level help, a typo that gets
+ * a suggestion, the help command) the whole program is built.
+ */
+async function programFor(argv: string[], run: Runner): Promise<Command> {
+  const name = argv.find((arg) => !arg.startsWith('-'));
+  if (name !== undefined && Object.hasOwn(COMMANDS, name)) return buildProgramFrom([(await COMMANDS[name]!.spec()).spec], run);
+  return (await import('./program.js')).buildProgram(run);
+}
 
 export async function main(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv): Promise<number> {
   let exitCode: number = ExitCode.OK;
   let ctx: CliContext | null = null;
   const wantsJson = argv.includes('--json') || argv.includes('--ndjson');
 
-  const program = buildProgram(async (name, args, options) => {
+  const program = await programFor(argv, async (name, args, options) => {
     ctx = new CliContext(io, env, options as GlobalFlags);
     const current = ctx;
     // A sync logs in at once (cron runs it every few minutes): the secret file's key is derived
@@ -45,9 +59,8 @@ export async function main(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv
     const onSigint = () => current.abort.abort();
     process.once('SIGINT', onSigint);
     try {
-      const load = COMMANDS[name];
-      if (!load) throw new MailopsError('USAGE', `unknown command ${name}`);
-      const mod = await load();
+      if (!Object.hasOwn(COMMANDS, name)) throw new MailopsError('USAGE', `unknown command ${name}`);
+      const mod = await COMMANDS[name]!.run();
       exitCode = await mod.run(current, args, options);
       if (current.signal.aborted) exitCode = ExitCode.INTERRUPTED;
     } catch (error) {
