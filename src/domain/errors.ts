@@ -41,6 +41,8 @@ const CODE_TO_EXIT = {
   SCOPE_NOT_GRANTED: ExitCode.AUTH,
   TOKEN_EXPIRED: ExitCode.AUTH,
   TOKEN_REVOKED: ExitCode.AUTH,
+  /** The grant lacks the scope a command needs (an account connected --read-only, or without --scope-full). */
+  INSUFFICIENT_SCOPE: ExitCode.AUTH,
   DNS_FAILED: ExitCode.NETWORK,
   CONNECTION_REFUSED: ExitCode.NETWORK,
   TIMEOUT: ExitCode.NETWORK,
@@ -48,6 +50,8 @@ const CODE_TO_EXIT = {
   TLS_CERT_UNTRUSTED: ExitCode.NETWORK,
   TLS_MODE_MISMATCH: ExitCode.NETWORK,
   NETWORK: ExitCode.NETWORK,
+  /** An API's quota or throttling outlasted the time budget (--timeout, --max-time). */
+  THROTTLED: ExitCode.NETWORK,
   /** connect without hosts: autoconfig, DNS SRV, MX and the probed host names found no server. */
   DISCOVERY_FAILED: ExitCode.NETWORK,
   ACCOUNT_NOT_FOUND: ExitCode.NOT_FOUND,
