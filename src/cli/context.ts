@@ -102,6 +102,6 @@ export class CliContext {
     const resolveHost = this.env.MAILOPS_DNS_SERVERS
       ? async (host: string) => (await import('../net/dns.js')).hostResolverFromEnv(this.env, this.timeoutMs)!(host)
       : null;
-    return { timeoutMs: this.timeoutMs, trace, warn: (m) => this.warn(m), resolveHost };
+    return { timeoutMs: this.timeoutMs, trace, warn: (m) => this.warn(m), resolveHost, env: this.env };
   }
 }

@@ -123,6 +123,8 @@ export interface ProviderRuntime {
   resolveHost?: ((host: string) => Promise<string>) | null;
   /** Warnings for people (stderr). */
   warn: (message: string) => void;
+  /** The run's environment, for the API backends' overrides (MAILOPS_GMAIL_API_URL, MAILOPS_GMAIL_QUOTA). */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 /**

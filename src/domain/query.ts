@@ -17,3 +17,12 @@ export type QueryNode =
   /** `date` is a calendar day, YYYY-MM-DD. since: on or after; before: strictly before. */
   | { kind: 'date'; op: 'since' | 'before'; date: string }
   | { kind: 'size'; op: 'larger' | 'smaller'; bytes: number };
+
+/** When a query's calendar day (YYYY-MM-DD) begins: local midnight, in the cache and on every backend. */
+export function dayStart(day: string): Date {
+  const [year, month, date] = day.split('-').map(Number) as [number, number, number];
+  const result = new Date(0);
+  result.setFullYear(year, month - 1, date);
+  result.setHours(0, 0, 0, 0);
+  return result;
+}

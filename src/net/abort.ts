@@ -13,3 +13,19 @@ export function abortError(signal: AbortSignal | undefined): MailopsError {
   }
   return new MailopsError('INTERRUPTED', 'interrupted', { cause: reason });
 }
+
+/** Waits `ms`, or less when the signal fires (the abort error then). */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -50,6 +50,12 @@ export interface HttpRequest {
   maxBytes?: number | undefined;
   /** GET and HEAD follow up to 3 redirects (never from https to http) unless false. */
   followRedirects?: boolean | undefined;
+  /**
+   * Whether an answer means "slow down", and the wait it asks for (null: back off): for APIs that
+   * say so in other ways than 429/503 with Retry-After (Gmail: 403 rateLimitExceeded, a time in
+   * the message). Absent: 429 and 503, with their Retry-After.
+   */
+  throttled?: ((response: HttpResponse) => { retryAfterMs: number | null } | null) | undefined;
 }
 
 export interface HttpResponse {
@@ -83,8 +89,9 @@ export async function request(ctx: HttpContext, req: HttpRequest): Promise<HttpR
     async () => {
       try {
         const response = await follow(ctx, req, method, url, 0);
-        if (!RETRY_STATUS.has(response.status)) return { done: true, value: response };
-        return { done: false, outcome: { value: response }, retry: true, retryAfterMs: retryAfterMs(response.headers['retry-after']), why: `HTTP ${response.status} from ${url.host}` };
+        const throttle = req.throttled ? req.throttled(response) : RETRY_STATUS.has(response.status) ? { retryAfterMs: retryAfterMs(response.headers['retry-after']) } : null;
+        if (!throttle) return { done: true, value: response };
+        return { done: false, outcome: { value: response }, retry: true, retryAfterMs: throttle.retryAfterMs, why: `HTTP ${response.status} from ${url.host}` };
       } catch (error) {
         const failure = httpFailure(error, url.href, ctx);
         return { done: false, outcome: { error: failure }, retry: TRANSIENT.has(codeOf(error)), retryAfterMs: null, why: failure.message };

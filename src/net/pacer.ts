@@ -24,6 +24,11 @@ export interface PacerOptions {
   maxDelayMs?: number;
   /** For tests: the jitter's random source, in [0, 1). */
   random?: () => number;
+  /**
+   * The code of the error when a wait the server asked for would end past the deadline:
+   * TIMEOUT by default; THROTTLED for an API whose quota is the limit (both exit 4).
+   */
+  throttledCode?: 'TIMEOUT' | 'THROTTLED';
 }
 
 /** What one attempt came to: a value, or a failure that may be tried again. */
@@ -57,6 +62,7 @@ export class Pacer {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly random: () => number;
+  private readonly throttledCode: 'TIMEOUT' | 'THROTTLED';
   private active = 0;
   private readonly queue: Array<() => void> = [];
   /** No call starts before this (epoch ms): the last Retry-After, for everyone. */
@@ -68,6 +74,7 @@ export class Pacer {
     this.baseDelayMs = options.baseDelayMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 60_000;
     this.random = options.random ?? Math.random;
+    this.throttledCode = options.throttledCode ?? 'TIMEOUT';
   }
 
   /** Calls `attempt` until it is done, no retry is left or allowed, or the deadline or signal ends it. */
@@ -131,7 +138,7 @@ export class Pacer {
     if (options.deadline !== undefined && until > options.deadline) {
       const left = Math.max(0, options.deadline - Date.now());
       return Promise.reject(
-        new MailopsError('TIMEOUT', `gave up: ${why ?? 'the server asked to slow down'}, and the next try (in ${seconds(ms)}) would end past the deadline (${seconds(left)} left)`, {
+        new MailopsError(why === null ? 'TIMEOUT' : this.throttledCode, `gave up: ${why ?? 'the server asked to slow down'}, and the next try (in ${seconds(ms)}) would end past the deadline (${seconds(left)} left)`, {
           hint: 'the service is limiting requests: try again later, or raise --timeout',
         }),
       );

@@ -31,7 +31,7 @@
  * - `larger:` / `smaller:`: the size in bytes, strictly (as IMAP LARGER/SMALLER).
  */
 import { MailopsError } from '../domain/errors.js';
-import type { FlagTest, QueryNode, TextField } from '../domain/query.js';
+import { dayStart, type FlagTest, type QueryNode, type TextField } from '../domain/query.js';
 import type { Database } from './db.js';
 import { ENVELOPE_COLUMNS, rowToEnvelope, type CachedEnvelope, type EnvelopeRow } from './cache.js';
 
@@ -136,7 +136,7 @@ function compileNode(node: QueryNode): SqlCondition {
     case 'date':
       return {
         sql: `(coalesce(coalesce(m.internal_date, m.date) ${node.op === 'since' ? '>=' : '<'} ?, 0))`,
-        params: [localMidnight(node.date).toISOString()],
+        params: [dayStart(node.date).toISOString()],
       };
     case 'size':
       return { sql: `(m.size ${node.op === 'larger' ? '>' : '<'} ?)`, params: [node.bytes] };
@@ -182,13 +182,6 @@ function compileText(field: TextField, value: string): SqlCondition {
 }
 
 /** The day's midnight in the local time zone: "today" and `since:2025-01-09` are the user's days. */
-function localMidnight(day: string): Date {
-  const [year, month, date] = day.split('-').map(Number) as [number, number, number];
-  const result = new Date(0);
-  result.setFullYear(year, month - 1, date);
-  result.setHours(0, 0, 0, 0);
-  return result;
-}
 
 
 const prepared = new WeakSet<Database>();

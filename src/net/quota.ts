@@ -1,0 +1,74 @@
+/**
+ * A per-user quota of units per window (Google's "6,000 units a minute per user"), spent before
+ * each call so that a client stays under it instead of running into 429s and their waits. The
+ * window slides like Google's meter: a call waits until enough of the units spent in the last
+ * window have aged out. The wait is bounded by the caller's deadline: a quota that would outlast
+ * it is THROTTLED (exit 4) at once, not after a useless sleep.
+ */
+import { MailopsError } from '../domain/errors.js';
+import { abortError, sleep } from './abort.js';
+
+export interface QuotaSettings {
+  /** Units per window. */
+  units: number;
+  windowMs: number;
+}
+
+/** Google's table for new projects (2026): 6,000 units a minute per user. */
+export const GMAIL_DEFAULT_QUOTA: QuotaSettings = { units: 6000, windowMs: 60_000 };
+
+/**
+ * `MAILOPS_GMAIL_QUOTA` as a project with its own quota writes it: `UNITS` (a minute) or
+ * `UNITS/SECONDSs` (`15000`, `6000/60s`, `600/1s`). Null when unset; a usage error when unreadable.
+ */
+export function parseQuota(text: string | undefined, variable: string): QuotaSettings | null {
+  if (text === undefined || text.trim() === '') return null;
+  const m = /^\s*(\d+)\s*(?:\/\s*(\d+(?:\.\d+)?)\s*s)?\s*$/.exec(text);
+  const units = m ? Number(m[1]) : 0;
+  const seconds = m?.[2] === undefined ? 60 : Number(m[2]);
+  if (!m || units <= 0 || seconds <= 0) {
+    throw new MailopsError('INVALID_VALUE', `${variable}=${text} is not a quota`, { hint: `write units per minute (6000), or units per window (600/1s)` });
+  }
+  return { units, windowMs: Math.round(seconds * 1000) };
+}
+
+export class UnitBudget {
+  private readonly spent: Array<{ at: number; units: number }> = [];
+  /** Units spent since the budget was made: sync reports them (`quota_units`). */
+  total = 0;
+
+  constructor(readonly settings: QuotaSettings) {}
+
+  /** Waits until `units` fit in the window, then spends them. */
+  async spend(units: number, options: { deadline?: number | undefined; signal?: AbortSignal | undefined }): Promise<void> {
+    // A call dearer than the whole window could never fit: let the server judge it.
+    const cost = Math.min(units, this.settings.units);
+    for (;;) {
+      if (options.signal?.aborted) throw abortError(options.signal);
+      const now = Date.now();
+      const windowStart = now - this.settings.windowMs;
+      while (this.spent.length > 0 && this.spent[0]!.at <= windowStart) this.spent.shift();
+      let inWindow = 0;
+      for (const entry of this.spent) inWindow += entry.units;
+      if (inWindow + cost <= this.settings.units) {
+        this.spent.push({ at: now, units: cost });
+        this.total += units;
+        return;
+      }
+      // The moment enough old units leave the window.
+      let free = this.settings.units - inWindow;
+      let until = now;
+      for (const entry of this.spent) {
+        free += entry.units;
+        until = entry.at + this.settings.windowMs;
+        if (free >= cost) break;
+      }
+      if (options.deadline !== undefined && until > options.deadline) {
+        throw new MailopsError('THROTTLED', `the API quota (${this.settings.units} units per ${this.settings.windowMs / 1000} s) is spent, and it frees up only after the time allowed`, {
+          hint: 'try again later, or give the command more time (--timeout, or --max-time for sync)',
+        });
+      }
+      await sleep(until - now + 1, options.signal);
+    }
+  }
+}
