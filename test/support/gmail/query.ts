@@ -1,5 +1,5 @@
 // The subset of Gmail's search language (`q`) that mailops compiles to: in:/label:, is:, from:,
-// to:, subject:, after:/before: (epoch seconds), larger:/smaller:, has:attachment, words and
+// to:, cc:, bcc:, subject:, rfc822msgid:, after:/before: (epoch seconds), larger:/smaller:, has:attachment, words and
 // "phrases", `-` / NOT, OR, ( ) and { }. Anything else is refused loudly (GmailQueryError) instead
 // of matching nothing, so a client that starts emitting an operator the fake does not know fails
 // its test rather than passing on an empty result.
@@ -78,7 +78,7 @@ function unquote(v: string): string {
   return v.replace(/^"(.*)"$/, '$1');
 }
 
-const OPERATORS = new Set(['', 'in', 'label', 'is', 'from', 'to', 'subject', 'after', 'before', 'larger', 'smaller', 'has']);
+const OPERATORS = new Set(['', 'in', 'label', 'is', 'from', 'to', 'cc', 'bcc', 'subject', 'rfc822msgid', 'after', 'before', 'larger', 'smaller', 'has']);
 
 function checkTerms(node: Node): void {
   if (node.kind === 'term') {
@@ -132,8 +132,14 @@ function term(op: string, value: string, msg: Searchable): boolean {
       return has('from');
     case 'to':
       return has('to') || has('cc') || has('bcc');
+    case 'cc':
+      return has('cc');
+    case 'bcc':
+      return has('bcc');
     case 'subject':
       return has('subject');
+    case 'rfc822msgid':
+      return msg.header('message-id').trim().replace(/^<|>$/g, '').toLowerCase() === v.replace(/^<|>$/g, '');
     case 'after':
       return msg.internalDate >= Number(value) * 1000;
     case 'before':
