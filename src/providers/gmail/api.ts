@@ -104,7 +104,7 @@ export class GmailApi {
     const body = call.json === undefined ? undefined : JSON.stringify(call.json);
     const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
     const response = await this.exchange(call.method, { url, method: call.http, body, headers }, options);
-    return decode<T>(response, call.method);
+    return this.decode<T>(response, call.method, options);
   }
 
   /**
@@ -177,7 +177,7 @@ export class GmailApi {
       ]);
       response = await this.send1('messages.send', this.url('/upload/gmail/v1/users/me/messages/send', { uploadType: 'multipart' }), body, `multipart/related; boundary=${boundary}`, options);
     }
-    return decode<gmail_v1.Schema$Message>(response, 'messages.send');
+    return this.decode<gmail_v1.Schema$Message>(response, 'messages.send', options);
   }
 
   private send1(method: GmailMethod, url: string, body: string | Buffer, contentType: string, options: CallOptions): Promise<HttpResponse> {
@@ -248,6 +248,11 @@ export class GmailApi {
     return response!;
   }
 
+  private decode<T>(response: HttpResponse, method: string, options: CallOptions): T {
+    if (response.status >= 200 && response.status < 300) return parseJson<T>(response.body, method);
+    throw apiError(response.status, response.body, method, this.options.accountName, options.notFound);
+  }
+
   private deadlineOf(options: CallOptions): number | null {
     return options.deadline === undefined ? Date.now() + this.options.runtime.timeoutMs : options.deadline;
   }
@@ -316,11 +321,6 @@ function errorOf(body: Buffer): GoogleErrorBody | null {
 
 function reasonOf(error: GoogleErrorBody | null): string {
   return error?.error?.errors?.[0]?.reason ?? error?.error?.status ?? '';
-}
-
-function decode<T>(response: HttpResponse, method: string): T {
-  if (response.status >= 200 && response.status < 300) return parseJson<T>(response.body, method);
-  throw apiError(response.status, response.body, method);
 }
 
 function parseJson<T>(body: Buffer, method: string): T {
