@@ -140,10 +140,18 @@ export async function searchAllFolders(
   }
   // Newest first by arrival, as each folder is listed; ties keep the folders' own order.
   all.sort((a, b) => arrival(b) - arrival(a));
+  // A message in several folders (Gmail labels) is listed once, in the first folder listed;
+  // the sum of the folders' totals then counts it more than once, so it is an estimate.
+  const seen = new Set<string>();
+  const unique = all.filter((e) => !seen.has(e.ref.id) && (seen.add(e.ref.id), true));
+  if (unique.length < all.length) {
+    total -= all.length - unique.length;
+    totalIsEstimate = true;
+  }
   const start = (page.page - 1) * page.limit;
   const hasNext = start + page.limit < total;
   return {
-    items: all.slice(start, start + page.limit),
+    items: unique.slice(start, start + page.limit),
     total,
     totalIsEstimate,
     page: page.page,
