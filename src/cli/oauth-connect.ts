@@ -19,7 +19,10 @@ import type { Options as ConnectOptions } from './commands/connect.spec.js';
 
 /** connect's own flags that apply to OAuth accounts too, and the OAuth ones. */
 export interface OAuthConnectOptions
-  extends Pick<ConnectOptions, 'user' | 'imapHost' | 'imapPort' | 'imapTls' | 'smtpHost' | 'smtpPort' | 'smtpTls' | 'insecure' | 'secretStore' | 'default' | 'priority'> {
+  extends Pick<
+    ConnectOptions,
+    'user' | 'imapHost' | 'imapPort' | 'imapTls' | 'smtpHost' | 'smtpPort' | 'smtpTls' | 'insecure' | 'secretStore' | 'default' | 'priority' | 'backend' | 'readOnly' | 'scopeFull'
+  > {
   clientId?: string;
   clientSecret?: string;
   clientSecrets?: string;
@@ -55,6 +58,8 @@ export async function connectOAuth(ctx: CliContext, session: Session, args: OAut
   if (options.port !== undefined && options.port > 65535) throw new MailopsError('INVALID_VALUE', '--port must be between 1 and 65535');
   const name = validateAccountName(args.requestedName ?? email);
   const previous = args.existing ?? session.accounts.get(name)?.config ?? null;
+  const backend = oauthBackend(provider, options, previous);
+  const access = options.readOnly ? 'read-only' : options.scopeFull ? 'full' : 'default';
   const client = await oauthClient(ctx, session, provider, options, previous);
 
   const { connectOAuthAccount } = await import('../core/oauth-connect.js');
@@ -79,6 +84,8 @@ export async function connectOAuth(ctx: CliContext, session: Session, args: OAut
       port: options.port ?? null,
       waitMs: waitSeconds(ctx.env) * 1000,
       previous,
+      backend,
+      access,
     },
     { note: (message) => ctx.note(message), openBrowser: (url) => openBrowser(url, ctx.env), input: ctx.io.stdin },
   );
@@ -98,9 +105,38 @@ export async function connectOAuth(ctx: CliContext, session: Session, args: OAut
       },
     });
   } else {
-    ctx.note(`${previous ? 'Repaired' : 'Connected'} ${name} <${email}> with ${provider === 'gmail' ? 'Google' : 'Microsoft'} OAuth${saved.config.isDefault ? ' (default account)' : ''}`);
+    ctx.note(`${previous ? 'Repaired' : 'Connected'} ${name} <${email}> with ${provider === 'gmail' ? 'Google' : 'Microsoft'} OAuth${config.backend === 'gmail' ? ' over the Gmail API' : ''}${saved.config.isDefault ? ' (default account)' : ''}`);
   }
   return 0;
+}
+
+/**
+ * Which backend the account gets: --backend; else what a repaired account had; else, for a new
+ * Gmail account, the Gmail API unless IMAP or SMTP settings were given (they only mean something
+ * to the imap backend). Outlook stays on IMAP until the Microsoft Graph backend exists.
+ */
+function oauthBackend(provider: OAuthProviderName, options: OAuthConnectOptions, previous: AccountConfig | null): 'api' | 'imap' {
+  if (options.readOnly && options.scopeFull) throw new MailopsError('USAGE', '--read-only and --scope-full ask for opposite grants: pass one');
+  const serverFlags = [options.imapHost, options.imapPort, options.imapTls, options.smtpHost, options.smtpPort, options.smtpTls].some((v) => v !== undefined);
+  let backend = options.backend;
+  if (provider === 'outlook') {
+    if (backend === 'api') {
+      throw new MailopsError('UNSUPPORTED', 'Outlook over Microsoft Graph (--backend api) is not available in this version of mailops', {
+        hint: 'connect with --backend imap (IMAP and SMTP with the OAuth token) for now',
+      });
+    }
+    backend = 'imap';
+  }
+  backend ??= previous?.provider === provider ? (previous.backend === 'imap' ? 'imap' : 'api') : serverFlags ? 'imap' : 'api';
+  if (backend === 'imap' && (options.readOnly || options.scopeFull)) {
+    throw new MailopsError('USAGE', `--${options.readOnly ? 'read-only' : 'scope-full'} applies to --backend api`, {
+      hint: 'IMAP and SMTP need the full scope https://mail.google.com/ in any case',
+    });
+  }
+  if (backend === 'api' && serverFlags) {
+    throw new MailopsError('USAGE', 'the --imap-* and --smtp-* flags apply to --backend imap', { hint: 'the Gmail API needs no server settings' });
+  }
+  return backend;
 }
 
 function signInMode(provider: OAuthProviderName, options: OAuthConnectOptions): SignInMode {

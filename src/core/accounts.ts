@@ -79,8 +79,8 @@ export interface AccountInput {
   email: string;
   user?: string | undefined;
   provider: ProviderName;
-  imap: ServerEndpoint;
-  smtp: ServerEndpoint;
+  imap: ServerEndpoint | null;
+  smtp: ServerEndpoint | null;
   insecure?: boolean | undefined;
   caFile?: string | null | undefined;
   secretStore?: AccountConfig['secretStore'] | undefined;

@@ -1,11 +1,12 @@
 /**
- * `connect` for Gmail and Outlook: sign in (src/auth), prove the grant works by logging in to
- * IMAP and SMTP with its access token, and only then save: the grant's secrets, the client
- * secret, and the account with its OAuth settings. A failure at any step saves nothing.
+ * `connect` for Gmail and Outlook: sign in (src/auth), prove the grant works (IMAP and SMTP
+ * logins with its access token, or for the Gmail API `users.getProfile`), and only then save:
+ * the grant's secrets, the client secret, and the account with its OAuth settings. A failure at
+ * any step saves nothing.
  */
 import { MailopsError } from '../domain/errors.js';
 import type { AccountConfig, SecretStoreKind, VerifyResult } from '../domain/types.js';
-import { OAUTH_MAIL_SERVERS, type OAuthProviderName } from '../providers/oauth-servers.js';
+import { GMAIL_API_SCOPES, OAUTH_MAIL_SERVERS, type ApiAccess, type OAuthProviderName } from '../providers/oauth-servers.js';
 import type { OAuthClient } from '../auth/client-config.js';
 import { endpointOverrides, googleEndpoints } from '../auth/endpoints.js';
 import type { HttpContext } from '../net/http.js';
@@ -32,13 +33,18 @@ export interface OAuthConnectInput {
   waitMs: number;
   /** The account being repaired. */
   previous: AccountConfig | null;
+  /** 'api': the Gmail REST API (gmail only); 'imap': IMAP and SMTP with the token. */
+  backend: 'api' | 'imap';
+  /** The grant asked for over the API (connect --read-only, --scope-full). */
+  access: ApiAccess;
 }
 
 export interface OAuthConnectResult {
   config: AccountConfig;
   grant: Grant;
   imap: VerifyResult;
-  smtp: VerifyResult;
+  /** Null for an API account: one grant reads and sends. */
+  smtp: VerifyResult | null;
 }
 
 /** Every key an account may have in the store; those the new grant does not use are removed. */
@@ -49,6 +55,8 @@ const HOUSEKEEPING_SCOPES = new Set(['offline_access', 'openid', 'profile', 'ema
 export async function connectOAuthAccount(session: Session, input: OAuthConnectInput, ui: SignInUi): Promise<OAuthConnectResult> {
   const { provider, email, previous } = input;
   const servers = OAUTH_MAIL_SERVERS[provider];
+  const api = provider === 'gmail' && input.backend === 'api';
+  const scopes = api ? GMAIL_API_SCOPES[input.access] : servers.scopes;
   // The provider's servers unless the flags say otherwise (or a repair keeps what it had).
   const base = previous?.provider === provider ? previous : null;
   const config = buildAccountConfig(
@@ -57,8 +65,8 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
       email,
       user: input.user,
       provider,
-      imap: resolveEndpoint('imap', input.imap, base?.imap ?? servers.imap, email),
-      smtp: resolveEndpoint('smtp', input.smtp, base?.smtp ?? servers.smtp, email),
+      imap: api ? null : resolveEndpoint('imap', input.imap, base?.imap ?? servers.imap, email),
+      smtp: api ? null : resolveEndpoint('smtp', input.smtp, base?.smtp ?? servers.smtp, email),
       insecure: input.insecure,
       caFile: input.caFile,
       secretStore: input.secretStore,
@@ -67,6 +75,7 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
     },
     previous,
   );
+  config.backend = api ? 'gmail' : 'imap';
 
   const store = await session.secretStore(config.secretStore);
   await store.checkWritable();
@@ -76,7 +85,7 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
     provider,
     client: input.client,
     email,
-    scopes: servers.scopes,
+    scopes,
     mode: input.mode,
     port: input.port,
     env,
@@ -91,8 +100,8 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
     provider === 'gmail'
       ? await (await import('../auth/google.js')).signInGoogle(request)
       : await (await import('../auth/microsoft.js')).signInMicrosoft(request);
-  checkScopes(provider, servers.scopes, grant.grantedScopes);
-  if (grant.username && grant.username.toLowerCase() !== email.toLowerCase()) {
+  checkScopes(provider, scopes, grant.grantedScopes);
+  if (!api && grant.username && grant.username.toLowerCase() !== email.toLowerCase()) {
     ui.note(`warning: signed in to ${providerLabel(provider)} as ${grant.username}, not ${email}; IMAP and SMTP will log in as ${config.user}`);
   }
 
@@ -101,7 +110,7 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
     hasClientSecret: input.client.clientSecret !== null,
     tenant: input.client.tenant,
     redirectUri: input.client.redirectUri,
-    scopes: servers.scopes,
+    scopes,
     grantedScopes: grant.grantedScopes,
     grantedAt: new Date().toISOString(),
     endpoints: endpointOverrides(provider, env),
@@ -110,12 +119,22 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
 
   const client = await session.provider(config, { kind: 'oauth2', user: config.user, accessToken: async () => grant.accessToken });
   let imap: VerifyResult;
-  let smtp: VerifyResult;
+  let smtp: VerifyResult | null = null;
   try {
     imap = await client.verify(signal ?? new AbortController().signal);
-    ui.note(`Logged in to IMAP with the OAuth token: ${endpointText(config.imap)}, ${imap.latencyMs} ms`);
-    smtp = await client.verifySend(signal ?? new AbortController().signal);
-    ui.note(`Logged in to SMTP with the OAuth token: ${endpointText(config.smtp)}, ${smtp.latencyMs} ms`);
+    if (api) {
+      // The grant must be the mailbox being connected: Google signs in whoever is at the browser.
+      if (imap.address && imap.address.toLowerCase() !== email.toLowerCase()) {
+        throw new MailopsError('AUTH_FAILED', `signed in to Google as ${imap.address}, not ${email}; nothing was saved`, {
+          hint: `run connect again and choose ${email} on Google's page (or pass --email ${imap.address})`,
+        });
+      }
+      ui.note(`Reached the Gmail API with the OAuth token: ${imap.checks.map((c) => c.detail).join('; ')}, ${imap.latencyMs} ms`);
+    } else {
+      ui.note(`Logged in to IMAP with the OAuth token: ${endpointText(config.imap)}, ${imap.latencyMs} ms`);
+      smtp = await client.verifySend(signal ?? new AbortController().signal);
+      ui.note(`Logged in to SMTP with the OAuth token: ${endpointText(config.smtp)}, ${smtp.latencyMs} ms`);
+    }
   } catch (error) {
     // Nothing is saved, so the grant just made would be left unused at the provider: end it.
     await revokeUnused(provider, input.client, grant, env, request.http);
@@ -127,6 +146,9 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
   if (input.client.clientSecret) secrets[SECRET_KEYS.clientSecret] = input.client.clientSecret;
   for (const [key, value] of Object.entries(secrets)) await store.set(config.name, key, value);
   try {
+    // Another backend's ids name nothing here: what the cache held under the old one goes (the
+    // --on-new record stays: it is keyed by Message-ID and size, the same on every backend).
+    if (previous && previous.backend !== config.backend) await session.forgetCachedMail(config.name);
     session.accounts.save(config, input.makeDefault);
     session.accounts.recordTokenExpiry(config.name, grant.expiresAt);
   } catch (error) {

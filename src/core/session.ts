@@ -129,6 +129,16 @@ export class Session {
     return provider;
   }
 
+  /**
+   * Drops what the cache holds for an account's mail (messages, folders, sync state), keeping the
+   * account and its --on-new record: for a switch of backend, whose ids name other things.
+   */
+  async forgetCachedMail(account: string): Promise<void> {
+    const { MessageCache } = await import('../store/cache.js');
+    new MessageCache(this.db).forgetAccount(account);
+    this.folders.replace(account, []);
+  }
+
   /** The account's backend as the registry declares it: its id codec and capabilities. */
   backend(config: AccountConfig): BackendDefinition {
     return backendFor(config.backend);

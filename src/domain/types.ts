@@ -224,4 +224,6 @@ export interface VerifyResult {
   checks: CheckStep[];
   latencyMs: number;
   capabilities: string[];
+  /** The mailbox the server says the login reached, where it says (the Gmail API's profile). */
+  address?: string;
 }

@@ -31,3 +31,18 @@ export const OAUTH_MAIL_SERVERS: Record<OAuthProviderName, OAuthMailServers> = {
 export function isOAuthProvider(provider: string): provider is OAuthProviderName {
   return provider === 'gmail' || provider === 'outlook';
 }
+
+/** What an account over the Gmail API may do, by `connect` flag: --read-only, the default, --scope-full. */
+export type ApiAccess = 'read-only' | 'default' | 'full';
+
+/** The Gmail API's scopes for each access (permanent deletion is the one thing gmail.modify cannot do). */
+export const GMAIL_API_SCOPES: Record<ApiAccess, string[]> = {
+  'read-only': ['https://www.googleapis.com/auth/gmail.readonly'],
+  default: ['https://www.googleapis.com/auth/gmail.modify'],
+  full: ['https://mail.google.com/'],
+};
+
+/** Whether granted scopes let an account change and send mail (not a read-only grant). */
+export function grantsChanges(granted: readonly string[]): boolean {
+  return granted.some((s) => s === GMAIL_API_SCOPES.default[0] || s === GMAIL_API_SCOPES.full[0]);
+}

@@ -174,6 +174,14 @@ export class MessageCache {
     }).immediate();
   }
 
+  /** Every message and every sync token of the account (a switch of backend: other ids). */
+  forgetAccount(account: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM messages WHERE account = ?').run(account);
+      this.db.prepare('DELETE FROM sync_state WHERE account = ?').run(account);
+    }).immediate();
+  }
+
   /** A folder gone from the backend: its memberships and its state go (messages no other folder holds with them). */
   dropFolder(account: string, folder: string): void {
     this.db.transaction(() => {

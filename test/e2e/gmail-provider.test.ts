@@ -182,11 +182,15 @@ describe('changes', () => {
     expect(() => gmail.mailbox(full.email).message(gone.id)).toThrow();
   });
 
-  it('a read-only grant changing mail is INSUFFICIENT_SCOPE (exit 3), said by Google and mapped', async () => {
+  it('a read-only grant changing mail is INSUFFICIENT_SCOPE (exit 3) before anything is asked', async () => {
     const f = await fixture({ scopes: [SCOPES.readonly] });
     const m = gmail.addMessage(f.email, rfc822('ro'), { labelIds: ['INBOX', 'UNREAD'] });
     await expect(f.provider.setFlags([{ id: m.id, folder: 'INBOX' }], { seen: true }, f.signal)).rejects.toMatchObject({ code: 'INSUFFICIENT_SCOPE', exitCode: 3 });
+    await expect(f.provider.move([{ id: m.id, folder: 'INBOX' }], 'TRASH', f.signal)).rejects.toMatchObject({ code: 'INSUFFICIENT_SCOPE' });
     expect(gmail.mailbox(f.email).message(m.id).labelIds).toContain('UNREAD');
+    expect(gmail.requests({ user: f.email })).toHaveLength(0);
+    // Reading still works, and the peek leaves it unread.
+    expect((await f.provider.fetchMessage({ id: m.id, folder: 'INBOX' }, { peek: true }, f.signal)).envelope.flags.seen).toBe(false);
   });
 });
 

@@ -24,6 +24,9 @@ export interface Options {
   priority?: number;
   diagnose?: boolean;
   explain?: boolean;
+  backend?: 'api' | 'imap';
+  readOnly?: boolean;
+  scopeFull?: boolean;
 }
 
 export const spec: CommandSpec = {
@@ -54,6 +57,9 @@ export const spec: CommandSpec = {
     { flags: '--no-browser', help: 'OAuth: print the sign-in URL and read back the address the browser ends on' },
     { flags: '--device-code', help: 'OAuth: sign in with a code on another device (outlook)' },
     { flags: '--port <n>', help: 'OAuth: fixed loopback port for the sign-in redirect (e.g. for ssh -L)', parse: 'positiveInt' },
+    { flags: '--backend <backend>', help: "gmail: the Gmail API (api, the default for new accounts) or IMAP and SMTP with the token (imap)", choices: ['api', 'imap'] },
+    { flags: '--read-only', help: 'gmail api: ask only for gmail.readonly; commands that change or send mail then exit 3' },
+    { flags: '--scope-full', help: 'gmail api: ask for https://mail.google.com/ (needed by move --expunge)' },
     { flags: '--default', help: 'make this the default account' },
     { flags: '--priority <n>', help: 'sync order: lower runs first', parse: 'nonNegativeInt' },
     { flags: '--diagnose', help: 'check these settings step by step like status --diagnose; save nothing' },

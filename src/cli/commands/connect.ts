@@ -40,6 +40,11 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
 
     const email = validateEmail(options.email ?? old?.email ?? (await askText(ctx, 'Email address:', '--email')));
     const provider = options.provider ?? old?.provider ?? guessProvider(email);
+    if (provider === 'imap' && (options.backend !== undefined || options.readOnly || options.scopeFull)) {
+      throw new MailopsError('USAGE', '--backend, --read-only and --scope-full apply to gmail and outlook accounts', {
+        hint: 'an IMAP account always speaks IMAP and SMTP',
+      });
+    }
     if (provider !== 'imap') {
       // Gmail and Outlook sign in with OAuth: src/cli/oauth-connect.ts and src/core/oauth-connect.ts.
       const { connectOAuth } = await import('../oauth-connect.js');
