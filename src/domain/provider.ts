@@ -94,6 +94,9 @@ export interface MailProvider {
    */
   explain?(query: QueryNode | null, folder: string, signal: AbortSignal): Promise<string>;
 
+  /** API quota units this provider has spent (the Gmail API's per-user quota); absent where there is none. */
+  quotaUnits?(): number;
+
   close(): Promise<void>;
 }
 

@@ -81,6 +81,11 @@ export interface SyncOptions {
   bodyLimit: number;
   /** Messages per committed batch. */
   batchSize: number;
+  /**
+   * Which of these ids the cache holds: a resync reconciled by id (Gmail's expired history)
+   * fetches the bodies only of the others. Absent: none (the feed fetches everything).
+   */
+  cached?: ((ids: readonly string[]) => ReadonlySet<string>) | undefined;
 }
 
 /**

@@ -174,6 +174,12 @@ export class MessageCache {
     }).immediate();
   }
 
+  /** Which of these ids the account's cache holds. */
+  existing(account: string, ids: readonly string[]): Set<string> {
+    const has = this.db.prepare('SELECT 1 FROM messages WHERE account = ? AND ref = ?').pluck();
+    return new Set(ids.filter((id) => has.get(account, id) !== undefined));
+  }
+
   /** Every message and every sync token of the account (a switch of backend: other ids). */
   forgetAccount(account: string): void {
     this.db.transaction(() => {

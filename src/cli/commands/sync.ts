@@ -30,6 +30,7 @@ function summaryJson(s: AccountSummary) {
     error_code: s.errorCode,
     processed: s.processed,
     process_failed: s.processFailed,
+    ...(s.quotaUnits === null ? {} : { quota_units: s.quotaUnits }),
   };
 }
 

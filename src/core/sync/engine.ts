@@ -12,6 +12,7 @@ import { MessageCache } from '../../store/cache.js';
 import { SyncLocks } from '../../store/sync-lock.js';
 import type { StoredAccount } from '../../store/accounts.js';
 import type { Session } from '../session.js';
+import type { MailProvider } from '../../domain/provider.js';
 import { FeedApplier, type FolderReport, type SyncCounts } from './apply.js';
 import type { HandOver } from './on-new.js';
 
@@ -31,6 +32,8 @@ export interface AccountSummary extends SyncCounts {
   errorCode: ErrorCode | null;
   processed: number;
   processFailed: number;
+  /** API quota units spent (the Gmail API); null for a backend without a quota. */
+  quotaUnits: number | null;
 }
 
 export type SyncProgress =
@@ -100,7 +103,14 @@ async function syncOne(
     errorCode: error?.code ?? null,
     processed: handed.processed,
     processFailed: handed.failed,
+    quotaUnits,
   });
+  /** Summed over the attempts: each has a provider of its own. */
+  let quotaUnits: number | null = null;
+  const countUnits = (provider: MailProvider) => {
+    const units = provider.quotaUnits?.();
+    if (units !== undefined) quotaUnits = (quotaUnits ?? 0) + units;
+  };
 
   progress({ kind: 'account_start', account: name });
   let lease;
@@ -119,9 +129,10 @@ async function syncOne(
       try {
         if (!provider.syncChanges) throw new MailopsError('UNSUPPORTED', `sync is not supported for ${provider.kind} accounts yet`);
         // --folders takes paths and @roles, per account: each has its own folder ids.
-        const options = request.options.folders
+        const resolved = request.options.folders
           ? { ...request.options, folders: (await session.folderResolver(account.config, provider).resolveAll(request.options.folders)).map((f) => f.id) }
           : request.options;
+        const options: SyncOptions = { ...resolved, cached: (ids) => cache.existing(name, ids) };
         for await (const event of provider.syncChanges(cache.syncState(name), options, signal)) {
           applier.apply(event);
           lease.renew();
@@ -138,9 +149,11 @@ async function syncOne(
             onResult: (result) => progress({ kind: 'handed_over', account: name, result }),
           });
         }
+        countUnits(provider);
         if (signal.aborted) throw new MailopsError('INTERRUPTED', 'stopped before the sync finished (interrupted or out of time)');
         break;
       } catch (error) {
+        if (!signal.aborted) countUnits(provider);
         const mapped = isMailopsError(error) ? error : new MailopsError('FAILED', (error as Error).message, { cause: error });
         await session.closeProvider(provider);
         if (signal.aborted || !TRANSIENT.has(mapped.code) || attempt >= MAX_ATTEMPTS) throw mapped;

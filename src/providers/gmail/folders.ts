@@ -56,10 +56,16 @@ export function toFolders(labels: gmail_v1.Schema$Label[], counts: Map<string, {
   return [...system, ...user, all];
 }
 
-/** The folders a message with these labels is in: its folder labels, and All Mail unless it is in Spam or Trash. */
+/**
+ * The folders a message with these labels is listed in, as messages.list lists them: in Trash or
+ * Spam, only there (Gmail leaves such messages out of every other label's list); otherwise its
+ * folder labels, and All Mail.
+ */
 export function membershipsOf(labelIds: readonly string[] | null | undefined, folderIds: ReadonlySet<string>): string[] {
   const labels = labelIds ?? [];
+  const bin = ['TRASH', 'SPAM'].filter((id) => labels.includes(id));
+  if (bin.length > 0) return bin.filter((id) => folderIds.has(id));
   const folders = labels.filter((id) => folderIds.has(id));
-  if (!labels.includes('SPAM') && !labels.includes('TRASH')) folders.push(ALL_MAIL);
+  folders.push(ALL_MAIL);
   return folders;
 }

@@ -207,6 +207,10 @@ export class GmailProvider implements MailProvider {
     yield* gmailSyncFeed(this, state, options, signal);
   }
 
+  quotaUnits(): number {
+    return this.api.unitsSpent;
+  }
+
   async close(): Promise<void> {
     // Nothing held open: each request is its own (keep-alive sockets close with the process).
   }
