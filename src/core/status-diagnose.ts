@@ -44,10 +44,11 @@ export async function diagnoseStoredAccount(
     const step: DiagnosticStep = { step: 'credentials', ok: false, ms: 0, detail: err.message, ...(err.hint ? { hint: err.hint } : {}) };
     return { status: failedStatus(session, account, err.code, err.message, [step]), steps: [step], diagnosis: null, probe: null };
   }
+  if (config.backend !== 'imap') return diagnoseApiAccount(session, account, credentials, await settingsFor(credentials));
   if (!config.imap || !config.smtp) {
-    const message = `the staged checks of ${config.name} need IMAP and SMTP servers; it has none (an API account)`;
-    const step: DiagnosticStep = { step: 'settings', ok: false, ms: 0, detail: message };
-    return { status: failedStatus(session, account, 'UNSUPPORTED', message, [step]), steps: [step], diagnosis: null, probe: null };
+    const message = `the staged checks of ${config.name} need IMAP and SMTP servers; it has none`;
+    const step: DiagnosticStep = { step: 'settings', ok: false, ms: 0, detail: message, hint: `run mailops connect ${config.name} again` };
+    return { status: failedStatus(session, account, 'FAILED', message, [step]), steps: [step], diagnosis: null, probe: null };
   }
   const diagnosis = await diagnoseAccount({ imap: config.imap, smtp: config.smtp }, await settingsFor(credentials));
   const steps = diagnosisChecks(diagnosis);
@@ -57,6 +58,55 @@ export async function diagnoseStoredAccount(
   const select = diagnosis.imap.steps.find((s) => s.step === 'select');
   const status: AccountStatus = { account, state: 'active', healthy: true, latencyMs: select?.ms ?? null, checks: steps, lastError: null, errorCode: null };
   return { status, steps, diagnosis, probe: null };
+}
+
+/**
+ * An API account (the Gmail API): DNS, TCP and TLS to the token endpoint and to the API host, the
+ * token refresh (scopes granted, expiry), then one cheap call (the provider's verify: Gmail's
+ * users.getProfile). Each step timed; the first failure explained, the rest not run.
+ */
+async function diagnoseApiAccount(session: Session, account: StoredAccount, credentials: Credentials, settings: DiagnoseSettings): Promise<DiagnosedStatus> {
+  const config = account.config;
+  const env = session.options.env;
+  const { googleEndpoints } = await import('../auth/endpoints.js');
+  const { apiRoot } = await import('../providers/gmail/api.js');
+  const { checkHttpsHost } = await import('../diagnose/https.js');
+  const steps: DiagnosticStep[] = [];
+  const fail = (code: ErrorCode, message: string): DiagnosedStatus => ({ status: failedStatus(session, account, code, message, steps), steps, diagnosis: null, probe: null });
+
+  for (const [label, url] of [['token', googleEndpoints(env, config.oauth?.endpoints).tokenUrl], ['api', apiRoot(env.MAILOPS_GMAIL_API_URL)]] as const) {
+    const host = await checkHttpsHost(label, url, settings);
+    steps.push(...host.steps);
+    if (host.failure) return fail(host.failure.errorCode, host.failure.message);
+  }
+  const timed = async <T>(step: string, work: () => Promise<T>, detail: (value: T) => string): Promise<T | MailopsError> => {
+    const started = Date.now();
+    try {
+      const value = await work();
+      steps.push({ step, ok: true, ms: Date.now() - started, detail: detail(value) });
+      return value;
+    } catch (err) {
+      if (!isMailopsError(err)) throw err;
+      steps.push({ step, ok: false, ms: Date.now() - started, detail: err.message, ...(err.hint ? { hint: err.hint } : {}), data: { error_code: err.code } });
+      return err;
+    }
+  };
+  if (credentials.kind !== 'oauth2') return fail('OAUTH_NOT_CONFIGURED', `${config.name} has no OAuth grant`);
+  const refreshed = await timed(
+    'token.refresh',
+    () => credentials.accessToken({ forceRefresh: true }),
+    () => {
+      const expires = session.accounts.get(config.name)?.state.tokenExpiresAt;
+      return `scopes granted: ${(config.oauth?.grantedScopes ?? []).join(' ') || 'unknown'}${expires ? `; expires ${expires}` : ''}`;
+    },
+  );
+  if (refreshed instanceof MailopsError) return fail(refreshed.code, refreshed.message);
+  const provider = await session.provider(config, credentials);
+  const verified = await timed('api.call', () => provider.verify(settings.signal), (v) => `${v.checks.map((c) => c.detail).join('; ')} (${v.latencyMs} ms)`);
+  if (verified instanceof MailopsError) return fail(verified.code, verified.message);
+  session.accounts.recordCheck(config.name, 'active', null);
+  const status: AccountStatus = { account, state: 'active', healthy: true, latencyMs: verified.latencyMs, checks: steps, lastError: null, errorCode: null };
+  return { status, steps, diagnosis: null, probe: null };
 }
 
 function failedStatus(session: Session, account: StoredAccount, code: ErrorCode, message: string, checks: DiagnosticStep[]): AccountStatus {

@@ -16,6 +16,7 @@ import {
   recognizeDnsError,
   type Failure,
   type FailureCode,
+  type CheckedProtocol,
   type FailureContext,
   type MailProtocol,
 } from '../net/failures.js';
@@ -79,7 +80,7 @@ export class Stages {
   readonly startedAt = Date.now();
 
   constructor(
-    readonly protocol: MailProtocol,
+    readonly protocol: CheckedProtocol,
     readonly endpoint: ServerEndpoint,
     readonly settings: DiagnoseSettings,
   ) {}
@@ -90,11 +91,15 @@ export class Stages {
 
   get wireTrace(): WireTrace | null {
     const sink = this.settings.trace;
-    return sink ? (direction, line) => sink(this.protocol, direction, line) : null;
+    return sink ? (direction, line) => sink(this.traceSource, direction, line) : null;
   }
 
   note(line: string): void {
-    this.settings.trace?.(this.protocol, '*', line);
+    this.settings.trace?.(this.traceSource, '*', line);
+  }
+
+  private get traceSource(): 'imap' | 'smtp' | 'http' {
+    return this.protocol === 'https' ? 'http' : this.protocol;
   }
 
   async step<T>(name: string, work: () => Promise<StepOutcome<T>>): Promise<T> {
@@ -210,9 +215,10 @@ export class Stages {
    * capability that offers it). Returns what works, or null.
    */
   async tryMode(mode: TlsMode, port: number): Promise<{ tls: TlsMode; port: number } | null> {
-    if (!this.address) return null;
+    // An HTTPS host is not a mail server: there is no other mode to try.
+    if (!this.address || this.protocol === 'https') return null;
     this.note(`trying ${mode === 'implicit' ? 'implicit TLS' : 'plain text / STARTTLS'} on port ${port}`);
-    const found = await probeEndpoint({ protocol: this.protocol, host: this.endpoint.host, address: this.address, port, mode, trust: this.settings.trust, timeoutMs: this.settings.timeoutMs, signal: this.settings.signal, trace: this.wireTrace });
+    const found = await probeEndpoint({ protocol: this.protocol as MailProtocol, host: this.endpoint.host, address: this.address, port, mode, trust: this.settings.trust, timeoutMs: this.settings.timeoutMs, signal: this.settings.signal, trace: this.wireTrace });
     return found ? { tls: found, port } : null;
   }
 

@@ -1,6 +1,6 @@
 /** What a staged diagnosis produces: steps like status' checks, with the failure explained. */
 import type { CheckStep, ServerEndpoint } from '../domain/types.js';
-import type { Failure, FailureCode, MailProtocol } from '../net/failures.js';
+import type { Failure, FailureCode, CheckedProtocol } from '../net/failures.js';
 
 /** One step; `code` and `hint` only on the failed one, `data` where there is more to say. */
 export interface DiagnosticStep extends CheckStep {
@@ -26,7 +26,7 @@ export interface TlsReport {
 }
 
 export interface ProtocolDiagnosis {
-  protocol: MailProtocol;
+  protocol: CheckedProtocol;
   endpoint: ServerEndpoint;
   steps: DiagnosticStep[];
   /** The first failure, explained; null when every step passed. */

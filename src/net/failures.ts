@@ -13,9 +13,11 @@ import type { ErrorCode } from '../domain/errors.js';
 import type { TlsMode } from '../domain/types.js';
 
 export type MailProtocol = 'imap' | 'smtp';
+/** What a diagnosis checks: the mail servers, and HTTPS to an API backend's hosts. */
+export type CheckedProtocol = MailProtocol | 'https';
 
 export interface FailureContext {
-  protocol: MailProtocol;
+  protocol: CheckedProtocol;
   host: string;
   port: number;
   tls: TlsMode;
@@ -46,12 +48,13 @@ interface Knowledge {
 
 const P = (c: FailureContext) => c.protocol.toUpperCase();
 const server = (c: FailureContext) => `${P(c)} server ${c.host}:${c.port}`;
-const flag = (c: FailureContext, what: 'host' | 'port' | 'tls') => `--${c.protocol}-${what}`;
+// An API host has no flags of its own: its address comes from the service URL (MAILOPS_GMAIL_API_URL, ...).
+const flag = (c: FailureContext, what: 'host' | 'port' | 'tls') => (c.protocol === 'https' ? 'the service URL' : `--${c.protocol}-${what}`);
 const said = (c: FailureContext) => (c.said ? `: ${c.said}` : '');
 const fact = (c: FailureContext, key: string, fallback = '?') => String(c.facts?.[key] ?? fallback);
 const seconds = (ms: number | undefined) => `${Number(((ms ?? 30_000) / 1000).toFixed(1))}s`;
-const IMPLICIT_PORT = { imap: 993, smtp: 465 } as const;
-const STARTTLS_PORT = { imap: 143, smtp: 587 } as const;
+const IMPLICIT_PORT = { imap: 993, smtp: 465, https: 443 } as const;
+const STARTTLS_PORT = { imap: 143, smtp: 587, https: 443 } as const;
 
 function modeName(tls: TlsMode): string {
   return tls === 'implicit' ? 'implicit TLS' : tls === 'starttls' ? 'STARTTLS' : 'plain text without TLS';
@@ -284,7 +287,7 @@ export function recognizeDnsError(code: string | undefined): FailureCode {
 }
 
 /** A failed TCP connect, by its errno code. */
-export function recognizeConnectError(code: string | undefined, protocol: MailProtocol, port: number): FailureCode {
+export function recognizeConnectError(code: string | undefined, protocol: CheckedProtocol, port: number): FailureCode {
   switch (code) {
     case 'ECONNREFUSED':
       return 'CONNECTION_REFUSED';

@@ -140,6 +140,43 @@ describe('connect --provider gmail: the Gmail API by default', () => {
     expect(parseJson(await h.cli(['status', '--offline', '--json'])).accounts).toEqual([]);
   });
 
+  it('status checks the API live; --diagnose shows DNS, TCP and TLS to both hosts, the refresh and the call; --nagios works; a revoked grant is exit 3', async () => {
+    const h = newHome('status');
+    expect((await h.cli(connectArgs(h))).code).toBe(0);
+    const live = parseJson(await h.cli(['status', '--json'])).accounts[0];
+    expect(live).toMatchObject({ backend: 'api', state: 'active', is_healthy: true, latency_ms: expect.any(Number) });
+    expect(live.token_expires_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+    const diagnosed = await h.cli(['status', '--diagnose', '--json']);
+    expect(diagnosed.code, diagnosed.stderr).toBe(0);
+    const checks = parseJson(diagnosed).accounts[0].checks as Array<{ step: string; ok: boolean; ms: number; detail: string }>;
+    // The test authorization server's token endpoint is plain http: no TLS step there.
+    expect(bed.env().MAILOPS_GOOGLE_TOKEN_URL).toMatch(/^http:/);
+    expect(checks.map((c) => c.step)).toEqual(['token.dns', 'token.tcp', 'api.dns', 'api.tcp', 'api.tls', 'token.refresh', 'api.call']);
+    expect(checks.find((c) => c.step === 'api.tls')!.detail).toMatch(/TLSv1\.[23].*chain: trusted/);
+    expect(checks.every((c) => c.ok && c.ms >= 0)).toBe(true);
+    expect(checks.find((c) => c.step === 'token.refresh')!.detail).toContain(SCOPES.modify);
+    expect(checks.find((c) => c.step === 'api.call')!.detail).toContain(h.email);
+
+    const nagios = await h.cli(['status', '--nagios']);
+    expect(nagios.code, nagios.stdout).toBe(0);
+    expect(nagios.stdout).toMatch(/^MAILOPS OK - g: API checks [\d.]+ s \| api_time=[\d.]+s;;;0/);
+
+    // The API host unreachable: the diagnosis stops at its TCP step, exit 4, CRITICAL for Nagios.
+    const down = { MAILOPS_GMAIL_API_URL: 'https://127.0.0.1:9' };
+    const failed = await h.cli(['status', '--diagnose', '--json'], { env: down });
+    expect(failed.code).toBe(4);
+    const failedChecks = parseJson(failed).accounts[0].checks as Array<{ step: string; ok: boolean; hint?: string }>;
+    expect(failedChecks.at(-1)).toMatchObject({ step: 'api.tcp', ok: false, hint: expect.any(String) });
+    expect((await h.cli(['status', '--nagios'], { env: down })).code).toBe(2);
+
+    bed.idp.revokeUser(h.email);
+    bed.idp.expireAccessTokens(h.email);
+    const revoked = await h.cli(['status', '--json']);
+    expect(revoked.code).toBe(3);
+    expect(parseJson(revoked).accounts[0]).toMatchObject({ is_healthy: false, state: expect.stringMatching(/needs_reauth|revoked/) });
+  });
+
   it('flag combinations that mean nothing are usage errors; Outlook over Graph is not available yet (exit 6)', async () => {
     const h = newHome('usage');
     expect((await h.cli(connectArgs(h, '--read-only', '--scope-full'))).code).toBe(2);

@@ -22,6 +22,7 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printJson } from '../output.js';
 import { diagnoseOne, probeOne, type Options as DiagnoseOptions } from './status-diagnose.js';
+import type { DiagnosedStatus } from '../../core/status-diagnose.js';
 
 interface Options extends DiagnoseOptions {
   warning?: string[];
@@ -80,6 +81,7 @@ async function check(ctx: CliContext, args: unknown[], options: Options, thresho
     const folder = resolved.path;
     const row = await diagnoseOne(ctx, session, account, { folder: resolved.id }, true);
     const d = row.diagnosis;
+    if (!d && account.config.backend !== 'imap') return apiOutcome(name, row, thresholds);
     if (!d) return { state: NagiosState.UNKNOWN, summary: `${name}: cannot check: ${row.status.lastError}`, metrics: [] };
 
     const metrics: Metric[] = [];
@@ -117,4 +119,19 @@ async function check(ctx: CliContext, args: unknown[], options: Options, thresho
     const said = evaluation.breaches.length ? evaluation.breaches : metrics.filter((m) => m.label !== 'unseen_age' || (mailbox?.unseen ?? 0) > 0).map((m) => m.describe);
     return { state: evaluation.state, summary: `${name}: ${said.join(', ')}`, metrics };
   });
+}
+
+/**
+ * An API account: its steps' times (the hosts' handshakes, the token refresh, the API call) as
+ * perfdata; any failed step is CRITICAL. No mailbox counts: the API call is the profile.
+ */
+function apiOutcome(name: string, row: DiagnosedStatus, thresholds: Thresholds): Outcome {
+  const failed = row.steps.find((s) => !s.ok);
+  const metrics: Metric[] = [];
+  const total = row.steps.reduce((sum, s) => sum + s.ms, 0) / 1000;
+  metrics.push({ label: 'api_time', value: total, uom: 's', min: 0, describe: `API checks ${total.toFixed(3)} s` });
+  if (failed) return { state: NagiosState.CRITICAL, summary: `${name}: ${failed.step}: ${failed.detail}`, metrics };
+  const evaluation = evaluate(metrics, thresholds);
+  const said = evaluation.breaches.length ? evaluation.breaches : metrics.map((m) => m.describe);
+  return { state: evaluation.state, summary: `${name}: ${said.join(', ')}`, metrics };
 }
