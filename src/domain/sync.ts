@@ -118,5 +118,10 @@ export type SyncEvent =
   | { kind: 'present'; scope: string; ids: string[]; upTo: number | null; checkpoint?: string }
   /** The scope's token; `complete`: the scope is caught up (the cache's age is this moment). */
   | { kind: 'checkpoint'; scope: string; token: string; complete: boolean }
+  /**
+   * What the feed is about to fetch in the scope (a first sync's whole mailbox, a folder's new
+   * mail): for the progress bar's total. An estimate; nothing is stored.
+   */
+  | { kind: 'plan'; scope: string; messages: number }
   /** The backend refused this scope (no right to read it, gone since the list): the others go on. */
   | { kind: 'failed'; scope: string; error: string };

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/db.js';
 import { makeHome, runCli, startCli, type CliOptions, type CliResult } from '../support/cli.js';
 import { startGmailBed, type GmailBed } from '../support/gmail-bed.js';
+import { runPty } from '../support/pty.js';
 import { PASSPHRASE, parseJson } from './helpers.js';
 
 let bed: GmailBed;
@@ -173,6 +174,22 @@ describe('sync of a Gmail API account', () => {
     const listed = parseJson(await h.cli(['ls', 'INBOX', '--offline', '--json', '--limit', '1000']));
     expect(new Set(ids(listed))).toEqual(new Set(seeded));
     expect(listed.total).toBe(450);
+  });
+
+  it('a terminal sees a progress bar (messages of the total, MB, rate, ETA) on stderr; a pipe and --json never do', async () => {
+    const h = await connected('bar');
+    for (let i = 0; i < 120; i++) bed.gmail.addMessage(h.email, rfc822(`bar ${i}`), { labelIds: ['INBOX'] });
+    bed.gmail.inject({ path: '/batch/gmail/v1', delayMs: 300, times: 4 });
+    const tty = await runPty(['sync'], { home: h.home, timeoutMs: 60_000, env: { ...bed.env(), MAILOPS_PASSPHRASE: PASSPHRASE } });
+    expect(tty.code, tty.text).toBe(0);
+    expect(tty.text).toMatch(/g \[[█░]+\] \d+\/120 messages, [\d.]+ MB, \d+\/s, ETA /);
+    // The table of the run follows on stdout; the bar was cleared from the screen.
+    expect(tty.text).toMatch(/ACCOUNT\s+STATUS/);
+
+    bed.gmail.addMessage(h.email, rfc822('one more'), { labelIds: ['INBOX'] });
+    const piped = await h.cli(['sync']);
+    expect(piped.code).toBe(0);
+    expect(piped.stderr).not.toMatch(/messages, .* MB|ETA/);
   });
 
   it('--on-new hands each new message over once across runs; --mark-read marks it read at Gmail', async () => {

@@ -42,6 +42,7 @@ describe('imapSyncFeed', () => {
       'reset Shared',
       'failed Shared',
       'reset INBOX',
+      'plan INBOX',
       'upsert INBOX',
       'checkpoint INBOX',
       'checkpoint INBOX',
@@ -77,7 +78,9 @@ describe('imapSyncFeed tokens', () => {
       ['UID FETCH 1:5', [1, 2, 3, 4, 5].flatMap((uid) => [fetched(uid, uid), '', ')'])],
     ]);
     const got = await events(first.client, new Map(), { ...OPTIONS, batchSize: 2 });
-    expect(names(got)).toEqual(['folders ', 'reset INBOX', 'upsert INBOX', 'upsert INBOX', 'upsert INBOX', 'checkpoint INBOX', 'checkpoint INBOX']);
+    expect(names(got)).toEqual(['folders ', 'reset INBOX', 'plan INBOX', 'upsert INBOX', 'upsert INBOX', 'upsert INBOX', 'checkpoint INBOX', 'checkpoint INBOX']);
+    // The progress bar's total: every message of the folder, before the first batch.
+    expect(got.find((e) => e.kind === 'plan')).toMatchObject({ messages: 5 });
     const upserts = got.filter((e): e is Extract<SyncEvent, { kind: 'upsert' }> => e.kind === 'upsert');
     expect(upserts.map((e) => e.messages.map((m) => m.message.id))).toEqual([[id(1), id(2)], [id(3), id(4)], [id(5)]]);
     expect(upserts[0]!.messages[0]!.folders).toEqual([{ folder: 'INBOX', uid: 1 }]);
@@ -106,7 +109,8 @@ describe('imapSyncFeed tokens', () => {
       ['UID FETCH 4:4', [fetched(4, 8), '', ')']],
     ]);
     const got = await events(client, token);
-    expect(names(got)).toEqual(['folders ', 'flags INBOX', 'gone INBOX', 'upsert INBOX', 'checkpoint INBOX', 'checkpoint INBOX']);
+    expect(names(got)).toEqual(['folders ', 'flags INBOX', 'gone INBOX', 'plan INBOX', 'upsert INBOX', 'checkpoint INBOX', 'checkpoint INBOX']);
+    expect(got.find((e) => e.kind === 'plan')).toMatchObject({ messages: 1 });
     expect(got[1]).toMatchObject({ updates: [{ id: id(1), flags: { seen: true, flagged: false, answered: false, draft: false, keywords: ['$Label1'] } }] });
     expect(got[2]).toMatchObject({ ids: [id(2)] });
     expect(JSON.parse((got.at(-1) as { token: string }).token)).toEqual({ v: '9', n: 5, m: '8', l: 4, c: 3, d: true });

@@ -13,7 +13,6 @@ import { syncAccounts, syncExitCode, type AccountSummary, type SyncProgress } fr
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printJson, printNdjson, printRows } from '../output.js';
-import { ProgressLine } from '../progress.js';
 import type { Options } from './sync.spec.js';
 
 function summaryJson(s: AccountSummary) {
@@ -42,6 +41,8 @@ function eventJson(event: SyncProgress): Record<string, unknown> {
       return { event: 'folder', account: event.account, ...event.report };
     case 'messages':
       return { event: 'messages', account: event.account, folder: event.folder, count: event.count, bytes: event.bytes };
+    case 'plan':
+      return { event: 'plan', account: event.account, folder: event.folder, messages: event.messages };
     case 'retry':
       return { event: 'retry', account: event.account, attempt: event.attempt, delay_ms: event.delayMs, error: event.error };
     case 'handed_over':
@@ -101,8 +102,8 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     const accounts = session.selectAccounts(names);
     if (accounts.length === 0) ctx.note('no accounts: add one with mailops connect');
 
-    const line = ctx.io.stderr.isTTY && !ctx.isMachineOutput ? new ProgressLine(ctx.io.stderr) : null;
-    let fetched = 0;
+    // A terminal only: scripts and --json never see a bar (loaded only then).
+    const bar = ctx.io.stderr.isTTY && !ctx.isMachineOutput ? await (await import('../progress.js')).SyncProgressBar.create(ctx.io.stderr) : null;
     const summaries = await syncAccounts(
       session,
       {
@@ -113,24 +114,22 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       },
       (event) => {
         if (ctx.output === 'ndjson') printNdjson(ctx, eventJson(event));
-        if (event.kind === 'account_start') fetched = 0;
-        if (event.kind === 'messages') {
-          fetched += event.count;
-          line?.update(`${event.account}: ${event.folder}: ${fetched} messages`);
-        }
+        if (event.kind === 'account_start') bar?.start(event.account);
+        if (event.kind === 'plan') bar?.plan(event.messages);
+        if (event.kind === 'messages') bar?.advance(event.count, event.bytes);
         if (event.kind === 'retry') ctx.warn(`${event.account}: ${event.error}; retrying in ${event.delayMs} ms`);
         if (event.kind === 'handed_over' && !event.result.ok) {
           ctx.warn(`${event.account}: --on-new failed for ${event.result.id} in ${event.result.folder} (exit ${event.result.exitCode}); it will be handed over again next run`);
         }
         if (event.kind === 'account_done') {
-          line?.clear();
+          bar?.stop();
           if (event.summary.error && !ctx.isMachineOutput) ctx.warn(`${event.summary.name}: ${event.summary.error}`);
         }
       },
       { stderr: ctx.io.stderr, env: ctx.env },
       signal,
     );
-    line?.clear();
+    bar?.stop();
 
     if (ctx.output === 'json') printJson(ctx, { accounts: summaries.map(summaryJson) });
     else if (ctx.output !== 'ndjson') {

@@ -39,6 +39,7 @@ export class FeedApplier {
     private readonly report: {
       folder(report: FolderReport): void;
       messages(folder: string, count: number, bytes: number): void;
+      plan?(folder: string, messages: number): void;
     },
   ) {}
 
@@ -52,6 +53,9 @@ export class FeedApplier {
         for (const folder of cache.folderIds(account)) if (!present.has(folder)) cache.dropFolder(account, folder);
         return;
       }
+      case 'plan':
+        this.report.plan?.(event.scope, event.messages);
+        return;
       case 'unchanged':
         this.counts.folders++;
         this.report.folder({ folder: event.scope, status: 'unchanged', new: 0, updated: 0, deleted: 0 });

@@ -40,6 +40,8 @@ export type SyncProgress =
   | { kind: 'account_start'; account: string }
   | { kind: 'folder'; account: string; report: FolderReport }
   | { kind: 'messages'; account: string; folder: string; count: number; bytes: number }
+  /** Messages about to be fetched (a feed's estimate), for a progress bar's total. */
+  | { kind: 'plan'; account: string; folder: string; messages: number }
   | { kind: 'retry'; account: string; attempt: number; delayMs: number; error: string }
   | { kind: 'handed_over'; account: string; result: HandOver }
   | { kind: 'account_done'; summary: AccountSummary };
@@ -93,6 +95,7 @@ async function syncOne(
   const applier = new FeedApplier(name, cache, session.folders, {
     folder: (report) => progress({ kind: 'folder', account: name, report }),
     messages: (folder, count, bytes) => progress({ kind: 'messages', account: name, folder, count, bytes }),
+    plan: (folder, messages) => progress({ kind: 'plan', account: name, folder, messages }),
   });
   const summary = (status: AccountSummary['status'], error: MailopsError | null, handed = { processed: 0, failed: 0 }): AccountSummary => ({
     name,

@@ -142,6 +142,7 @@ async function* applyHistory(
   const fresh = [...changes].filter(([, c]) => c.added && !c.deleted).map(([id]) => id);
   const relabelled = [...changes].filter(([, c]) => !c.added && !c.deleted && c.labels);
 
+  if (fresh.length) yield { kind: 'plan', scope: ACCOUNT_SCOPE, messages: fresh.length };
   for (let i = 0; i < fresh.length; i += options.batchSize) {
     const { messages, bytes } = await fetchMessages(provider, fresh.slice(i, i + options.batchSize), folderIds, options, signal);
     if (messages.length) yield { kind: 'upsert', scope: ACCOUNT_SCOPE, messages, bytes };
@@ -174,6 +175,7 @@ async function* firstSync(provider: GmailProvider, resume: Token | null, options
     const profile = await provider.api.call<gmail_v1.Schema$Profile>({ method: 'users.getProfile', http: 'GET', path: '/profile' }, { signal });
     token = { h: profile.historyId ?? '0', f: [...folderIds], l: { p: null } };
     yield { kind: 'reset', scope: ACCOUNT_SCOPE, reason, checkpoint: writeToken(token) };
+    yield { kind: 'plan', scope: ACCOUNT_SCOPE, messages: profile.messagesTotal ?? 0 };
   }
   const pageSize = Math.max(1, Math.min(PAGE_LIMIT, options.batchSize));
   let pageToken = token.l?.p ?? null;

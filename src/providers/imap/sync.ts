@@ -193,6 +193,9 @@ async function* syncFolder(
       range = compressUidSet(uids);
     }
     if (range) {
+      // New mail to come: every message on a first sync, else at most the UIDs above the last.
+      const expected = folder.lastUid === 0 && options.since ? expandUidSet(range).length : Math.min(selected.exists, uidNext - 1 - folder.lastUid);
+      yield { kind: 'plan', scope: path, messages: expected };
       for await (const batch of fetchNew(client, path, range, uidValidity, options, signal)) {
         // UIDs arrive in ascending order, so the batch covers everything up to its last one.
         folder = { ...folder, lastUid: Math.max(folder.lastUid, batch.lastUid) };
