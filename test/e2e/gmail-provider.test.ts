@@ -107,19 +107,29 @@ describe('list and read', () => {
     expect(second.items.map((e) => e.subject)).toEqual(['m3', 'm2']);
   });
 
-  it('a query goes to Gmail as q and what q cannot say is checked here; the total is then an estimate', async () => {
+  it('a query goes to Gmail as q and what q cannot say is checked here; a whole answer on one page is counted exactly', async () => {
     const f = await fixture();
     gmail.addMessage(f.email, rfc822('kiwi one'), { labelIds: ['INBOX', 'UNREAD'] });
     gmail.addMessage(f.email, rfc822('kiwi two'), { labelIds: ['INBOX'] });
     gmail.addMessage(f.email, rfc822('mango'), { labelIds: ['INBOX', 'UNREAD'] });
     const page = await f.provider.list('INBOX', { query: parseQuery('subject:kiwi is:unread'), page: { limit: 50, page: 1 } }, f.signal);
     expect(page.items.map((e) => e.subject)).toEqual(['kiwi one']);
-    expect(page.totalIsEstimate).toBe(true);
+    // Everything Gmail matched is on this page: the count is exact, not resultSizeEstimate.
+    expect(page).toMatchObject({ total: 1, totalIsEstimate: false, hasNext: false });
     const lastList = gmail.requests({ api: 'messages.list' }).at(-1)!;
     expect(new URLSearchParams(lastList.query).get('q')).toBe('subject:kiwi is:unread');
+    // Across pages it is Gmail's estimate, less what the local check dropped.
+    const first = await f.provider.list('INBOX', { query: parseQuery('to:ann'), page: { limit: 2, page: 1 } }, f.signal);
+    expect(first).toMatchObject({ total: 3, totalIsEstimate: true, hasNext: true });
     // Gmail's to: also matches Cc; the contract's means the To field: checked here.
     const to = await f.provider.list('INBOX', { query: parseQuery('to:carol'), page: { limit: 50, page: 1 } }, f.signal);
     expect(to.items).toEqual([]);
+    // Gmail counted the three it matched (Cc: Carol); none is the contract's to:carol.
+    expect(to).toMatchObject({ total: 0, totalIsEstimate: false });
+    // message-id: goes as rfc822msgid: (the one Gmail operator with digits in its name).
+    const byId = await f.provider.list('INBOX', { query: parseQuery('message-id:<kiwione@example.org>'), page: { limit: 50, page: 1 } }, f.signal);
+    expect(byId.items.map((e) => e.subject)).toEqual(['kiwi one']);
+    expect(new URLSearchParams(gmail.requests({ api: 'messages.list' }).at(-1)!.query).get('q')).toBe('rfc822msgid:kiwione@example.org');
     expect(await f.provider.explain(parseQuery('is:answered OR kiwi'), 'INBOX')).toMatch(/Gmail keeps no answered state/);
   });
 

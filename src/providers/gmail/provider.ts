@@ -101,6 +101,13 @@ export class GmailProvider implements MailProvider {
         totalIsEstimate = false;
       }
     }
+    // What the local check dropped is not in the total either (Gmail counted what q matched).
+    total -= envelopes.length - items.length;
+    if (!hasNext && page === 1) {
+      // The whole answer is on this page: its count is the total, exactly.
+      total = items.length;
+      totalIsEstimate = false;
+    }
     // An estimate is never below what has been seen.
     total = Math.max(total, (page - 1) * limit + items.length + (hasNext ? 1 : 0));
     return { items, total, totalIsEstimate, page, pageSize: limit, hasNext, nextCursor: listed.nextPageToken ?? null };
