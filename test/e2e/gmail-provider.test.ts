@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountConfig } from '../../src/domain/types.js';
 import type { ProviderRuntime } from '../../src/domain/provider.js';
 import { backendFor } from '../../src/providers/registry.js';
+import { MailopsError } from '../../src/domain/errors.js';
 import { ALL_MAIL } from '../../src/providers/gmail/folders.js';
 import type { GmailProvider } from '../../src/providers/gmail/provider.js';
 import { parseQuery } from '../../src/core/query/index.js';
@@ -256,5 +257,28 @@ describe('quota and throttling', () => {
     await expect(f.provider.verify(f.signal)).rejects.toMatchObject({ code: 'THROTTLED', exitCode: 4 });
     expect(Date.now() - started).toBeLessThan(500);
     expect(f.provider.api.unitsSpent).toBe(3);
+  });
+});
+
+describe('client shorthands', () => {
+  it('listHistory walks every page (500 records each) and returns the latest historyId; an expired start is the caller\'s 404', async () => {
+    const f = await fixture();
+    const { historyId: start } = await f.provider.api.getProfile({ signal: f.signal });
+    for (let i = 0; i < 620; i++) gmail.addMessage(f.email, rfc822(`h${i}`), { labelIds: ['INBOX'] });
+    gmail.clearRequests();
+    const { history, historyId } = await f.provider.api.listHistory(start!, { historyTypes: ['messageAdded'] }, { signal: f.signal });
+    expect(history.flatMap((h) => h.messagesAdded ?? [])).toHaveLength(620);
+    expect(historyId).toBe(String(gmail.mailbox(f.email).historyId));
+    expect(gmail.requests({ api: 'history.list' })).toHaveLength(2);
+    gmail.expireHistory(f.email);
+    await expect(
+      f.provider.api.listHistory(start!, {}, { signal: f.signal, notFound: () => new MailopsError('NOT_FOUND', 'history gone') }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'history gone' });
+  });
+
+  it('an answer that is not JSON is a clear FAILED (exit 1), never a crash', async () => {
+    const f = await fixture();
+    gmail.inject({ path: '/gmail/v1/users/me/labels', status: 200, body: Buffer.from('<html>captive portal</html>'), headers: { 'content-type': 'text/html' } });
+    await expect(f.provider.api.listLabels({ signal: f.signal })).rejects.toMatchObject({ code: 'FAILED', exitCode: 1, message: expect.stringMatching(/not JSON/) });
   });
 });
