@@ -42,7 +42,9 @@ interface Fixture {
   signal: AbortSignal;
 }
 
-async function fixture(options: { scopes?: string[]; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Fixture> {
+async function fixture(
+  options: { scopes?: string[]; env?: Record<string, string>; timeoutMs?: number; accessToken?: (email: string, token: string, opts?: { forceRefresh?: boolean }) => Promise<string> } = {},
+): Promise<Fixture> {
   const email = `user${++users}@example.com`;
   gmail.addUser(email);
   const scopes = options.scopes ?? [SCOPES.modify];
@@ -59,7 +61,7 @@ async function fixture(options: { scopes?: string[]; env?: Record<string, string
     secretStore: 'file', passwordCommand: null, priority: 0, isDefault: true, createdAt: new Date().toISOString(),
     oauth: { clientId: 'c', hasClientSecret: false, tenant: null, redirectUri: null, scopes, grantedScopes: scopes, grantedAt: '', endpoints: null, homeAccountId: null },
   } satisfies AccountConfig;
-  const provider = (await backendFor('gmail').create(config, { kind: 'oauth2', user: email, accessToken: async () => token }, runtime)) as GmailProvider;
+  const provider = (await backendFor('gmail').create(config, { kind: 'oauth2', user: email, accessToken: async (opts) => (options.accessToken ? options.accessToken(email, token, opts) : token) }, runtime)) as GmailProvider;
   return { email, token, provider, trace, signal: new AbortController().signal };
 }
 
@@ -280,5 +282,29 @@ describe('client shorthands', () => {
     const f = await fixture();
     gmail.inject({ path: '/gmail/v1/users/me/labels', status: 200, body: Buffer.from('<html>captive portal</html>'), headers: { 'content-type': 'text/html' } });
     await expect(f.provider.api.listLabels({ signal: f.signal })).rejects.toMatchObject({ code: 'FAILED', exitCode: 1, message: expect.stringMatching(/not JSON/) });
+  });
+});
+
+describe('tokens', () => {
+  it('a refused token is refreshed once and the call made again; refused again, it is NEEDS_REAUTH (exit 3) naming connect', async () => {
+    const asked: boolean[] = [];
+    let fresh = '';
+    const f = await fixture({
+      accessToken: async (email, token, opts) => {
+        asked.push(Boolean(opts?.forceRefresh));
+        if (!opts?.forceRefresh) return token;
+        fresh = gmail.token(email, [SCOPES.modify]);
+        return fresh;
+      },
+    });
+    gmail.revokeToken(f.token);
+    await f.provider.verify(f.signal);
+    expect(asked).toEqual([false, true]);
+    expect(f.trace.join('\n')).not.toContain(fresh);
+
+    const g = await fixture({ accessToken: async (_email, token) => token });
+    gmail.revokeToken(g.token);
+    await expect(g.provider.verify(g.signal)).rejects.toMatchObject({ code: 'NEEDS_REAUTH', exitCode: 3, hint: expect.stringMatching(/mailops connect g/) });
+    expect(gmail.requests({ api: 'users.getProfile', status: 401 }).filter((r) => r.user === null || r.user === g.email).length).toBeGreaterThanOrEqual(2);
   });
 });
