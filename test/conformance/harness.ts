@@ -35,7 +35,11 @@ export type Feature =
    * Listing by arrival date when messages were added out of date order (a migrated mailbox).
    * IMAP needs SORT for it; without, the contract lists by UID, the order messages were added.
    */
-  | 'arrivalOrder';
+  | 'arrivalOrder'
+  /** An answered state (IMAP \\Answered); without it no message is answered and `is:answered` finds none. */
+  | 'answered'
+  /** A folder with the role `archive` (`@archive`); without it the harness's archive folder is a plain one. */
+  | 'archiveRole';
 
 export interface BackendHarness {
   /** Shown in the describe title, e.g. `imap (IMAP4rev1 UIDPLUS)`. */

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountConfig } from '../../src/domain/types.js';
 import type { ProviderRuntime } from '../../src/domain/provider.js';
 import { backendFor } from '../../src/providers/registry.js';
+import { MailopsError } from '../../src/domain/errors.js';
 import { ALL_MAIL } from '../../src/providers/gmail/folders.js';
 import type { GmailProvider } from '../../src/providers/gmail/provider.js';
 import { parseQuery } from '../../src/core/query/index.js';
@@ -41,7 +42,9 @@ interface Fixture {
   signal: AbortSignal;
 }
 
-async function fixture(options: { scopes?: string[]; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Fixture> {
+async function fixture(
+  options: { scopes?: string[]; env?: Record<string, string>; timeoutMs?: number; accessToken?: (email: string, token: string, opts?: { forceRefresh?: boolean }) => Promise<string> } = {},
+): Promise<Fixture> {
   const email = `user${++users}@example.com`;
   gmail.addUser(email);
   const scopes = options.scopes ?? [SCOPES.modify];
@@ -58,7 +61,7 @@ async function fixture(options: { scopes?: string[]; env?: Record<string, string
     secretStore: 'file', passwordCommand: null, priority: 0, isDefault: true, createdAt: new Date().toISOString(),
     oauth: { clientId: 'c', hasClientSecret: false, tenant: null, redirectUri: null, scopes, grantedScopes: scopes, grantedAt: '', endpoints: null, homeAccountId: null },
   } satisfies AccountConfig;
-  const provider = (await backendFor('gmail').create(config, { kind: 'oauth2', user: email, accessToken: async () => token }, runtime)) as GmailProvider;
+  const provider = (await backendFor('gmail').create(config, { kind: 'oauth2', user: email, accessToken: async (opts) => (options.accessToken ? options.accessToken(email, token, opts) : token) }, runtime)) as GmailProvider;
   return { email, token, provider, trace, signal: new AbortController().signal };
 }
 
@@ -107,19 +110,29 @@ describe('list and read', () => {
     expect(second.items.map((e) => e.subject)).toEqual(['m3', 'm2']);
   });
 
-  it('a query goes to Gmail as q and what q cannot say is checked here; the total is then an estimate', async () => {
+  it('a query goes to Gmail as q and what q cannot say is checked here; a whole answer on one page is counted exactly', async () => {
     const f = await fixture();
     gmail.addMessage(f.email, rfc822('kiwi one'), { labelIds: ['INBOX', 'UNREAD'] });
     gmail.addMessage(f.email, rfc822('kiwi two'), { labelIds: ['INBOX'] });
     gmail.addMessage(f.email, rfc822('mango'), { labelIds: ['INBOX', 'UNREAD'] });
     const page = await f.provider.list('INBOX', { query: parseQuery('subject:kiwi is:unread'), page: { limit: 50, page: 1 } }, f.signal);
     expect(page.items.map((e) => e.subject)).toEqual(['kiwi one']);
-    expect(page.totalIsEstimate).toBe(true);
+    // Everything Gmail matched is on this page: the count is exact, not resultSizeEstimate.
+    expect(page).toMatchObject({ total: 1, totalIsEstimate: false, hasNext: false });
     const lastList = gmail.requests({ api: 'messages.list' }).at(-1)!;
     expect(new URLSearchParams(lastList.query).get('q')).toBe('subject:kiwi is:unread');
+    // Across pages it is Gmail's estimate, less what the local check dropped.
+    const first = await f.provider.list('INBOX', { query: parseQuery('to:ann'), page: { limit: 2, page: 1 } }, f.signal);
+    expect(first).toMatchObject({ total: 3, totalIsEstimate: true, hasNext: true });
     // Gmail's to: also matches Cc; the contract's means the To field: checked here.
     const to = await f.provider.list('INBOX', { query: parseQuery('to:carol'), page: { limit: 50, page: 1 } }, f.signal);
     expect(to.items).toEqual([]);
+    // Gmail counted the three it matched (Cc: Carol); none is the contract's to:carol.
+    expect(to).toMatchObject({ total: 0, totalIsEstimate: false });
+    // message-id: goes as rfc822msgid: (the one Gmail operator with digits in its name).
+    const byId = await f.provider.list('INBOX', { query: parseQuery('message-id:<kiwione@example.org>'), page: { limit: 50, page: 1 } }, f.signal);
+    expect(byId.items.map((e) => e.subject)).toEqual(['kiwi one']);
+    expect(new URLSearchParams(gmail.requests({ api: 'messages.list' }).at(-1)!.query).get('q')).toBe('rfc822msgid:kiwione@example.org');
     expect(await f.provider.explain(parseQuery('is:answered OR kiwi'), 'INBOX')).toMatch(/Gmail keeps no answered state/);
   });
 
@@ -250,5 +263,52 @@ describe('quota and throttling', () => {
     await expect(f.provider.verify(f.signal)).rejects.toMatchObject({ code: 'THROTTLED', exitCode: 4 });
     expect(Date.now() - started).toBeLessThan(500);
     expect(f.provider.api.unitsSpent).toBe(3);
+  });
+});
+
+describe('client shorthands', () => {
+  it('listHistory walks every page (500 records each) and returns the latest historyId; an expired start is the caller\'s 404', async () => {
+    const f = await fixture();
+    const { historyId: start } = await f.provider.api.getProfile({ signal: f.signal });
+    for (let i = 0; i < 620; i++) gmail.addMessage(f.email, rfc822(`h${i}`), { labelIds: ['INBOX'] });
+    gmail.clearRequests();
+    const { history, historyId } = await f.provider.api.listHistory(start!, { historyTypes: ['messageAdded'] }, { signal: f.signal });
+    expect(history.flatMap((h) => h.messagesAdded ?? [])).toHaveLength(620);
+    expect(historyId).toBe(String(gmail.mailbox(f.email).historyId));
+    expect(gmail.requests({ api: 'history.list' })).toHaveLength(2);
+    gmail.expireHistory(f.email);
+    await expect(
+      f.provider.api.listHistory(start!, {}, { signal: f.signal, notFound: () => new MailopsError('NOT_FOUND', 'history gone') }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'history gone' });
+  });
+
+  it('an answer that is not JSON is a clear FAILED (exit 1), never a crash', async () => {
+    const f = await fixture();
+    gmail.inject({ path: '/gmail/v1/users/me/labels', status: 200, body: Buffer.from('<html>captive portal</html>'), headers: { 'content-type': 'text/html' } });
+    await expect(f.provider.api.listLabels({ signal: f.signal })).rejects.toMatchObject({ code: 'FAILED', exitCode: 1, message: expect.stringMatching(/not JSON/) });
+  });
+});
+
+describe('tokens', () => {
+  it('a refused token is refreshed once and the call made again; refused again, it is NEEDS_REAUTH (exit 3) naming connect', async () => {
+    const asked: boolean[] = [];
+    let fresh = '';
+    const f = await fixture({
+      accessToken: async (email, token, opts) => {
+        asked.push(Boolean(opts?.forceRefresh));
+        if (!opts?.forceRefresh) return token;
+        fresh = gmail.token(email, [SCOPES.modify]);
+        return fresh;
+      },
+    });
+    gmail.revokeToken(f.token);
+    await f.provider.verify(f.signal);
+    expect(asked).toEqual([false, true]);
+    expect(f.trace.join('\n')).not.toContain(fresh);
+
+    const g = await fixture({ accessToken: async (_email, token) => token });
+    gmail.revokeToken(g.token);
+    await expect(g.provider.verify(g.signal)).rejects.toMatchObject({ code: 'NEEDS_REAUTH', exitCode: 3, hint: expect.stringMatching(/mailops connect g/) });
+    expect(gmail.requests({ api: 'users.getProfile', status: 401 }).filter((r) => r.user === null || r.user === g.email).length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -72,7 +72,7 @@ export interface Injection {
   /** How many matching requests fail (default 1). */
   times?: number;
   status?: number;
-  /** JSON body; default Google's envelope for the status. */
+  /** JSON body (a Buffer: sent as it is); default Google's envelope for the status. */
   body?: unknown;
   headers?: Record<string, string>;
   /** Wait this long before answering (or dropping); with no status, the request is then served normally. */
@@ -261,7 +261,7 @@ export async function startGmailServer(opts: GmailServerOptions): Promise<GmailS
     record.injected = true;
     record.status = injection.status;
     const body = injection.body ?? new GoogleError(injection.status, 'Injected failure', injection.status >= 500 ? 'backendError' : 'failed').body();
-    return { status: injection.status, headers: { 'content-type': 'application/json; charset=UTF-8', ...injection.headers }, body: Buffer.from(JSON.stringify(body)) };
+    return { status: injection.status, headers: { 'content-type': 'application/json; charset=UTF-8', ...injection.headers }, body: Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body)) };
   }
 
   async function serveCall(call: Call, target: URL, found: ReturnType<typeof match>, record: RequestRecord): Promise<InnerResponse> {

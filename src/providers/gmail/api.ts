@@ -107,6 +107,56 @@ export class GmailApi {
     return this.decode<T>(response, call.method, options);
   }
 
+  // Typed shorthands for the calls every user of the client makes (sync, status, the provider).
+
+  getProfile(options: CallOptions): Promise<gmail_v1.Schema$Profile> {
+    return this.call({ method: 'users.getProfile', http: 'GET', path: '/profile' }, options);
+  }
+
+  listLabels(options: CallOptions): Promise<gmail_v1.Schema$ListLabelsResponse> {
+    return this.call({ method: 'labels.list', http: 'GET', path: '/labels' }, options);
+  }
+
+  getLabel(id: string, options: CallOptions): Promise<gmail_v1.Schema$Label> {
+    return this.call({ method: 'labels.get', http: 'GET', path: `/labels/${encodeURIComponent(id)}` }, options);
+  }
+
+  listMessages(
+    query: { labelIds?: string[]; q?: string; maxResults?: number; pageToken?: string; includeSpamTrash?: boolean },
+    options: CallOptions,
+  ): Promise<gmail_v1.Schema$ListMessagesResponse> {
+    return this.call({ method: 'messages.list', http: 'GET', path: '/messages', query: { ...query, q: query.q || undefined } }, options);
+  }
+
+  getMessage(id: string, format: 'raw' | 'metadata' | 'minimal' | 'full', options: CallOptions, metadataHeaders?: string[]): Promise<gmail_v1.Schema$Message> {
+    return this.call({ method: 'messages.get', http: 'GET', path: `/messages/${encodeURIComponent(id)}`, query: { format, metadataHeaders } }, options);
+  }
+
+  /**
+   * users.history.list from `startHistoryId`, every page (500 records each) until Gmail has no
+   * nextPageToken. A startHistoryId Gmail no longer has is a 404: `options.notFound` says what
+   * it becomes (sync: start over).
+   */
+  async listHistory(
+    startHistoryId: string,
+    query: { historyTypes?: Array<'messageAdded' | 'messageDeleted' | 'labelAdded' | 'labelRemoved'>; labelId?: string },
+    options: CallOptions,
+  ): Promise<{ history: gmail_v1.Schema$History[]; historyId: string | null }> {
+    const history: gmail_v1.Schema$History[] = [];
+    let historyId: string | null = null;
+    let pageToken: string | undefined;
+    do {
+      const page: gmail_v1.Schema$ListHistoryResponse = await this.call(
+        { method: 'history.list', http: 'GET', path: '/history', query: { startHistoryId, maxResults: 500, pageToken, historyTypes: query.historyTypes, labelId: query.labelId } },
+        options,
+      );
+      history.push(...(page.history ?? []));
+      historyId = page.historyId ?? historyId;
+      pageToken = page.nextPageToken ?? undefined;
+    } while (pageToken);
+    return { history, historyId };
+  }
+
   /**
    * Calls in batches of 50 over /batch/gmail/v1, each charged its method's units; a part turned
    * away for the quota is asked again in a later batch, alone among the rest.
@@ -202,6 +252,7 @@ export class GmailApi {
       options,
       units,
     );
+    tooLarge(response, 'batch');
     if (response.status < 200 || response.status >= 300) throw apiError(response.status, response.body, 'batch', this.options.accountName, options.notFound);
     const answers = parseBatchAnswer(response);
     if (answers.length !== calls.length) {
@@ -249,6 +300,7 @@ export class GmailApi {
   }
 
   private decode<T>(response: HttpResponse, method: string, options: CallOptions): T {
+    tooLarge(response, method);
     if (response.status >= 200 && response.status < 300) return parseJson<T>(response.body, method);
     throw apiError(response.status, response.body, method, this.options.accountName, options.notFound);
   }
@@ -265,6 +317,14 @@ export class GmailApi {
     }
     return url.href;
   }
+}
+
+/** An answer cut at http.ts's size limit: said as such, not as the JSON it no longer is. */
+function tooLarge(response: HttpResponse, method: string): void {
+  if (!response.truncated) return;
+  throw new MailopsError('FAILED', `the Gmail API answered ${method} with more than ${mib(response.body.length)}, too large to read`, {
+    hint: 'run again with --trace to see the answer; check MAILOPS_GMAIL_API_URL',
+  });
 }
 
 /** MAILOPS_GMAIL_API_URL: a service root, scheme and host like https://gmail.googleapis.com. */

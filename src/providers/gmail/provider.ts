@@ -36,7 +36,7 @@ export class GmailProvider implements MailProvider {
 
   async verify(signal: AbortSignal): Promise<VerifyResult> {
     const started = Date.now();
-    const profile = await this.api.call<gmail_v1.Schema$Profile>({ method: 'users.getProfile', http: 'GET', path: '/profile' }, { signal });
+    const profile = await this.api.getProfile({ signal });
     const ms = Date.now() - started;
     return {
       checks: [{ step: 'profile', ok: true, ms, detail: `${profile.emailAddress ?? '?'}: ${profile.messagesTotal ?? 0} messages` }],
@@ -53,10 +53,7 @@ export class GmailProvider implements MailProvider {
 
   async listFolders(signal: AbortSignal): Promise<Folder[]> {
     const options = { signal };
-    const [{ labels = [] }, profile] = await Promise.all([
-      this.api.call<gmail_v1.Schema$ListLabelsResponse>({ method: 'labels.list', http: 'GET', path: '/labels' }, options),
-      this.api.call<gmail_v1.Schema$Profile>({ method: 'users.getProfile', http: 'GET', path: '/profile' }, options),
-    ]);
+    const [{ labels = [] }, profile] = await Promise.all([this.api.listLabels(options), this.api.getProfile(options)]);
     const folderLabels = toFolders(labels, new Map(), { total: null }).filter((f) => f.id !== ALL_MAIL);
     // labels.list has no counts: one labels.get each, fifty to a batch.
     const answers = await this.api.batch<gmail_v1.Schema$Label>(
@@ -73,18 +70,8 @@ export class GmailProvider implements MailProvider {
   async list(folder: string, options: ListOptions, signal: AbortSignal): Promise<Page<Envelope>> {
     const { limit, page, cursor } = options.page;
     const compiled = compileGmailQuery(options.query);
-    const listed = await this.api.call<gmail_v1.Schema$ListMessagesResponse>(
-      {
-        method: 'messages.list',
-        http: 'GET',
-        path: '/messages',
-        query: {
-          labelIds: folder === ALL_MAIL ? undefined : [folder],
-          q: compiled.q || undefined,
-          maxResults: Math.min(limit, LIST_LIMIT),
-          pageToken: cursor ?? undefined,
-        },
-      },
+    const listed = await this.api.listMessages(
+      { labelIds: folder === ALL_MAIL ? undefined : [folder], q: compiled.q, maxResults: Math.min(limit, LIST_LIMIT), pageToken: cursor ?? undefined },
       { signal, notFound: () => folderNotFound(folder) },
     );
     const ids = (listed.messages ?? []).map((m) => m.id!).filter(Boolean);
@@ -97,11 +84,18 @@ export class GmailProvider implements MailProvider {
     let totalIsEstimate = true;
     if (!options.query && folder !== ALL_MAIL) {
       // Unfiltered: the label's own count is exact.
-      const label = await this.api.call<gmail_v1.Schema$Label>({ method: 'labels.get', http: 'GET', path: `/labels/${encodeURIComponent(folder)}` }, { signal, notFound: () => folderNotFound(folder) });
+      const label = await this.api.getLabel(folder, { signal, notFound: () => folderNotFound(folder) });
       if (typeof label.messagesTotal === 'number') {
         total = label.messagesTotal;
         totalIsEstimate = false;
       }
+    }
+    // What the local check dropped is not in the total either (Gmail counted what q matched).
+    total -= envelopes.length - items.length;
+    if (!hasNext && page === 1) {
+      // The whole answer is on this page: its count is the total, exactly.
+      total = items.length;
+      totalIsEstimate = false;
     }
     // An estimate is never below what has been seen.
     total = Math.max(total, (page - 1) * limit + items.length + (hasNext ? 1 : 0));
@@ -120,7 +114,7 @@ export class GmailProvider implements MailProvider {
   async fetchMessage(ref: MessageRef, options: { peek: boolean }, signal: AbortSignal): Promise<FetchedMessage> {
     const notFound = () => messageNotFound(ref.id);
     const [raw, meta] = await Promise.all([
-      this.api.call<gmail_v1.Schema$Message>({ method: 'messages.get', http: 'GET', path: `/messages/${encodeURIComponent(ref.id)}`, query: { format: 'raw' } }, { signal, notFound }),
+      this.api.getMessage(ref.id, 'raw', { signal, notFound }),
       this.api.call<gmail_v1.Schema$Message>(metadataCall(ref.id), { signal, notFound }),
     ]);
     const envelope = toEnvelope(meta, ref.folder);
@@ -251,16 +245,13 @@ export class GmailProvider implements MailProvider {
 
   private async requireFolder(id: string, signal: AbortSignal): Promise<void> {
     if (id === ALL_MAIL) return;
-    await this.api.call({ method: 'labels.get', http: 'GET', path: `/labels/${encodeURIComponent(id)}` }, { signal, notFound: () => folderNotFound(id) });
+    await this.api.getLabel(id, { signal, notFound: () => folderNotFound(id) });
   }
 
   private async threadOf(inReplyTo: string | null, signal: AbortSignal): Promise<string | null> {
     const messageId = inReplyTo?.trim().replace(/^<+|>+$/g, '');
     if (!messageId) return null;
-    const found = await this.api.call<gmail_v1.Schema$ListMessagesResponse>(
-      { method: 'messages.list', http: 'GET', path: '/messages', query: { q: `rfc822msgid:${messageId}`, maxResults: 1, includeSpamTrash: true } },
-      { signal },
-    );
+    const found = await this.api.listMessages({ q: `rfc822msgid:${messageId}`, maxResults: 1, includeSpamTrash: true }, { signal });
     return found.messages?.[0]?.threadId ?? null;
   }
 }

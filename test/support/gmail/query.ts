@@ -65,7 +65,7 @@ export function parseQuery(q: string): Node {
     if (t === '(') return sequence(')', 'and');
     if (t === '{') return sequence('}', 'or');
     if (t === ')' || t === '}') throw new GmailQueryError(`unexpected ${t}`);
-    const m = /^([a-z]+):(.+)$/i.exec(t);
+    const m = /^([a-z][a-z0-9]*):(.+)$/i.exec(t); // rfc822msgid has digits
     if (m) return { kind: 'term', op: m[1]!.toLowerCase(), value: unquote(m[2]!) };
     return { kind: 'term', op: '', value: unquote(t) };
   };
