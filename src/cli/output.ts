@@ -111,11 +111,12 @@ export function flagNames(flags: MessageFlags): string[] {
 }
 
 /** The contract's message fields (ls, search, read). */
-export function envelopeJson(env: Envelope) {
+/** `folderPath`: the folder's path as users type it, where its id is something else (a Gmail label id). */
+export function envelopeJson(env: Envelope, folderPath?: string) {
   return {
     id: env.ref.id,
     uid: env.uid,
-    folder: env.ref.folder,
+    folder: folderPath ?? env.ref.folder,
     message_id: env.messageId,
     subject: env.subject,
     from: env.from,

@@ -5,7 +5,7 @@
 import { MailopsError } from '../domain/errors.js';
 import type { BackendCapabilities, ChangeOutcome, IdCodec, ListOptions, MailProvider } from '../domain/provider.js';
 import type { QueryNode } from '../domain/query.js';
-import type { Envelope, MessageRef, Page, PageRequest } from '../domain/types.js';
+import type { Envelope, Folder, MessageRef, Page, PageRequest } from '../domain/types.js';
 
 /** Page size used when a query selects messages to act on (mark/move --query). */
 const SELECT_BATCH = 500;
@@ -125,8 +125,11 @@ export async function searchAllFolders(
   query: QueryNode | null,
   page: PageRequest,
   signal: AbortSignal,
+  onFolders?: (folders: Folder[]) => void,
 ): Promise<Page<Envelope>> {
-  const folders = (await provider.listFolders(signal)).filter((f) => f.selectable);
+  const listed = await provider.listFolders(signal);
+  onFolders?.(listed);
+  const folders = listed.filter((f) => f.selectable);
   const window: ListOptions = { query, page: { limit: page.limit * page.page, page: 1 } };
   let total = 0;
   let totalIsEstimate = false;
@@ -140,10 +143,17 @@ export async function searchAllFolders(
   }
   // Newest first by arrival, as each folder is listed; ties keep the folders' own order.
   all.sort((a, b) => arrival(b) - arrival(a));
-  // A message in several folders (Gmail labels) is listed once, in the first folder listed;
-  // the sum of the folders' totals then counts it more than once, so it is an estimate.
-  const seen = new Set<string>();
-  const unique = all.filter((e) => !seen.has(e.ref.id) && (seen.add(e.ref.id), true));
+  // A message in several folders (Gmail labels) is listed once, under its first folder by id, a
+  // folder with the role "all" (All Mail) last, as the cache lists it; the sum of the folders'
+  // totals then counts it more than once, so it is an estimate.
+  const isAll = new Set(folders.filter((f) => f.role === 'all').map((f) => f.id));
+  const rank = (e: Envelope) => `${isAll.has(e.ref.folder) ? 1 : 0}${e.ref.folder}`;
+  const best = new Map<string, Envelope>();
+  for (const e of all) {
+    const kept = best.get(e.ref.id);
+    if (!kept || rank(e) < rank(kept)) best.set(e.ref.id, e);
+  }
+  const unique = all.filter((e) => best.get(e.ref.id) === e);
   if (unique.length < all.length) {
     total -= all.length - unique.length;
     totalIsEstimate = true;

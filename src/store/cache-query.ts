@@ -285,7 +285,9 @@ function listingShape(account: string, folders: string[] | null): { from: SqlCon
   const among = folders === null ? '' : ` AND g.folder IN (${folders.map(() => '?').join(', ') || 'NULL'})`;
   return {
     from: {
-      sql: `messages m JOIN memberships f ON f.message = m.id AND f.folder = (SELECT min(g.folder) FROM memberships g WHERE g.message = m.id${among})`,
+      // A message in several folders (Gmail labels) is listed once, under its first folder by id,
+      // a folder with the role "all" (All Mail) last: the one search --all-folders names live too.
+      sql: `messages m JOIN memberships f ON f.message = m.id AND f.folder = (SELECT g.folder FROM memberships g LEFT JOIN folders r ON r.account = g.account AND r.id = g.folder WHERE g.message = m.id${among} ORDER BY coalesce(r.role = 'all', 0), g.folder LIMIT 1)`,
       params: folders ?? [],
     },
     scope: { sql: 'm.account = ?', params: [account] },

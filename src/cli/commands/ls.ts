@@ -3,7 +3,7 @@ import { listPage } from '../../core/messages.js';
 import { queryFromListFilters } from '../../core/query/index.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
-import { printMessagePage } from '../message-list.js';
+import { cachedFolderPaths, printMessagePage } from '../message-list.js';
 import type { Options } from './ls.spec.js';
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
@@ -17,14 +17,14 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       const [{ listOffline }, { noteCache }] = await Promise.all([import('../../core/offline.js'), import('../offline.js')]);
       const folder = await session.folderResolver(account.config, null).resolve(folderArg);
       const { result, cache } = listOffline(session.db, account.config.name, folder.id, query, pageRequest);
-      await printMessagePage(ctx, result, { folder: folder.path, ...noteCache(ctx, cache) });
+      await printMessagePage(ctx, result, { folder: folder.path, ...noteCache(ctx, cache) }, { folderPaths: cachedFolderPaths(session, account.config.name) });
       return 0;
     }
     const provider = await session.provider(account.config);
     const folder = await session.folderResolver(account.config, provider).resolve(folderArg);
     const { capabilities } = session.backend(account.config);
     const page = await listPage(provider, capabilities, folder.id, { query, page: pageRequest }, ctx.signal);
-    await printMessagePage(ctx, page, { folder: folder.path });
+    await printMessagePage(ctx, page, { folder: folder.path }, { folderPaths: cachedFolderPaths(session, account.config.name) });
     return 0;
   });
 }

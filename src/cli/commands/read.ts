@@ -7,6 +7,7 @@ import { MailopsError } from '../../domain/errors.js';
 import type { FetchedMessage } from '../../domain/provider.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
+import { cachedFolderPaths } from '../message-list.js';
 import { envelopeJson, printJson } from '../output.js';
 import type { Options } from './read.spec.js';
 
@@ -54,7 +55,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
 
     if (ctx.isMachineOutput) {
       printJson(ctx, {
-        ...envelopeJson(envelope),
+        ...envelopeJson(envelope, cachedFolderPaths(session, account.config.name).get(envelope.ref.folder)),
         bcc: message.bcc,
         reply_to: message.replyTo,
         in_reply_to: message.inReplyTo,

@@ -3,7 +3,7 @@ import { parseQuery } from '../../core/query/index.js';
 import { listPage, searchAllFolders } from '../../core/messages.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
-import { printMessagePage } from '../message-list.js';
+import { cachedFolderPaths, printMessagePage } from '../message-list.js';
 import { printJson } from '../output.js';
 import type { Options } from './search.spec.js';
 
@@ -23,7 +23,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
         return 0;
       }
       const { result, cache } = offline.listOffline(session.db, account.config.name, folder?.id ?? null, query, pageRequest);
-      await printMessagePage(ctx, result, { query: text, folder: folder?.path ?? null, ...noteCache(ctx, cache) }, { showFolder: folder === null });
+      await printMessagePage(ctx, result, { query: text, folder: folder?.path ?? null, ...noteCache(ctx, cache) }, { showFolder: folder === null, folderPaths: cachedFolderPaths(session, account.config.name) });
       return 0;
     }
     const provider = await session.provider(account.config);
@@ -36,8 +36,8 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     }
     const page = folder
       ? await listPage(provider, session.backend(account.config).capabilities, folder.id, { query, page: pageRequest }, ctx.signal)
-      : await searchAllFolders(provider, query, pageRequest, ctx.signal);
-    await printMessagePage(ctx, page, { query: text, folder: folder?.path ?? null }, { showFolder: folder === null });
+      : await searchAllFolders(provider, query, pageRequest, ctx.signal, (folders) => session.folders.replace(account.config.name, folders));
+    await printMessagePage(ctx, page, { query: text, folder: folder?.path ?? null }, { showFolder: folder === null, folderPaths: cachedFolderPaths(session, account.config.name) });
     return 0;
   });
 }
