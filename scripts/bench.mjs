@@ -10,6 +10,9 @@
 // sync:    `mailops sync` against mbsync and a raw IMAP floor on a generated 10,000-message
 //          mailbox in a private Dovecot: first sync, no change, 100 new + 100 flag changes; and
 //          peak RSS at 50,000 messages (BENCH_SKIP_50K=1 skips it). See scripts/bench/sync.mjs.
+// gmail:   `mailops sync` of a Gmail API account against the Gmail fake under Google's quota:
+//          first sync against the quota floor, no-change requests, changes' units, peak RSS.
+//          See scripts/bench/gmail.mjs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -104,7 +107,12 @@ async function sync() {
   return syncBench(root);
 }
 
-const sections = { startup, sync };
+async function gmail() {
+  const { gmailBench } = await import('./bench/gmail.mjs');
+  return gmailBench(root);
+}
+
+const sections = { startup, sync, gmail };
 const wanted = process.argv.slice(2);
 let allOk = true;
 for (const [name, section] of Object.entries(sections)) {

@@ -9,12 +9,8 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import type { AccountConfig } from '../../src/domain/types.js';
-import { SECRET_KEYS, encodeAccessToken } from '../../src/auth/sign-in.js';
-import { openSecretStore } from '../../src/secrets/store.js';
-import { AccountRepository } from '../../src/store/accounts.js';
-import { openDatabase } from '../../src/store/db.js';
 import { makeCa } from '../support/certs.js';
+import { seedGmailApiAccount } from '../support/gmail-account.js';
 import { makeHome, runCli, type CliOptions } from '../support/cli.js';
 import { SCOPES, startGmailServer, type GmailServer, type StoredMessage } from '../support/gmail-server.js';
 import { PASSPHRASE } from '../e2e/helpers.js';
@@ -56,30 +52,12 @@ export function gmailHarness(): BackendHarness {
       // Like the bed's Dovecot, every account has its archive folder, empty.
       gmail.addLabel(email, 'Archive');
       const home = makeHome();
-      await seedAccount(home, email, gmail.token(email, [SCOPES.full]));
+      await seedGmailApiAccount(home, { email, token: gmail.token(email, [SCOPES.full]), scopes: [SCOPES.full], passphrase: PASSPHRASE });
       const cli = (args: string[], opts: CliOptions = {}) =>
         runCli(args, { home, timeoutMs: 60_000, ...opts, env: { MAILOPS_PASSPHRASE: PASSPHRASE, ...gmail.env(), ...opts.env } });
       return gmailAccount(gmail, email, cli);
     },
   };
-}
-
-/** An API account named `main`, as `connect main --backend api --scope-full` stores it. */
-async function seedAccount(home: string, email: string, token: string): Promise<void> {
-  const scopes = [SCOPES.full];
-  const config: AccountConfig = {
-    name: 'main', provider: 'gmail', backend: 'gmail', email, user: email, imap: null, smtp: null, insecure: false, caFile: null,
-    secretStore: 'file', passwordCommand: null, priority: 0, isDefault: true, createdAt: new Date().toISOString(),
-    oauth: { clientId: 'conformance.apps.googleusercontent.com', hasClientSecret: false, tenant: null, redirectUri: null, scopes, grantedScopes: scopes, grantedAt: new Date().toISOString(), endpoints: null, homeAccountId: null },
-  };
-  const db = openDatabase(home);
-  try {
-    new AccountRepository(db).save(config, true);
-  } finally {
-    db.close();
-  }
-  const store = await openSecretStore('file', { home, env: { MAILOPS_PASSPHRASE: PASSPHRASE } });
-  await store.set('main', SECRET_KEYS.accessToken, encodeAccessToken(token, new Date(Date.now() + 24 * 3600_000)));
 }
 
 function gmailAccount(gmail: GmailServer, email: string, cli: ConformanceAccount['cli']): ConformanceAccount {
