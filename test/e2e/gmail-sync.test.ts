@@ -144,6 +144,66 @@ describe('sync of a Gmail API account', () => {
     expect(bed.gmail.requests({ user: h.email }).map((r) => r.api)).toEqual(['history.list']);
   });
 
+  it('a first sync of some folders, then a plain sync: the rest is listed and fetched once, the covered mail never again', async () => {
+    const h = await connected('widen');
+    const work = bed.gmail.addLabel(h.email, 'Work');
+    const inbox = bed.gmail.addMessage(h.email, rfc822('in the inbox'), { labelIds: ['INBOX'], internalDate: Date.UTC(2026, 5, 1) });
+    const both = bed.gmail.addMessage(h.email, rfc822('inbox and work'), { labelIds: ['INBOX', work], internalDate: Date.UTC(2026, 5, 2) });
+    const archived = bed.gmail.addMessage(h.email, rfc822('work only'), { labelIds: [work], internalDate: Date.UTC(2026, 5, 3) });
+
+    bed.gmail.clearRequests();
+    expect(await sync(h, '--folders', 'INBOX')).toMatchObject({ status: 'ok', new: 2 });
+    expect(cachedRows(h.home)).toBe(2);
+    // Listed by its label, not the whole mailbox fetched and sorted out.
+    expect(bed.gmail.requests({ api: 'messages.get', user: h.email })).toHaveLength(2);
+
+    // Meanwhile a new message in Work only: history sees it, but Work is not covered yet.
+    const later = bed.gmail.addMessage(h.email, rfc822('work later'), { labelIds: [work], internalDate: Date.UTC(2026, 5, 4) });
+    bed.gmail.clearRequests();
+    expect(await sync(h, '--folders', 'INBOX')).toMatchObject({ status: 'ok', new: 0 });
+    expect(bed.gmail.requests({ api: 'messages.get', user: h.email })).toHaveLength(0);
+
+    bed.gmail.clearRequests();
+    expect(await sync(h)).toMatchObject({ status: 'ok', new: 2 });
+    const fetched = bed.gmail.requests({ api: 'messages.get', user: h.email }).map((r) => r.path.split('/').pop());
+    expect(fetched.sort()).toEqual([archived.id, later.id].sort());
+    expect(ids(parseJson(await h.cli(['ls', 'Work', '--offline', '--json'])))).toEqual([later.id, archived.id, both.id]);
+    expect(ids(parseJson(await h.cli(['ls', 'INBOX', '--offline', '--json'])))).toEqual([both.id, inbox.id]);
+
+    bed.gmail.clearRequests();
+    await sync(h);
+    expect(bed.gmail.requests({ user: h.email }).map((r) => r.api)).toEqual(['history.list']);
+  });
+
+  it('a quota smaller than the sync needs is waited out (429 with Retry-After), or paced under when told (MAILOPS_GMAIL_QUOTA); quota_units as spent', async () => {
+    const h = await connected('quota');
+    for (let i = 0; i < 60; i++) bed.gmail.addMessage(h.email, rfc822(`paced ${i}`), { labelIds: ['INBOX'] });
+    // 1,000 units in 2 s: the 60 gets (1,200 units) cannot all pass at once.
+    bed.gmail.setQuota({ unitsPerWindow: 1000, windowMs: 2000 });
+    try {
+      bed.gmail.clearRequests();
+      const throttled = await sync(h, '--max-time', '60');
+      expect(throttled).toMatchObject({ status: 'ok', new: 60, error: null });
+      expect(bed.gmail.requests({ user: h.email, status: 429 }).length).toBeGreaterThan(0);
+      expect(cachedRows(h.home)).toBe(60);
+      // Refused parts were asked again: the client counts at least what Google kept.
+      expect(throttled.quota_units).toBeGreaterThanOrEqual(bed.gmail.unitsSpent(h.email));
+
+      // The same first sync with the client told the quota (a little under Google's, for the
+      // clocks): no refusal at all, and quota_units is what Google counted.
+      bed.gmail.clearRequests();
+      const result = await h.cli(['sync', '--json', '--full', '--max-time', '60'], { env: { MAILOPS_GMAIL_QUOTA: '1000/2.5s' } });
+      expect(result.code, result.stderr).toBe(0);
+      const paced = parseJson(result).accounts[0];
+      expect(paced).toMatchObject({ status: 'ok', new: 60 });
+      expect(bed.gmail.requests({ user: h.email, status: 429 })).toHaveLength(0);
+      expect(paced.quota_units).toBe(bed.gmail.unitsSpent(h.email));
+      expect(cachedRows(h.home)).toBe(60);
+    } finally {
+      bed.gmail.setQuota({ unitsPerWindow: Infinity });
+    }
+  });
+
   it('killed with SIGKILL in the middle of the first sync, the next run finishes it: nothing lost, nothing twice', async () => {
     const h = await connected('kill');
     const seeded: string[] = [];
