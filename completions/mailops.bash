@@ -16,7 +16,7 @@ _mailops() {
         --smtp-tls) COMPREPLY=($(compgen -W "implicit starttls none" -- "$cur")); return ;;
         --secret-store) COMPREPLY=($(compgen -W "keychain file" -- "$cur")); return ;;
         --backend) COMPREPLY=($(compgen -W "api imap" -- "$cur")); return ;;
-        --password-file|--ca-file|--port|--passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --email|--password-file|--ca-file|--port|--passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
       COMPREPLY=($(compgen -W "--provider --email --user --imap-host --imap-port --imap-tls --smtp-host --smtp-port --smtp-tls --password-env --password-file --password-stdin --password-cmd --insecure --ca-file --secret-store --client-id --client-secret --client-secrets --tenant --no-browser --device-code --port --backend --read-only --scope-full --default --priority --diagnose --explain -a --account --json --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
     disconnect)

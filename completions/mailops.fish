@@ -12,7 +12,7 @@ complete -c mailops -n '__fish_use_subcommand' -a move -d 'move messages to a fo
 complete -c mailops -n '__fish_use_subcommand' -a search -d 'search messages with the query language (see README)'
 complete -c mailops -n '__fish_use_subcommand' -a sync -d 'bring the local cache up to date (incremental, safe to kill, one run per account at a time)'
 complete -c mailops -n '__fish_seen_subcommand_from connect' -l provider -x -a 'imap gmail outlook' -d 'provider (default: guessed from the address)'
-complete -c mailops -n '__fish_seen_subcommand_from connect' -l email -r -F -d 'email address'
+complete -c mailops -n '__fish_seen_subcommand_from connect' -l email -r -F -d 'email address (gmail api: optional, the signed-in profile says it)'
 complete -c mailops -n '__fish_seen_subcommand_from connect' -l user -r -F -d 'login name (default: the address)'
 complete -c mailops -n '__fish_seen_subcommand_from connect' -l imap-host -r -F -d 'IMAP server'
 complete -c mailops -n '__fish_seen_subcommand_from connect' -l imap-port -r -F -d 'IMAP port'

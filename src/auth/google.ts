@@ -39,7 +39,7 @@ export async function signInGoogle(req: SignInRequest): Promise<Grant> {
     redirectUriFor: (port) => `http://127.0.0.1:${port}/`,
     fixedRedirectUri: req.client.redirectUri,
     authorizationUrl: (redirectUri) =>
-      googleAuthUrl({ client: req.client, endpoints, http: req.http, redirectUri, scopes: req.scopes, state, codeChallenge: pkce.challenge, loginHint: req.email }),
+      googleAuthUrl({ client: req.client, endpoints, http: req.http, redirectUri, scopes: req.scopes, state, codeChallenge: pkce.challenge, loginHint: req.email || undefined }),
   });
   const code = params.get('code')!;
   req.redact(code);
@@ -113,7 +113,7 @@ export interface GoogleAuthUrlInput {
   scopes: string[];
   state: string;
   codeChallenge: string;
-  loginHint: string;
+  loginHint?: string | undefined;
 }
 
 export async function googleAuthUrl(input: GoogleAuthUrlInput): Promise<string> {

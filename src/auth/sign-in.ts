@@ -22,7 +22,7 @@ export interface SignInUi {
 export interface SignInRequest {
   provider: OAuthProviderName;
   client: OAuthClient;
-  /** Login hint: the address being connected. */
+  /** Login hint: the address being connected ('' when not known: Gmail API accounts take it from the profile). */
   email: string;
   scopes: string[];
   mode: SignInMode;

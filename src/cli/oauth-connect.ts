@@ -5,7 +5,7 @@
  */
 import { MailopsError } from '../domain/errors.js';
 import type { AccountConfig, ProviderName } from '../domain/types.js';
-import { validateAccountName } from '../core/accounts.js';
+import { validateAccountName, validateEmail } from '../core/accounts.js';
 import type { Session } from '../core/session.js';
 import { registrationHelp, resolveClient, type OAuthClient } from '../auth/client-config.js';
 import { googleDeviceFlowUnsupported, googleSecretMissing } from '../auth/errors.js';
@@ -35,7 +35,8 @@ export interface OAuthConnectOptions
 
 export interface OAuthConnectArgs {
   requestedName: string | undefined;
-  email: string;
+  /** Null: not given for a Gmail account; the API's profile says it (IMAP asks for it). */
+  email: string | null;
   provider: ProviderName;
   existing: AccountConfig | null;
   caFile: string | undefined;
@@ -47,7 +48,7 @@ export interface OAuthConnectArgs {
 const DEFAULT_WAIT_SECONDS = 300;
 
 export async function connectOAuth(ctx: CliContext, session: Session, args: OAuthConnectArgs): Promise<number> {
-  const { email, options } = args;
+  const { options } = args;
   const provider = args.provider as OAuthProviderName;
   if (args.passwordSources > 0) {
     throw new MailopsError('USAGE', `${provider} accounts sign in with OAuth: the password flags do not apply`, {
@@ -56,9 +57,13 @@ export async function connectOAuth(ctx: CliContext, session: Session, args: OAut
   }
   const mode = signInMode(provider, options);
   if (options.port !== undefined && options.port > 65535) throw new MailopsError('INVALID_VALUE', '--port must be between 1 and 65535');
-  const name = validateAccountName(args.requestedName ?? email);
-  const previous = args.existing ?? session.accounts.get(name)?.config ?? null;
+  let name = args.requestedName ?? args.email;
+  if (name !== null) name = validateAccountName(name);
+  const previous = args.existing ?? (name !== null ? (session.accounts.get(name)?.config ?? null) : null);
   const backend = oauthBackend(provider, options, previous);
+  // IMAP logs in as the address: it must be known before the sign-in.
+  const email = args.email ?? (backend === 'imap' ? validateEmail(await askText(ctx, 'Email address:', '--email')) : null);
+  name ??= email;
   const access = options.readOnly ? 'read-only' : options.scopeFull ? 'full' : 'default';
   const client = await oauthClient(ctx, session, provider, options, previous);
 
@@ -91,7 +96,7 @@ export async function connectOAuth(ctx: CliContext, session: Session, args: OAut
   );
 
   const { config, grant } = result;
-  const saved = session.accounts.get(name)!;
+  const saved = session.accounts.get(config.name)!;
   if (ctx.isMachineOutput) {
     printJson(ctx, {
       account: {
@@ -105,7 +110,7 @@ export async function connectOAuth(ctx: CliContext, session: Session, args: OAut
       },
     });
   } else {
-    ctx.note(`${previous ? 'Repaired' : 'Connected'} ${name} <${email}> with ${provider === 'gmail' ? 'Google' : 'Microsoft'} OAuth${config.backend === 'gmail' ? ' over the Gmail API' : ''}${saved.config.isDefault ? ' (default account)' : ''}`);
+    ctx.note(`${previous ? 'Repaired' : 'Connected'} ${config.name} <${config.email}> with ${provider === 'gmail' ? 'Google' : 'Microsoft'} OAuth${config.backend === 'gmail' ? ' over the Gmail API' : ''}${saved.config.isDefault ? ' (default account)' : ''}`);
   }
   return 0;
 }

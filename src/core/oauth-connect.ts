@@ -16,8 +16,10 @@ import { buildAccountConfig, endpointText, resolveEndpoint, type EndpointInput }
 import { PASSWORD_KEY, type Session } from './session.js';
 
 export interface OAuthConnectInput {
-  name: string;
-  email: string;
+  /** Null with email null: the account is named by the address the Gmail API's profile gives. */
+  name: string | null;
+  /** Null for a Gmail API account connected without --email: users.getProfile says it. */
+  email: string | null;
   user?: string | undefined;
   provider: OAuthProviderName;
   imap: EndpointInput;
@@ -53,15 +55,18 @@ const ACCOUNT_KEYS = [PASSWORD_KEY, SECRET_KEYS.refreshToken, SECRET_KEYS.access
 const HOUSEKEEPING_SCOPES = new Set(['offline_access', 'openid', 'profile', 'email']);
 
 export async function connectOAuthAccount(session: Session, input: OAuthConnectInput, ui: SignInUi): Promise<OAuthConnectResult> {
-  const { provider, email, previous } = input;
+  const { provider, previous } = input;
   const servers = OAUTH_MAIL_SERVERS[provider];
   const api = provider === 'gmail' && input.backend === 'api';
+  if (!api && input.email === null) throw new MailopsError('MISSING_INPUT', 'an email address is required', { hint: 'pass --email ADDRESS' });
   const scopes = api ? GMAIL_API_SCOPES[input.access] : servers.scopes;
   // The provider's servers unless the flags say otherwise (or a repair keeps what it had).
   const base = previous?.provider === provider ? previous : null;
-  const config = buildAccountConfig(
+  // Until the profile answers, an API account without --email has a provisional name and address (never saved).
+  const email = input.email ?? '';
+  const configFor = (name: string, email: string): AccountConfig => buildAccountConfig(
     {
-      name: input.name,
+      name,
       email,
       user: input.user,
       provider,
@@ -75,6 +80,7 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
     },
     previous,
   );
+  let config = configFor(input.name ?? '', email);
   config.backend = api ? 'gmail' : 'imap';
 
   const store = await session.secretStore(config.secretStore);
@@ -124,7 +130,14 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
     imap = await client.verify(signal ?? new AbortController().signal);
     if (api) {
       // The grant must be the mailbox being connected: Google signs in whoever is at the browser.
-      if (imap.address && imap.address.toLowerCase() !== email.toLowerCase()) {
+      if (input.email === null) {
+        if (!imap.address) throw new MailopsError('FAILED', 'the Gmail API did not say which address was signed in; nothing was saved', { hint: 'pass --email ADDRESS' });
+        const name = input.name ?? imap.address;
+        if (input.name === null && session.accounts.get(name)) {
+          throw new MailopsError('USAGE', `an account named ${name} exists already; nothing was saved`, { hint: `to repair it, run mailops connect ${name} --backend api` });
+        }
+        config = { ...configFor(name, imap.address), backend: config.backend, oauth: config.oauth };
+      } else if (imap.address && imap.address.toLowerCase() !== email.toLowerCase()) {
         throw new MailopsError('AUTH_FAILED', `signed in to Google as ${imap.address}, not ${email}; nothing was saved`, {
           hint: `run connect again and choose ${email} on Google's page (or pass --email ${imap.address})`,
         });

@@ -5,10 +5,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeHome, runCli, type CliOptions, type CliResult } from '../support/cli.js';
 import { startGmailBed, type GmailBed } from '../support/gmail-bed.js';
 import { SCOPES } from '../support/gmail-server.js';
-import { PASSPHRASE, jsonError, parseJson } from './helpers.js';
+import { gmailHome, jsonError, parseJson, type GmailHome } from './helpers.js';
 
 let bed: GmailBed;
 
@@ -20,18 +19,8 @@ afterAll(async () => {
   await bed?.stop();
 });
 
-interface Home {
-  email: string;
-  home: string;
-  cli(args: string[], opts?: CliOptions): Promise<CliResult>;
-}
-
-function newHome(label: string, env: Record<string, string> = {}): Home {
-  const email = bed.newUser(label);
-  const home = makeHome();
-  const base = { ...bed.env(), FAKE_BROWSER_LOG: bed.browserLog(), MAILOPS_PASSPHRASE: PASSPHRASE, MAILOPS_OAUTH_TIMEOUT: '20', ...env };
-  return { email, home, cli: (args, opts = {}) => runCli(args, { home, ...opts, env: { ...base, ...opts.env } }) };
-}
+type Home = GmailHome;
+const newHome = (label: string, env: Record<string, string> = {}): Home => gmailHome(bed, label, env);
 
 const connectArgs = (h: Home, ...extra: string[]) => [
   'connect', 'g', '--provider', 'gmail', '--email', h.email, '--client-id', bed.client.clientId, '--client-secret', bed.client.clientSecret, '--secret-store', 'file', '--json', ...extra,

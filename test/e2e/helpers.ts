@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { mailBed, newUser } from '../support/bed.js';
 import { makeHome, runCli, type CliOptions, type CliResult } from '../support/cli.js';
+import type { GmailBed } from '../support/gmail-bed.js';
 import type { MailUser } from '../support/users.js';
 
 export const PASSPHRASE = 'correct horse battery staple';
@@ -95,4 +96,18 @@ export function textMessage(opts: { subject: string; from?: string; to?: string;
     opts.body ?? 'Hello.',
     '',
   ].join('\r\n');
+}
+
+/** A home of the Gmail bed: a new mailbox in the fake, a fresh MAILOPS_HOME, and a CLI that sees the bed. */
+export interface GmailHome {
+  email: string;
+  home: string;
+  cli(args: string[], opts?: CliOptions): Promise<CliResult>;
+}
+
+export function gmailHome(bed: GmailBed, label: string, env: Record<string, string> = {}): GmailHome {
+  const email = bed.newUser(label);
+  const home = makeHome();
+  const base = { ...bed.env(), FAKE_BROWSER_LOG: bed.browserLog(), MAILOPS_PASSPHRASE: PASSPHRASE, MAILOPS_OAUTH_TIMEOUT: '20', ...env };
+  return { email, home, cli: (args, opts = {}) => runCli(args, { home, ...opts, env: { ...base, ...opts.env } }) };
 }

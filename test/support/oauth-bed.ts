@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeCa } from './certs.js';
+import { makeCa, type CertAuthority } from './certs.js';
 import { MAILOPS_BIN, cliEnv, type CliOptions, type CliResult } from './cli.js';
 import { startDovecot, type Dovecot } from './dovecot.js';
 import { startOAuthServer, type TestOAuthServer } from './oauth-server.js';
@@ -22,6 +22,8 @@ export interface OAuthBed {
   smtp: SmtpServerHandle;
   /** PEM trusted by IMAP, SMTP and the https identity provider. */
   caFile: string;
+  /** Its authority, to start more servers under it (the Gmail API fake, for a backend switch). */
+  ca: CertAuthority;
   /** An executable to put in $BROWSER. */
   browser: string;
   dir: string;
@@ -56,6 +58,7 @@ export async function startOAuthBed(options: OAuthBedOptions = {}): Promise<OAut
       dovecot,
       smtp,
       caFile: ca.certPath,
+      ca,
       browser,
       dir,
       newUser: (label) => dovecot.addUser(label),

@@ -35,7 +35,7 @@ export const spec: CommandSpec = {
   arguments: [{ name: '[name]', help: 'account name (default: the address)' }],
   flags: [
     { flags: '--provider <provider>', help: 'provider (default: guessed from the address)', choices: ['imap', 'gmail', 'outlook'] },
-    { flags: '--email <address>', help: 'email address' },
+    { flags: '--email <address>', help: 'email address (gmail api: optional, the signed-in profile says it)' },
     { flags: '--user <login>', help: 'login name (default: the address)' },
     { flags: '--imap-host <host>', help: 'IMAP server' },
     { flags: '--imap-port <port>', help: 'IMAP port', parse: 'positiveInt' },

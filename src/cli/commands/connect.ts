@@ -38,8 +38,11 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
     const existing = requestedName ? session.accounts.get(validateAccountName(requestedName)) : null;
     const old = existing?.config ?? null;
 
-    const email = validateEmail(options.email ?? old?.email ?? (await askText(ctx, 'Email address:', '--email')));
-    const provider = options.provider ?? old?.provider ?? guessProvider(email);
+    // A Gmail account over the API may leave the address to its profile (users.getProfile): asked after the sign-in.
+    const given = options.email ?? old?.email;
+    const fromProfile = given === undefined && options.provider === 'gmail' && options.backend !== 'imap';
+    const email = fromProfile ? null : validateEmail(given ?? (await askText(ctx, 'Email address:', '--email')));
+    const provider = options.provider ?? old?.provider ?? guessProvider(email!);
     if (provider === 'imap' && (options.backend !== undefined || options.readOnly || options.scopeFull)) {
       throw new MailopsError('USAGE', '--backend, --read-only and --scope-full apply to gmail and outlook accounts', {
         hint: 'an IMAP account always speaks IMAP and SMTP',
@@ -50,6 +53,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
       const { connectOAuth } = await import('../oauth-connect.js');
       return connectOAuth(ctx, session, { requestedName, email, provider, existing: old, caFile, passwordSources: sources.length, options });
     }
+    if (email === null) throw new MailopsError('MISSING_INPUT', 'an email address is required');
     const name = validateAccountName(requestedName ?? email);
     const repairing = existing ?? session.accounts.get(name);
     const previous = repairing?.config ?? null;

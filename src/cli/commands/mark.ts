@@ -4,6 +4,7 @@ import type { FlagChange } from '../../domain/types.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { changeMessages } from '../../core/messages.js';
+import { requireAccess } from '../../providers/access.js';
 import { printChangeReport, selectMessages } from '../select.js';
 import type { Options } from './mark.spec.js';
 
@@ -27,6 +28,7 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   const ids = args[0] as string[];
   return withSession(ctx, async (session) => {
     const account = session.resolveAccount(options.account);
+    requireAccess(account.config, 'change', 'mark messages');
     const provider = await session.provider(account.config);
     const folder = await session.folderResolver(account.config, provider).resolve(options.folder);
     const selection = await selectMessages(provider, session.backend(account.config).ids, { ids, query: options.query, folder: folder.id }, ctx.signal);

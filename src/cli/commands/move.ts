@@ -1,5 +1,6 @@
 /** `mailops move ID... --to FOLDER | --trash | --expunge --yes`, or `--query`. */
 import { changeMessages, deleteForever, moveMessages, type ChangeReport } from '../../core/messages.js';
+import { requireAccess } from '../../providers/access.js';
 import { MailopsError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
@@ -17,6 +18,8 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   const ids = args[0] as string[];
   return withSession(ctx, async (session) => {
     const account = session.resolveAccount(options.account);
+    // Refused before any lookup: a grant that cannot do it (connect --read-only, or no --scope-full to expunge).
+    requireAccess(account.config, options.expunge ? 'delete' : 'change', options.expunge ? 'delete messages for good' : 'move messages');
     const provider = await session.provider(account.config);
     const folders = session.folderResolver(account.config, provider);
     const folder = await folders.resolve(options.folder);

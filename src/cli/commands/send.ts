@@ -1,6 +1,7 @@
 /** `mailops send`: compose (or take a prepared message), send over SMTP, keep a copy in Sent. */
 import { readFile } from 'node:fs/promises';
 import { composeMessage, prepareRawMessage, splitAddresses, type ComposedMessage } from '../../core/compose.js';
+import { requireAccess } from '../../providers/access.js';
 import { MailopsError } from '../../domain/errors.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
@@ -76,6 +77,7 @@ export async function run(ctx: CliContext, _args: unknown[], options: Options): 
       return 0;
     }
 
+    requireAccess(account.config, 'change', 'send mail');
     const provider = await session.provider(account.config);
     const receipt = await provider.send(message.outgoing, ctx.signal);
 

@@ -10,6 +10,7 @@ import type { SyncOptions } from '../../domain/sync.js';
 import { parseDay } from '../../core/query/dates.js';
 import { parseSize } from '../../core/query/sizes.js';
 import { syncAccounts, syncExitCode, type AccountSummary, type SyncProgress } from '../../core/sync/engine.js';
+import { requireAccess } from '../../providers/access.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
 import { printJson, printNdjson, printRows } from '../output.js';
@@ -100,6 +101,8 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   const signal = options.maxTime ? AbortSignal.any([ctx.signal, AbortSignal.timeout(options.maxTime * 1000)]) : ctx.signal;
   return withSession(ctx, async (session) => {
     const accounts = session.selectAccounts(names);
+    // --mark-read changes mail: a read-only account says so before anything is synced or handed over.
+    if (options.markRead) for (const account of accounts) requireAccess(account.config, 'change', 'mark messages read (sync --mark-read)');
     if (accounts.length === 0) ctx.note('no accounts: add one with mailops connect');
 
     // A terminal only: scripts and --json never see a bar (loaded only then).

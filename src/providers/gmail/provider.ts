@@ -11,7 +11,7 @@ import type { QueryNode } from '../../domain/query.js';
 import type { SyncEvent, SyncOptions } from '../../domain/sync.js';
 import type { AccountConfig, Envelope, FlagChange, Folder, MessageRef, OutgoingMessage, Page, SendReceipt, VerifyResult } from '../../domain/types.js';
 import { rawHeaderField } from '../../mime/raw-header.js';
-import { GMAIL_API_SCOPES, grantsChanges } from '../oauth-servers.js';
+import { requireAccess } from '../access.js';
 import { GmailApi, type ApiCall, type CallOptions } from './api.js';
 import { METADATA_HEADERS, toEnvelope } from './envelope.js';
 import { ALL_MAIL, toFolders } from './folders.js';
@@ -126,7 +126,7 @@ export class GmailProvider implements MailProvider {
   }
 
   async setFlags(refs: MessageRef[], change: FlagChange, signal: AbortSignal): Promise<ChangeOutcome> {
-    this.requireChanges('change flags');
+    requireAccess(this.config, 'change', 'change flags');
     const add: string[] = [];
     const remove: string[] = [];
     if (change.seen !== undefined) (change.seen ? remove : add).push('UNREAD');
@@ -146,7 +146,7 @@ export class GmailProvider implements MailProvider {
    * (the source label off, nothing added).
    */
   async move(refs: MessageRef[], to: string, signal: AbortSignal): Promise<ChangeOutcome> {
-    this.requireChanges('move messages');
+    requireAccess(this.config, 'change', 'move messages');
     await this.requireFolder(to, signal);
     const { found, missing } = await this.existing(refs, signal);
     if (to === 'TRASH') {
@@ -170,12 +170,7 @@ export class GmailProvider implements MailProvider {
   }
 
   async deleteForever(refs: MessageRef[], signal: AbortSignal): Promise<ChangeOutcome> {
-    const scopes = this.config.oauth?.grantedScopes ?? [];
-    if (scopes.length > 0 && !scopes.includes(GMAIL_API_SCOPES.full[0]!)) {
-      throw new MailopsError('INSUFFICIENT_SCOPE', 'deleting for good needs the full Gmail scope (https://mail.google.com/), which this account was not granted', {
-        hint: `run mailops connect ${this.config.name} --backend api --scope-full, or use move --trash`,
-      });
-    }
+    requireAccess(this.config, 'delete', 'delete messages for good');
     const { found, missing } = await this.existing(refs, signal);
     for (let i = 0; i < found.length; i += MODIFY_LIMIT) {
       const ids = found.slice(i, i + MODIFY_LIMIT).map((r) => r.id);
@@ -186,7 +181,7 @@ export class GmailProvider implements MailProvider {
 
   /** messages.send; a reply stays in its thread (the thread of the message its In-Reply-To names). */
   async send(message: OutgoingMessage, signal: AbortSignal): Promise<SendReceipt> {
-    this.requireChanges('send mail');
+    requireAccess(this.config, 'change', 'send mail');
     const threadId = await this.threadOf(rawHeaderField(message.raw, 'In-Reply-To'), signal);
     await this.api.send(message.raw, threadId, { signal });
     return { messageId: message.messageId, accepted: message.envelope.to, rejected: [], providerSavedCopy: true };
@@ -207,18 +202,6 @@ export class GmailProvider implements MailProvider {
 
   async close(): Promise<void> {
     // Nothing held open: each request is its own (keep-alive sockets close with the process).
-  }
-
-  /**
-   * A read-only grant (connect --read-only) cannot change or send: said before anything is asked,
-   * with the connect that gives the scope. (Google would refuse too, after the lookups.)
-   */
-  private requireChanges(what: string): void {
-    const granted = this.config.oauth?.grantedScopes ?? [];
-    if (granted.length === 0 || grantsChanges(granted)) return;
-    throw new MailopsError('INSUFFICIENT_SCOPE', `${this.config.name} was connected read-only (gmail.readonly): it cannot ${what}`, {
-      hint: `run mailops connect ${this.config.name} --backend api to grant gmail.modify`,
-    });
   }
 
   private async modify(ids: string[], add: string[], remove: string[], signal: AbortSignal): Promise<void> {
