@@ -30,6 +30,20 @@ describe('quota', () => {
     expect(budget.total).toBe(120);
   });
 
+  it('a batch takes as many calls as fit now, not all or nothing: no room is left unused beside a small call', async () => {
+    const budget = new UnitBudget({ units: 100, windowMs: 300 });
+    // A 5-unit list spent first: four 20-unit gets fit beside it (95), a fifth waits.
+    await budget.spend(5, {});
+    const started = Date.now();
+    expect(await budget.spendSome([20, 20, 20, 20, 20, 20], {})).toBe(4);
+    expect(Date.now() - started).toBeLessThan(100);
+    // The rest waits only until the first of them fits.
+    expect(await budget.spendSome([20, 20], {})).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(budget.total).toBe(5 + 80 + 40);
+    expect(await budget.spendSome([], {})).toBe(0);
+  });
+
   it('Ctrl-C ends a quota wait as INTERRUPTED', async () => {
     const budget = new UnitBudget({ units: 10, windowMs: 60_000 });
     await budget.spend(10, {});

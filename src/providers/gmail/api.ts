@@ -168,8 +168,13 @@ export class GmailApi {
     while (pending.length > 0) {
       const retry: number[] = [];
       let waitMs: number | null = null;
-      for (let start = 0; start < pending.length; start += BATCH_LIMIT) {
-        const chunk = pending.slice(start, start + BATCH_LIMIT);
+      for (let start = 0; start < pending.length; ) {
+        // As many calls (at most 50) as the quota has room for now: spent here, not by batchOnce.
+        const next = pending.slice(start, start + BATCH_LIMIT);
+        const deadline = this.deadlineOf(options);
+        const taken = await this.budget.spendSome(next.map((i) => UNITS[calls[i]!.method]), { deadline: deadline ?? undefined, signal: options.signal });
+        const chunk = next.slice(0, taken);
+        start += taken;
         const answers = await this.batchOnce(chunk.map((i) => calls[i]!), options);
         answers.forEach((answer, k) => {
           const index = chunk[k]!;
@@ -243,14 +248,12 @@ export class GmailApi {
       return `--${boundary}\r\nContent-Type: application/http\r\nContent-ID: <${i}>\r\n\r\n${head}\r\n`;
     });
     const body = `${parts.join('')}--${boundary}--\r\n`;
-    let units = 0;
-    for (const call of calls) units += UNITS[call.method];
+    // The parts' units were spent by batch(); the envelope itself costs none.
     const response = await this.exchange(
       'batch',
       // Repeating a batch is safe here: it only reads, or makes changes that have the same effect twice.
       { url: this.url('/batch/gmail/v1'), method: 'POST', body, headers: { 'content-type': `multipart/mixed; boundary=${boundary}` }, retryable: true },
       options,
-      units,
     );
     tooLarge(response, 'batch');
     if (response.status < 200 || response.status >= 300) throw apiError(response.status, response.body, 'batch', this.options.accountName, options.notFound);
