@@ -20,10 +20,10 @@ describe('quota', () => {
   it('spends within the window at once, waits for units to age out, and is THROTTLED when that passes the deadline', async () => {
     const budget = new UnitBudget({ units: 100, windowMs: 300 });
     const started = Date.now();
-    await budget.spend(60, {});
-    await budget.spend(40, {});
+    (await budget.spend(60, {})).settled();
+    (await budget.spend(40, {})).settled();
     expect(Date.now() - started).toBeLessThan(100);
-    await budget.spend(20, {});
+    (await budget.spend(20, {})).settled();
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(budget.total).toBe(120);
     await expect(budget.spend(100, { deadline: Date.now() + 50 })).rejects.toMatchObject({ code: 'THROTTLED' });
@@ -33,20 +33,36 @@ describe('quota', () => {
   it('a batch takes as many calls as fit now, not all or nothing: no room is left unused beside a small call', async () => {
     const budget = new UnitBudget({ units: 100, windowMs: 300 });
     // A 5-unit list spent first: four 20-unit gets fit beside it (95), a fifth waits.
-    await budget.spend(5, {});
+    (await budget.spend(5, {})).settled();
     const started = Date.now();
-    expect(await budget.spendSome([20, 20, 20, 20, 20, 20], {})).toBe(4);
+    const four = await budget.spendSome([20, 20, 20, 20, 20, 20], {});
+    four.settled();
+    expect(four.count).toBe(4);
     expect(Date.now() - started).toBeLessThan(100);
     // The rest waits only until the first of them fits.
-    expect(await budget.spendSome([20, 20], {})).toBe(2);
+    expect((await budget.spendSome([20, 20], {})).count).toBe(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(budget.total).toBe(5 + 80 + 40);
-    expect(await budget.spendSome([], {})).toBe(0);
+    expect((await budget.spendSome([], {})).count).toBe(0);
+  });
+
+  it('units of a call in flight stay in the window until it is answered, then free up a window after the answer', async () => {
+    const budget = new UnitBudget({ units: 10, windowMs: 200 });
+    const spent = await budget.spend(10, {});
+    // The call waits for a connection and takes 300 ms to answer, longer than the window: the
+    // server may have charged it at any moment of those, so its units stay until the answer.
+    const waiting = budget.spend(10, {});
+    await new Promise((r) => setTimeout(r, 300));
+    const answeredAt = Date.now();
+    spent.settled();
+    await waiting;
+    // Dated at the request, they would have freed up at 200 ms; dated at the answer, 200 ms after it.
+    expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(190);
   });
 
   it('Ctrl-C ends a quota wait as INTERRUPTED', async () => {
     const budget = new UnitBudget({ units: 10, windowMs: 60_000 });
-    await budget.spend(10, {});
+    (await budget.spend(10, {})).settled();
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 20);
     await expect(budget.spend(5, { signal: controller.signal })).rejects.toMatchObject({ code: 'INTERRUPTED' });

@@ -18,6 +18,7 @@ import { MailopsError } from '../../domain/errors.js';
 import type { ProviderRuntime } from '../../domain/provider.js';
 import { request, type HttpContext, type HttpResponse } from '../../net/http.js';
 import { sleep } from '../../net/abort.js';
+import { serviceRoot } from '../../net/service-root.js';
 import { Pacer } from '../../net/pacer.js';
 import { GMAIL_DEFAULT_QUOTA, UnitBudget, parseQuota, type QuotaSettings } from '../../net/quota.js';
 
@@ -172,10 +173,10 @@ export class GmailApi {
         // As many calls (at most 50) as the quota has room for now: spent here, not by batchOnce.
         const next = pending.slice(start, start + BATCH_LIMIT);
         const deadline = this.deadlineOf(options);
-        const taken = await this.budget.spendSome(next.map((i) => UNITS[calls[i]!.method]), { deadline: deadline ?? undefined, signal: options.signal });
-        const chunk = next.slice(0, taken);
-        start += taken;
-        const answers = await this.batchOnce(chunk.map((i) => calls[i]!), options);
+        const spent = await this.budget.spendSome(next.map((i) => UNITS[calls[i]!.method]), { deadline: deadline ?? undefined, signal: options.signal });
+        const chunk = next.slice(0, spent.count);
+        start += spent.count;
+        const answers = await this.batchOnce(chunk.map((i) => calls[i]!), options).finally(spent.settled);
         answers.forEach((answer, k) => {
           const index = chunk[k]!;
           const throttle = answer.status === 429 || answer.status === 403 ? rateLimitWait(answer.status, answer.headers, answer.body) : undefined;
@@ -272,7 +273,20 @@ export class GmailApi {
     units = method === 'batch' ? 0 : UNITS[method],
   ): Promise<HttpResponse> {
     const deadline = this.deadlineOf(options);
-    await this.budget.spend(units, { deadline: deadline ?? undefined, signal: options.signal });
+    const spent = await this.budget.spend(units, { deadline: deadline ?? undefined, signal: options.signal });
+    try {
+      return await this.exchangeSpent(method, req, options, deadline);
+    } finally {
+      spent.settled();
+    }
+  }
+
+  private async exchangeSpent(
+    method: GmailMethod | 'batch',
+    req: { url: string; method: string; body?: string | Buffer | undefined; headers: Record<string, string>; retryable?: boolean },
+    options: CallOptions,
+    deadline: number | null,
+  ): Promise<HttpResponse> {
     this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
     const ctx: HttpContext = {
       timeoutMs: this.options.runtime.timeoutMs,
@@ -332,16 +346,7 @@ function tooLarge(response: HttpResponse, method: string): void {
 
 /** MAILOPS_GMAIL_API_URL: a service root, scheme and host like https://gmail.googleapis.com. */
 export function apiRoot(value: string | undefined): string {
-  const text = value?.trim();
-  if (!text) return GMAIL_API_ROOT;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new MailopsError('INVALID_VALUE', `MAILOPS_GMAIL_API_URL is not a URL: ${JSON.stringify(text)}`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new MailopsError('INVALID_VALUE', `MAILOPS_GMAIL_API_URL must be an http(s) URL: ${JSON.stringify(text)}`);
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  return serviceRoot(value, 'MAILOPS_GMAIL_API_URL', GMAIL_API_ROOT);
 }
 
 export function gmailQuota(env: NodeJS.ProcessEnv): QuotaSettings {
