@@ -5,8 +5,8 @@
  * the top-level media type (multipart/mixed), as the metadata format has no parts.
  */
 import type { gmail_v1 } from '@googleapis/gmail';
-import addressparser from 'nodemailer/lib/addressparser';
-import type { Address, Envelope, MessageFlags } from '../../domain/types.js';
+import type { Envelope, MessageFlags } from '../../domain/types.js';
+import { headerAddresses } from '../cached-message.js';
 import { parseMailDate } from '../../mime/date.js';
 import { decodeEncodedWords } from '../../mime/encoded-words.js';
 
@@ -23,12 +23,7 @@ export function headerOf(message: gmail_v1.Schema$Message, name: string): string
   return found?.value ?? null;
 }
 
-export function addressesOf(value: string | null): Address[] {
-  if (!value) return [];
-  return addressparser(value, { flatten: true })
-    .filter((a) => a.address || a.name)
-    .map((a) => ({ name: decodeEncodedWords(a.name ?? ''), address: a.address ?? '' }));
-}
+export const addressesOf = headerAddresses;
 
 export function toEnvelope(message: gmail_v1.Schema$Message, folder: string): Envelope {
   const received = message.internalDate ? new Date(Number(message.internalDate)) : null;

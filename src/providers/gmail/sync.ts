@@ -30,10 +30,9 @@ import { MailopsError, isMailopsError } from '../../domain/errors.js';
 import { dayStart } from '../../domain/query.js';
 import { ACCOUNT_SCOPE, type CachedMessage, type MembershipChange, type MessageUpsert, type SyncEvent, type SyncOptions } from '../../domain/sync.js';
 import type { Folder } from '../../domain/types.js';
-import { parseMailDate } from '../../mime/date.js';
-import { headerValue, readHeaderBlock } from '../../mime/headers.js';
-import { extractIndexText, parseReferences } from '../../mime/index-text.js';
-import { addressesOf, flagsOf, toEnvelope } from './envelope.js';
+import { parseReferences } from '../../mime/index-text.js';
+import { cachedFromRaw } from '../cached-message.js';
+import { flagsOf, toEnvelope } from './envelope.js';
 import { ALL_MAIL, membershipsOf } from './folders.js';
 import { metadataCall, type GmailProvider } from './provider.js';
 import type { ApiCall } from './api.js';
@@ -368,33 +367,8 @@ function minimalCall(id: string): ApiCall {
 /** A raw message read the way the live envelope reads its headers (envelope.ts), so offline and live agree. */
 function fromRaw(m: gmail_v1.Schema$Message, bodyLimit: number): { message: CachedMessage; bytes: number } {
   const raw = Buffer.from(m.raw ?? '', 'base64url');
-  const { headers } = readHeaderBlock(raw);
-  const header = (name: string) => headerValue(headers, name);
   const received = m.internalDate ? new Date(Number(m.internalDate)) : null;
-  const mediaType = (header('Content-Type') ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
-  return {
-    message: {
-      id: m.id!,
-      messageId: header('Message-ID')?.trim() || null,
-      subject: header('Subject') ?? '',
-      from: addressesOf(header('From'))[0] ?? null,
-      to: addressesOf(header('To')),
-      cc: addressesOf(header('Cc')),
-      bcc: addressesOf(header('Bcc')),
-      replyTo: addressesOf(header('Reply-To')),
-      inReplyTo: header('In-Reply-To')?.trim() || null,
-      references: parseReferences(header('References')),
-      date: parseMailDate(header('Date')) ?? received,
-      internalDate: received,
-      size: m.sizeEstimate ?? raw.length,
-      flags: flagsOf(m.labelIds),
-      hasAttachments: mediaType === 'multipart/mixed',
-      // Over the limit: kept without its bytes (read fetches it live), its text still indexed.
-      raw: raw.length <= bodyLimit ? raw : null,
-      bodyText: extractIndexText(raw),
-    },
-    bytes: raw.length,
-  };
+  return { message: cachedFromRaw(raw, { id: m.id!, received, flags: flagsOf(m.labelIds), size: m.sizeEstimate ?? raw.length }, bodyLimit), bytes: raw.length };
 }
 
 function fromMetadata(m: gmail_v1.Schema$Message): { message: CachedMessage; bytes: number } {
