@@ -1,58 +1,30 @@
 // Gmail over the Gmail API from the command line: `connect --provider gmail` (the api backend by
 // default) through the test authorization server and the fake browser, then the commands against
-// the local Gmail fake (test/support/gmail-bed.ts). Asserted: output, exit codes, what the fake
+// the local Gmail fake (test/support/gmail-bed().ts). Asserted: output, exit codes, what the fake
 // saw and holds, and that no token is left on disk or in a trace.
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGmailBed, type GmailBed } from '../support/gmail-bed.js';
+import { describe, expect, it } from 'vitest';
 import { SCOPES } from '../support/gmail-server.js';
-import { gmailHome, jsonError, parseJson, type GmailHome } from './helpers.js';
+import { expectNoGrantSecret, gmailHome, jsonError, parseJson, subjectMessage, useGmailBed, type GmailHome } from './helpers.js';
 
-let bed: GmailBed;
-
-beforeAll(async () => {
-  bed = await startGmailBed({ quota: { unitsPerWindow: Infinity } });
-});
-
-afterAll(async () => {
-  await bed?.stop();
-});
+const bed = useGmailBed();
 
 type Home = GmailHome;
-const newHome = (label: string, env: Record<string, string> = {}): Home => gmailHome(bed, label, env);
+const newHome = (label: string, env: Record<string, string> = {}): Home => gmailHome(bed(), label, env);
 
 const connectArgs = (h: Home, ...extra: string[]) => [
-  'connect', 'g', '--provider', 'gmail', '--email', h.email, '--client-id', bed.client.clientId, '--client-secret', bed.client.clientSecret, '--secret-store', 'file', '--json', ...extra,
+  'connect', 'g', '--provider', 'gmail', '--email', h.email, '--client-id', bed().client.clientId, '--client-secret', bed().client.clientSecret, '--secret-store', 'file', '--json', ...extra,
 ];
-
-function rfc822(subject: string, from = 'Bob <bob@example.org>'): string {
-  return `From: ${from}\r\nTo: ann@example.com\r\nSubject: ${subject}\r\nDate: Tue, 2 Jun 2026 10:00:00 +0000\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\n\r\nBody of ${subject}.\r\n`;
-}
-
-/** Everything readable under the home, as text: no token may be in it. */
-function homeText(home: string): string {
-  const files = readdirSync(home, { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
-  return files.map((d) => readFileSync(join(d.parentPath, d.name)).toString('latin1')).join('\n');
-}
-
-function expectNoToken(h: Home, ...outputs: string[]): void {
-  const secrets = bed.idp.issuedSecrets();
-  expect(secrets.length).toBeGreaterThan(0);
-  const text = [homeText(h.home), ...outputs].join('\n');
-  for (const secret of secrets) expect(text.includes(secret), 'a token or code from the authorization server is on disk or in output').toBe(false);
-}
 
 describe('connect --provider gmail: the Gmail API by default', () => {
   it('asks for gmail.modify, checks the profile, saves an api account with no servers; the commands then work', async () => {
     const h = newHome('api');
-    bed.gmail.addMessage(h.email, rfc822('hello kiwi'), { labelIds: ['INBOX', 'UNREAD'], internalDate: Date.UTC(2026, 5, 2) });
-    bed.gmail.addMessage(h.email, rfc822('older mango'), { labelIds: ['INBOX'], internalDate: Date.UTC(2026, 5, 1) });
+    bed().gmail.addMessage(h.email, subjectMessage('hello kiwi'), { labelIds: ['INBOX', 'UNREAD'], internalDate: Date.UTC(2026, 5, 2) });
+    bed().gmail.addMessage(h.email, subjectMessage('older mango'), { labelIds: ['INBOX'], internalDate: Date.UTC(2026, 5, 1) });
     const connected = await h.cli(connectArgs(h));
     expect(connected.code, connected.stderr).toBe(0);
     const account = parseJson(connected).account;
     expect(account.oauth.scopes).toEqual([SCOPES.modify]);
-    expect(bed.gmail.requests({ api: 'users.getProfile', user: h.email })).toHaveLength(1);
+    expect(bed().gmail.requests({ api: 'users.getProfile', user: h.email })).toHaveLength(1);
 
     const status = parseJson(await h.cli(['status', '--offline', '--json'])).accounts[0];
     expect(status).toMatchObject({ name: 'g', provider: 'gmail', backend: 'api', email: h.email });
@@ -68,8 +40,8 @@ describe('connect --provider gmail: the Gmail API by default', () => {
     expect(first).toMatchObject({ is_read: false, uid: null, from: { name: 'Bob', address: 'bob@example.org' } });
 
     const raw = await h.cli(['read', first.id, '--raw']);
-    expect(raw.stdout).toBe(rfc822('hello kiwi'));
-    expect([...bed.gmail.mailbox(h.email).message(first.id).labelIds]).toContain('UNREAD');
+    expect(raw.stdout).toBe(subjectMessage('hello kiwi'));
+    expect([...bed().gmail.mailbox(h.email).message(first.id).labelIds]).toContain('UNREAD');
 
     const found = parseJson(await h.cli(['search', '--json', '--', 'subject:kiwi']));
     expect(found.messages.map((m: { id: string }) => m.id)).toEqual([first.id]);
@@ -77,28 +49,28 @@ describe('connect --provider gmail: the Gmail API by default', () => {
 
     const marked = await h.cli(['mark', first.id, '--read', '--flagged', '--json']);
     expect(parseJson(marked)).toMatchObject({ processed: 1, total: 1 });
-    expect([...bed.gmail.mailbox(h.email).message(first.id).labelIds].sort()).toEqual(['INBOX', 'STARRED']);
+    expect([...bed().gmail.mailbox(h.email).message(first.id).labelIds].sort()).toEqual(['INBOX', 'STARRED']);
 
     const moved = await h.cli(['move', first.id, '--trash', '--json']);
     expect(moved.code, moved.stderr).toBe(0);
-    expect([...bed.gmail.mailbox(h.email).message(first.id).labelIds]).toContain('TRASH');
+    expect([...bed().gmail.mailbox(h.email).message(first.id).labelIds]).toContain('TRASH');
     const expunge = await h.cli(['move', list.messages[1].id, '--expunge', '--yes', '--json']);
     expect(expunge.code).toBe(3);
     expect(jsonError(expunge).code).toBe('INSUFFICIENT_SCOPE');
 
     const sent = await h.cli(['send', '--to', 'carol@example.net', '--subject', 'api send', '--body', 'hi', '--json']);
     expect(sent.code, sent.stderr).toBe(0);
-    expect(bed.gmail.sent().at(-1)?.recipients).toEqual(['carol@example.net']);
+    expect(bed().gmail.sent().at(-1)?.recipients).toEqual(['carol@example.net']);
 
     const traced = await h.cli(['ls', '--trace', '--json']);
     expect(traced.stderr).toMatch(/\[http\] C: GET https:\/\/127\.0\.0\.1:\d+\/gmail\/v1\/users\/me\/messages/);
     expect(traced.stderr).toMatch(/authorization: Bearer \[REDACTED\]/);
-    expectNoToken(h, traced.stderr, traced.stdout, connected.stdout, connected.stderr);
+    expectNoGrantSecret(bed(), h.home, traced.stderr, traced.stdout, connected.stdout, connected.stderr);
   });
 
   it('--read-only asks for gmail.readonly: reading works, mark exits 3 INSUFFICIENT_SCOPE and changes nothing', async () => {
     const h = newHome('ro');
-    const m = bed.gmail.addMessage(h.email, rfc822('read only'), { labelIds: ['INBOX', 'UNREAD'] });
+    const m = bed().gmail.addMessage(h.email, subjectMessage('read only'), { labelIds: ['INBOX', 'UNREAD'] });
     const connected = await h.cli(connectArgs(h, '--read-only'));
     expect(connected.code, connected.stderr).toBe(0);
     expect(parseJson(connected).account.oauth.scopes).toEqual([SCOPES.readonly]);
@@ -106,22 +78,22 @@ describe('connect --provider gmail: the Gmail API by default', () => {
     const mark = await h.cli(['mark', m.id, '--read', '--json']);
     expect(mark.code).toBe(3);
     expect(jsonError(mark)).toMatchObject({ code: 'INSUFFICIENT_SCOPE', hint: expect.stringContaining('mailops connect g --backend api') });
-    expect([...bed.gmail.mailbox(h.email).message(m.id).labelIds]).toContain('UNREAD');
+    expect([...bed().gmail.mailbox(h.email).message(m.id).labelIds]).toContain('UNREAD');
   });
 
   it('--scope-full asks for https://mail.google.com/ and move --expunge deletes for good', async () => {
     const h = newHome('full');
-    const m = bed.gmail.addMessage(h.email, rfc822('delete me'), { labelIds: ['INBOX'] });
+    const m = bed().gmail.addMessage(h.email, subjectMessage('delete me'), { labelIds: ['INBOX'] });
     const connected = await h.cli(connectArgs(h, '--scope-full'));
     expect(connected.code, connected.stderr).toBe(0);
     expect(parseJson(connected).account.oauth.scopes).toEqual([SCOPES.full]);
     const gone = await h.cli(['move', m.id, '--expunge', '--yes', '--json']);
     expect(gone.code, gone.stderr).toBe(0);
-    expect(() => bed.gmail.mailbox(h.email).message(m.id)).toThrow();
+    expect(() => bed().gmail.mailbox(h.email).message(m.id)).toThrow();
   });
 
   it('another Google account at the browser: nothing is saved, exit 3', async () => {
-    const other = bed.newUser('other');
+    const other = bed().newUser('other');
     const h = newHome('mismatch', { FAKE_BROWSER_USER: other });
     const result = await h.cli(connectArgs(h));
     expect(result.code).toBe(3);
@@ -140,7 +112,7 @@ describe('connect --provider gmail: the Gmail API by default', () => {
     expect(diagnosed.code, diagnosed.stderr).toBe(0);
     const checks = parseJson(diagnosed).accounts[0].checks as Array<{ step: string; ok: boolean; ms: number; detail: string }>;
     // The test authorization server's token endpoint is plain http: no TLS step there.
-    expect(bed.env().MAILOPS_GOOGLE_TOKEN_URL).toMatch(/^http:/);
+    expect(bed().env().MAILOPS_GOOGLE_TOKEN_URL).toMatch(/^http:/);
     expect(checks.map((c) => c.step)).toEqual(['token.dns', 'token.tcp', 'api.dns', 'api.tcp', 'api.tls', 'token.refresh', 'api.call']);
     expect(checks.find((c) => c.step === 'api.tls')!.detail).toMatch(/TLSv1\.[23].*chain: trusted/);
     expect(checks.every((c) => c.ok && c.ms >= 0)).toBe(true);
@@ -159,8 +131,8 @@ describe('connect --provider gmail: the Gmail API by default', () => {
     expect(failedChecks.at(-1)).toMatchObject({ step: 'api.tcp', ok: false, hint: expect.any(String) });
     expect((await h.cli(['status', '--nagios'], { env: down })).code).toBe(2);
 
-    bed.idp.revokeUser(h.email);
-    bed.idp.expireAccessTokens(h.email);
+    bed().idp.revokeUser(h.email);
+    bed().idp.expireAccessTokens(h.email);
     const revoked = await h.cli(['status', '--json']);
     expect(revoked.code).toBe(3);
     expect(parseJson(revoked).accounts[0]).toMatchObject({ is_healthy: false, state: expect.stringMatching(/needs_reauth|revoked/) });

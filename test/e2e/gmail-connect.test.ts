@@ -1,52 +1,39 @@
 // `connect --provider gmail --backend api` from the command line, what its grant allows, and what
 // is left behind: the test authorization server and the fake browser sign in, the Gmail API fake
-// (test/support/gmail-bed.ts) answers. Asserted: exit codes, what the fake saw and still holds,
+// (test/support/gmail-bed().ts) answers. Asserted: exit codes, what the fake saw and still holds,
 // and that a read-only account is refused in the core before any change is asked of Google.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHome, runCli, type CliResult } from '../support/cli.js';
 import Database from 'better-sqlite3';
-import { startGmailBed, type GmailBed } from '../support/gmail-bed.js';
 import { SCOPES, startGmailServer, type GmailServer } from '../support/gmail-server.js';
 import { startOAuthBed, type OAuthBed } from '../support/oauth-bed.js';
-import { PASSPHRASE, expectNoSecret, gmailHome, jsonError, parseJson, type GmailHome } from './helpers.js';
+import { PASSPHRASE, expectNoGrantSecret, expectNoSecret, gmailHome, jsonError, parseJson, subjectMessage, useGmailBed, type GmailHome } from './helpers.js';
 
-let bed: GmailBed;
-
-beforeAll(async () => {
-  bed = await startGmailBed({ quota: { unitsPerWindow: Infinity } });
-});
-
-afterAll(async () => {
-  await bed?.stop();
-});
+const bed = useGmailBed();
 
 type Home = GmailHome;
-const newHome = (label: string, env: Record<string, string> = {}): Home => gmailHome(bed, label, env);
+const newHome = (label: string, env: Record<string, string> = {}): Home => gmailHome(bed(), label, env);
 
-const clientArgs = () => ['--client-id', bed.client.clientId, '--client-secret', bed.client.clientSecret, '--secret-store', 'file', '--json'];
+const clientArgs = () => ['--client-id', bed().client.clientId, '--client-secret', bed().client.clientSecret, '--secret-store', 'file', '--json'];
 const connectArgs = (h: Home, ...extra: string[]) => ['connect', 'g', '--provider', 'gmail', '--email', h.email, '--backend', 'api', ...clientArgs(), ...extra];
-
-function rfc822(subject: string): string {
-  return `From: Bob <bob@example.org>\r\nTo: ann@example.com\r\nSubject: ${subject}\r\nDate: Tue, 2 Jun 2026 10:00:00 +0000\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\n\r\nBody of ${subject}.\r\n`;
-}
 
 /** Changes the fake was asked for, for one user: none may reach it from a read-only account. */
 const changeCalls = (email: string) =>
-  bed.gmail.requests({ user: email }).filter((r) => /batchModify|modify|trash|batchDelete|send|insert|import/.test(r.api ?? ""));
+  bed().gmail.requests({ user: email }).filter((r) => /batchModify|modify|trash|batchDelete|send|insert|import/.test(r.api ?? ""));
 
 describe('connect --provider gmail --backend api', () => {
   it('asks for gmail.modify, verifies with getProfile, stores the grant; ls and folders work; no token on disk or in --trace', async () => {
     const h = newHome('modify');
-    bed.gmail.addMessage(h.email, rfc822('first kiwi'), { labelIds: ['INBOX', 'UNREAD'] });
+    bed().gmail.addMessage(h.email, subjectMessage('first kiwi'), { labelIds: ['INBOX', 'UNREAD'] });
     const connected = await h.cli(connectArgs(h));
     expect(connected.code, connected.stderr).toBe(0);
     const { account } = parseJson(connected);
     expect(account).toMatchObject({ name: 'g', provider: 'gmail', email: h.email });
     expect(account.oauth.scopes).toEqual([SCOPES.modify]);
     // The scope the authorization server was asked for and granted is the one stored.
-    expect(bed.gmail.requests({ api: 'users.getProfile', user: h.email })).toHaveLength(1);
+    expect(bed().gmail.requests({ api: 'users.getProfile', user: h.email })).toHaveLength(1);
 
     const status = parseJson(await h.cli(['status', '--offline', '--json'])).accounts[0];
     expect(status).toMatchObject({ backend: 'api', email: h.email });
@@ -58,19 +45,17 @@ describe('connect --provider gmail --backend api', () => {
     const traced = await h.cli(['ls', '--trace', '--json']);
     expect(traced.code).toBe(0);
     expect(traced.stderr).toMatch(/authorization: Bearer \[REDACTED\]/);
-    const issued = bed.idp.issuedSecrets();
-    expect(issued.length).toBeGreaterThan(0);
-    for (const secret of [...issued, bed.client.clientSecret]) expectNoSecret(secret, h.home, traced.stderr, traced.stdout, connected.stdout, connected.stderr);
+    expectNoGrantSecret(bed(), h.home, traced.stderr, traced.stdout, connected.stdout, connected.stderr);
   });
 
   it('--read-only: reading works; mark, move, send and sync --mark-read exit 3 INSUFFICIENT_SCOPE before Google is asked to change anything', async () => {
     const h = newHome('readonly');
-    const m = bed.gmail.addMessage(h.email, rfc822('read only'), { labelIds: ['INBOX', 'UNREAD'] });
+    const m = bed().gmail.addMessage(h.email, subjectMessage('read only'), { labelIds: ['INBOX', 'UNREAD'] });
     const connected = await h.cli(connectArgs(h, '--read-only'));
     expect(connected.code, connected.stderr).toBe(0);
     expect(parseJson(connected).account.oauth.scopes).toEqual([SCOPES.readonly]);
     expect(parseJson(await h.cli(['ls', '--json'])).messages).toHaveLength(1);
-    const before = bed.gmail.requests({ user: h.email }).length;
+    const before = bed().gmail.requests({ user: h.email }).length;
 
     for (const args of [
       ['mark', m.id, '--read', '--json'],
@@ -83,10 +68,10 @@ describe('connect --provider gmail --backend api', () => {
       expect(jsonError(refused)).toMatchObject({ code: 'INSUFFICIENT_SCOPE', hint: expect.stringContaining('mailops connect g --backend api') });
     }
     // Refused in the core: the fake was not even asked to look the message up.
-    expect(bed.gmail.requests({ user: h.email })).toHaveLength(before);
+    expect(bed().gmail.requests({ user: h.email })).toHaveLength(before);
     expect(changeCalls(h.email)).toEqual([]);
-    expect(bed.gmail.sent().filter((s) => s.recipients.includes('carol@example.net'))).toEqual([]);
-    expect([...bed.gmail.mailbox(h.email).message(m.id).labelIds].sort()).toEqual(['INBOX', 'UNREAD']);
+    expect(bed().gmail.sent().filter((s) => s.recipients.includes('carol@example.net'))).toEqual([]);
+    expect([...bed().gmail.mailbox(h.email).message(m.id).labelIds].sort()).toEqual(['INBOX', 'UNREAD']);
 
     // sync --mark-read: refused before the sync and before the command is run.
     const marker = join(h.home, 'handed-over');
@@ -94,8 +79,8 @@ describe('connect --provider gmail --backend api', () => {
     expect(sync.code).toBe(3);
     expect(jsonError(sync).code).toBe('INSUFFICIENT_SCOPE');
     expect(existsSync(marker)).toBe(false);
-    expect(bed.gmail.requests({ user: h.email })).toHaveLength(before);
-    expect([...bed.gmail.mailbox(h.email).message(m.id).labelIds]).toContain('UNREAD');
+    expect(bed().gmail.requests({ user: h.email })).toHaveLength(before);
+    expect([...bed().gmail.mailbox(h.email).message(m.id).labelIds]).toContain('UNREAD');
 
     // Without --mark-read a read-only account syncs and hands messages over.
     const plain = await h.cli(['sync', '--on-new', `touch ${marker}`, '--json']);
@@ -132,23 +117,23 @@ describe('connect --provider gmail --backend api', () => {
   });
 
   it('a different Google account at the browser: exit 3, nothing saved, no account and no token in the home', async () => {
-    const other = bed.newUser('other');
+    const other = bed().newUser('other');
     const h = newHome('mismatch', { FAKE_BROWSER_USER: other });
     const result = await h.cli(connectArgs(h));
     expect(result.code).toBe(3);
     expect(jsonError(result).message).toContain(`signed in to Google as ${other}, not ${h.email}`);
     expect(parseJson(await h.cli(['status', '--offline', '--json'])).accounts).toEqual([]);
-    for (const secret of bed.idp.issuedSecrets()) expectNoSecret(secret, h.home);
+    expectNoGrantSecret(bed(), h.home);
   });
 
   it('status: backend "api", the live check through getProfile; --diagnose times DNS, TCP, TLS, the refresh and the call; --nagios', async () => {
     const h = newHome('status');
     expect((await h.cli(connectArgs(h))).code).toBe(0);
-    const profileCalls = bed.gmail.requests({ api: 'users.getProfile', user: h.email }).length;
+    const profileCalls = bed().gmail.requests({ api: 'users.getProfile', user: h.email }).length;
     const live = await h.cli(['status', '--json']);
     expect(live.code, live.stderr).toBe(0);
     expect(parseJson(live).accounts[0]).toMatchObject({ name: 'g', backend: 'api', state: 'active', is_healthy: true });
-    expect(bed.gmail.requests({ api: 'users.getProfile', user: h.email })).toHaveLength(profileCalls + 1);
+    expect(bed().gmail.requests({ api: 'users.getProfile', user: h.email })).toHaveLength(profileCalls + 1);
 
     const human = await h.cli(['status', '--diagnose']);
     expect(human.code, human.stderr).toBe(0);
@@ -207,7 +192,7 @@ describe('connect NAME --backend api on a Gmail account over IMAP', () => {
   it('switches it under the same name with a new consent; the IMAP cache and sync state are dropped, the API is used from then on', async () => {
     const user = ob.newUser('switch');
     gmail.addUser(user.email);
-    gmail.addMessage(user.email, rfc822('over the api'), { labelIds: ['INBOX'] });
+    gmail.addMessage(user.email, subjectMessage('over the api'), { labelIds: ['INBOX'] });
     const home = makeHome();
     const env = { ...ob.idp.googleEnv(), ...gmail.env(), BROWSER: ob.browser, FAKE_BROWSER_LOG: ob.browserLog(), MAILOPS_PASSPHRASE: PASSPHRASE, MAILOPS_OAUTH_TIMEOUT: '20' };
     const cli = (args: string[]) => runCli(args, { home, env });

@@ -1,10 +1,10 @@
 // Shared steps of the CLI end-to-end tests: connecting a bed user the way a script would.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { mailBed, newUser } from '../support/bed.js';
 import { makeHome, runCli, type CliOptions, type CliResult } from '../support/cli.js';
-import type { GmailBed } from '../support/gmail-bed.js';
+import { startGmailBed, type GmailBed } from '../support/gmail-bed.js';
 import type { MailUser } from '../support/users.js';
 
 export const PASSPHRASE = 'correct horse battery staple';
@@ -110,4 +110,34 @@ export function gmailHome(bed: GmailBed, label: string, env: Record<string, stri
   const home = makeHome();
   const base = { ...bed.env(), FAKE_BROWSER_LOG: bed.browserLog(), MAILOPS_PASSPHRASE: PASSPHRASE, MAILOPS_OAUTH_TIMEOUT: '20', ...env };
   return { email, home, cli: (args, opts = {}) => runCli(args, { home, ...opts, env: { ...base, ...opts.env } }) };
+}
+
+/**
+ * The Gmail bed of one test file: started before its tests and stopped after them, with no quota
+ * unless one is given (the quota has tests of its own). Returns the running bed.
+ */
+export function useGmailBed(options: Parameters<typeof startGmailBed>[0] = { quota: { unitsPerWindow: Infinity } }): () => GmailBed {
+  let bed: GmailBed | undefined;
+  beforeAll(async () => {
+    bed = await startGmailBed(options);
+  });
+  afterAll(async () => {
+    await bed?.stop();
+  });
+  return () => {
+    if (!bed) throw new Error('the Gmail bed is not running (useGmailBed runs in beforeAll)');
+    return bed;
+  };
+}
+
+/** A message whose Message-ID follows from its subject, dated 2 June 2026, as the Gmail tests seed them. */
+export function subjectMessage(subject: string, from = 'Bob <bob@example.org>'): string {
+  return `From: ${from}\r\nTo: ann@example.com\r\nSubject: ${subject}\r\nDate: Tue, 2 Jun 2026 10:00:00 +0000\r\nMessage-ID: <${subject.replace(/\W/g, '')}@example.org>\r\n\r\nBody of ${subject}.\r\n`;
+}
+
+/** No token or code the bed's authorization server issued, nor its client secret, is in the home or the outputs. */
+export function expectNoGrantSecret(bed: GmailBed, home: string, ...outputs: string[]): void {
+  const issued = bed.idp.issuedSecrets();
+  expect(issued.length, 'the authorization server issued nothing: the check would prove nothing').toBeGreaterThan(0);
+  for (const secret of [...issued, bed.client.clientSecret]) expectNoSecret(secret, home, ...outputs);
 }
