@@ -33,7 +33,7 @@ import { authorizationError, oauthErrorOf, refreshError, type GrantContext } fro
 import { httpFailure, makeFetch, postForm, type HttpContext } from '../net/http.js';
 import { makePkce, makeState } from './pkce.js';
 import { receiveAuthorizationResponse } from './redirect.js';
-import { SECRET_KEYS, type Grant, type SignInRequest } from './sign-in.js';
+import { SECRET_KEYS, encodeAccessToken, type Grant, type SignInRequest } from './sign-in.js';
 
 /** Where the serialized MSAL cache lives between calls. */
 export interface CacheBacking {
@@ -191,11 +191,13 @@ export async function signInMicrosoft(req: SignInRequest): Promise<Grant> {
   if (!result?.accessToken) throw new MailopsError('AUTH_FAILED', 'Microsoft answered without an access token');
   req.redact(result.accessToken);
   if (!backing.value) throw new MailopsError('AUTH_FAILED', 'MSAL kept no token cache after the sign-in');
+  const expiresAt = result.expiresOn ?? new Date(Date.now() + 3600_000);
   return {
     accessToken: result.accessToken,
-    expiresAt: result.expiresOn ?? new Date(Date.now() + 3600_000),
+    expiresAt,
     grantedScopes: result.scopes,
-    secrets: { [SECRET_KEYS.msalCache]: backing.value },
+    // The access token beside MSAL's cache: a command that finds it fresh does not load MSAL.
+    secrets: { [SECRET_KEYS.msalCache]: backing.value, [SECRET_KEYS.accessToken]: encodeAccessToken(result.accessToken, expiresAt) },
     homeAccountId: result.account?.homeAccountId ?? null,
     username: result.account?.username ?? null,
   };
