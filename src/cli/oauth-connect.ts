@@ -110,36 +110,31 @@ export async function connectOAuth(ctx: CliContext, session: Session, args: OAut
       },
     });
   } else {
-    ctx.note(`${previous ? 'Repaired' : 'Connected'} ${config.name} <${config.email}> with ${provider === 'gmail' ? 'Google' : 'Microsoft'} OAuth${config.backend === 'gmail' ? ' over the Gmail API' : ''}${saved.config.isDefault ? ' (default account)' : ''}`);
+    ctx.note(`${previous ? 'Repaired' : 'Connected'} ${config.name} <${config.email}> with ${provider === 'gmail' ? 'Google' : 'Microsoft'} OAuth${config.backend === 'gmail' ? ' over the Gmail API' : config.backend === 'graph' ? ' over Microsoft Graph' : ''}${saved.config.isDefault ? ' (default account)' : ''}`);
   }
   return 0;
 }
 
 /**
  * Which backend the account gets: --backend; else what a repaired account had; else, for a new
- * Gmail account, the Gmail API unless IMAP or SMTP settings were given (they only mean something
- * to the imap backend). Outlook stays on IMAP until the Microsoft Graph backend exists.
+ * account, the provider's API (the Gmail API, Microsoft Graph) unless IMAP or SMTP settings were
+ * given (they only mean something to the imap backend).
  */
 function oauthBackend(provider: OAuthProviderName, options: OAuthConnectOptions, previous: AccountConfig | null): 'api' | 'imap' {
   if (options.readOnly && options.scopeFull) throw new MailopsError('USAGE', '--read-only and --scope-full ask for opposite grants: pass one');
+  if (provider === 'outlook' && options.scopeFull) {
+    throw new MailopsError('USAGE', '--scope-full applies to Gmail accounts', { hint: "Microsoft Graph's Mail.ReadWrite (the default grant) deletes for good already" });
+  }
   const serverFlags = [options.imapHost, options.imapPort, options.imapTls, options.smtpHost, options.smtpPort, options.smtpTls].some((v) => v !== undefined);
   let backend = options.backend;
-  if (provider === 'outlook') {
-    if (backend === 'api') {
-      throw new MailopsError('UNSUPPORTED', 'Outlook over Microsoft Graph (--backend api) is not available in this version of mailops', {
-        hint: 'connect with --backend imap (IMAP and SMTP with the OAuth token) for now',
-      });
-    }
-    backend = 'imap';
-  }
   backend ??= previous?.provider === provider ? (previous.backend === 'imap' ? 'imap' : 'api') : serverFlags ? 'imap' : 'api';
   if (backend === 'imap' && (options.readOnly || options.scopeFull)) {
     throw new MailopsError('USAGE', `--${options.readOnly ? 'read-only' : 'scope-full'} applies to --backend api`, {
-      hint: 'IMAP and SMTP need the full scope https://mail.google.com/ in any case',
+      hint: provider === 'gmail' ? 'IMAP and SMTP need the full scope https://mail.google.com/ in any case' : 'IMAP and SMTP need IMAP.AccessAsUser.All and SMTP.Send in any case',
     });
   }
   if (backend === 'api' && serverFlags) {
-    throw new MailopsError('USAGE', 'the --imap-* and --smtp-* flags apply to --backend imap', { hint: 'the Gmail API needs no server settings' });
+    throw new MailopsError('USAGE', 'the --imap-* and --smtp-* flags apply to --backend imap', { hint: `${provider === 'gmail' ? 'the Gmail API' : 'Microsoft Graph'} needs no server settings` });
   }
   return backend;
 }

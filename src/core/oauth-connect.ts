@@ -6,7 +6,7 @@
  */
 import { MailopsError } from '../domain/errors.js';
 import type { AccountConfig, SecretStoreKind, VerifyResult } from '../domain/types.js';
-import { GMAIL_API_SCOPES, OAUTH_MAIL_SERVERS, type ApiAccess, type OAuthProviderName } from '../providers/oauth-servers.js';
+import { GMAIL_API_SCOPES, GRAPH_API_SCOPES, OAUTH_MAIL_SERVERS, type ApiAccess, type OAuthProviderName } from '../providers/oauth-servers.js';
 import type { OAuthClient } from '../auth/client-config.js';
 import { endpointOverrides, googleEndpoints } from '../auth/endpoints.js';
 import type { HttpContext } from '../net/http.js';
@@ -16,9 +16,9 @@ import { buildAccountConfig, endpointText, resolveEndpoint, type EndpointInput }
 import { PASSWORD_KEY, type Session } from './session.js';
 
 export interface OAuthConnectInput {
-  /** Null with email null: the account is named by the address the Gmail API's profile gives. */
+  /** Null with email null: the account is named by the address the sign-in gives (the Gmail API profile, Microsoft's account). */
   name: string | null;
-  /** Null for a Gmail API account connected without --email: users.getProfile says it. */
+  /** Null for an API account connected without --email: users.getProfile or Microsoft's sign-in says it. */
   email: string | null;
   user?: string | undefined;
   provider: OAuthProviderName;
@@ -35,7 +35,7 @@ export interface OAuthConnectInput {
   waitMs: number;
   /** The account being repaired. */
   previous: AccountConfig | null;
-  /** 'api': the Gmail REST API (gmail only); 'imap': IMAP and SMTP with the token. */
+  /** 'api': the Gmail REST API or Microsoft Graph; 'imap': IMAP and SMTP with the token. */
   backend: 'api' | 'imap';
   /** The grant asked for over the API (connect --read-only, --scope-full). */
   access: ApiAccess;
@@ -57,9 +57,12 @@ const HOUSEKEEPING_SCOPES = new Set(['offline_access', 'openid', 'profile', 'ema
 export async function connectOAuthAccount(session: Session, input: OAuthConnectInput, ui: SignInUi): Promise<OAuthConnectResult> {
   const { provider, previous } = input;
   const servers = OAUTH_MAIL_SERVERS[provider];
-  const api = provider === 'gmail' && input.backend === 'api';
+  const api = input.backend === 'api';
   if (!api && input.email === null) throw new MailopsError('MISSING_INPUT', 'an email address is required', { hint: 'pass --email ADDRESS' });
-  const scopes = api ? GMAIL_API_SCOPES[input.access] : servers.scopes;
+  if (provider === 'outlook' && input.access === 'full') {
+    throw new MailopsError('USAGE', '--scope-full applies to Gmail: Microsoft Graph\'s Mail.ReadWrite deletes for good already');
+  }
+  const scopes = !api ? servers.scopes : provider === 'gmail' ? GMAIL_API_SCOPES[input.access] : GRAPH_API_SCOPES[input.access === 'read-only' ? 'read-only' : 'default'];
   // The provider's servers unless the flags say otherwise (or a repair keeps what it had).
   const base = previous?.provider === provider ? previous : null;
   // Until the profile answers, an API account without --email has a provisional name and address (never saved).
@@ -81,7 +84,7 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
     previous,
   );
   let config = configFor(input.name ?? '', email);
-  config.backend = api ? 'gmail' : 'imap';
+  config.backend = !api ? 'imap' : provider === 'gmail' ? 'gmail' : 'graph';
 
   const store = await session.secretStore(config.secretStore);
   await store.checkWritable();
@@ -129,20 +132,28 @@ export async function connectOAuthAccount(session: Session, input: OAuthConnectI
   try {
     imap = await client.verify(signal ?? new AbortController().signal);
     if (api) {
-      // The grant must be the mailbox being connected: Google signs in whoever is at the browser.
+      // Who signed in: Google's profile says it; for Graph, Microsoft's sign-in does (Graph serves
+      // the signed-in user's own mailbox, /me).
+      const signedIn = provider === 'gmail' ? imap.address : grant.username;
+      const service = provider === 'gmail' ? 'the Gmail API' : 'Microsoft Graph';
       if (input.email === null) {
-        if (!imap.address) throw new MailopsError('FAILED', 'the Gmail API did not say which address was signed in; nothing was saved', { hint: 'pass --email ADDRESS' });
-        const name = input.name ?? imap.address;
+        if (!signedIn) throw new MailopsError('FAILED', `${service} did not say which address was signed in; nothing was saved`, { hint: 'pass --email ADDRESS' });
+        const name = input.name ?? signedIn;
         if (input.name === null && session.accounts.get(name)) {
           throw new MailopsError('USAGE', `an account named ${name} exists already; nothing was saved`, { hint: `to repair it, run mailops connect ${name} --backend api` });
         }
-        config = { ...configFor(name, imap.address), backend: config.backend, oauth: config.oauth };
-      } else if (imap.address && imap.address.toLowerCase() !== email.toLowerCase()) {
-        throw new MailopsError('AUTH_FAILED', `signed in to Google as ${imap.address}, not ${email}; nothing was saved`, {
-          hint: `run connect again and choose ${email} on Google's page (or pass --email ${imap.address})`,
-        });
+        config = { ...configFor(name, signedIn), backend: config.backend, oauth: config.oauth };
+      } else if (signedIn && signedIn.toLowerCase() !== email.toLowerCase()) {
+        // The grant must be the mailbox being connected: Google signs in whoever is at the browser.
+        // A Microsoft work account's sign-in name may differ from its mail address: said, not refused.
+        if (provider === 'outlook') ui.note(`warning: signed in to Microsoft as ${signedIn}; Microsoft Graph serves that account's mailbox as ${email}`);
+        else {
+          throw new MailopsError('AUTH_FAILED', `signed in to Google as ${signedIn}, not ${email}; nothing was saved`, {
+            hint: `run connect again and choose ${email} on Google's page (or pass --email ${signedIn})`,
+          });
+        }
       }
-      ui.note(`Reached the Gmail API with the OAuth token: ${imap.checks.map((c) => c.detail).join('; ')}, ${imap.latencyMs} ms`);
+      ui.note(`Reached ${service} with the OAuth token: ${imap.checks.map((c) => c.detail).join('; ')}, ${imap.latencyMs} ms`);
     } else {
       ui.note(`Logged in to IMAP with the OAuth token: ${endpointText(config.imap)}, ${imap.latencyMs} ms`);
       smtp = await client.verifySend(signal ?? new AbortController().signal);

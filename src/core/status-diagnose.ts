@@ -61,20 +61,19 @@ export async function diagnoseStoredAccount(
 }
 
 /**
- * An API account (the Gmail API): DNS, TCP and TLS to the token endpoint and to the API host, the
- * token refresh (scopes granted, expiry), then one cheap call (the provider's verify: Gmail's
- * users.getProfile). Each step timed; the first failure explained, the rest not run.
+ * An API account (the Gmail API, Microsoft Graph): DNS, TCP and TLS to the token endpoint and to
+ * the API host, the token refresh (scopes granted, expiry), then one cheap call (the provider's
+ * verify: Gmail's users.getProfile, Graph's inbox folder). Each step timed; the first failure
+ * explained, the rest not run.
  */
 async function diagnoseApiAccount(session: Session, account: StoredAccount, credentials: Credentials, settings: DiagnoseSettings): Promise<DiagnosedStatus> {
   const config = account.config;
   const env = session.options.env;
-  const { googleEndpoints } = await import('../auth/endpoints.js');
-  const { apiRoot } = await import('../providers/gmail/api.js');
   const { checkHttpsHost } = await import('../diagnose/https.js');
   const steps: DiagnosticStep[] = [];
   const fail = (code: ErrorCode, message: string): DiagnosedStatus => ({ status: failedStatus(session, account, code, message, steps), steps, diagnosis: null, probe: null });
 
-  for (const [label, url] of [['token', googleEndpoints(env, config.oauth?.endpoints).tokenUrl], ['api', apiRoot(env.MAILOPS_GMAIL_API_URL)]] as const) {
+  for (const [label, url] of await apiHosts(config, env)) {
     const host = await checkHttpsHost(label, url, settings);
     steps.push(...host.steps);
     if (host.failure) return fail(host.failure.errorCode, host.failure.message);
@@ -107,6 +106,18 @@ async function diagnoseApiAccount(session: Session, account: StoredAccount, cred
   session.accounts.recordCheck(config.name, 'active', null);
   const status: AccountStatus = { account, state: 'active', healthy: true, latencyMs: verified.latencyMs, checks: steps, lastError: null, errorCode: null };
   return { status, steps, diagnosis: null, probe: null };
+}
+
+/** The token endpoint and the API's service root of an API account. */
+async function apiHosts(config: StoredAccount['config'], env: NodeJS.ProcessEnv): Promise<Array<readonly ['token' | 'api', string]>> {
+  const endpoints = await import('../auth/endpoints.js');
+  if (config.backend === 'graph') {
+    const { graphRoot } = await import('../providers/graph/api.js');
+    const authority = endpoints.microsoftAuthorityHost(env, config.oauth?.endpoints);
+    return [['token', endpoints.microsoftEndpoints(authority, config.oauth?.tenant ?? 'common').tokenUrl], ['api', graphRoot(env)]];
+  }
+  const { apiRoot } = await import('../providers/gmail/api.js');
+  return [['token', endpoints.googleEndpoints(env, config.oauth?.endpoints).tokenUrl], ['api', apiRoot(env.MAILOPS_GMAIL_API_URL)]];
 }
 
 function failedStatus(session: Session, account: StoredAccount, code: ErrorCode, message: string, checks: DiagnosticStep[]): AccountStatus {

@@ -8,20 +8,28 @@
  */
 import { MailopsError } from '../domain/errors.js';
 import type { AccountConfig } from '../domain/types.js';
-import { GMAIL_API_SCOPES, grantsChanges } from './oauth-servers.js';
+import { GMAIL_API_SCOPES, grantsChanges, graphGrantsChanges, scopeName } from './oauth-servers.js';
 
-/** 'change': mark, move, send; 'delete': delete for good (Gmail's batchDelete wants the full scope). */
-export type Access = 'change' | 'delete';
+/**
+ * 'change': mark, move; 'send': send (Gmail: as 'change'; Graph: Mail.Send, a scope of its own);
+ * 'delete': delete for good (Gmail's batchDelete wants the full scope; Graph's Mail.ReadWrite has it).
+ */
+export type Access = 'change' | 'send' | 'delete';
 
 /** The scopes an API account was granted at connect; empty when none were recorded (or an IMAP account). */
 function apiGrant(config: AccountConfig): readonly string[] {
-  return config.backend === 'gmail' ? (config.oauth?.grantedScopes ?? []) : [];
+  return config.backend === 'imap' ? [] : (config.oauth?.grantedScopes ?? []);
+}
+
+/** The read-only scope of the account's API, for messages. */
+function readOnlyScope(config: AccountConfig): string {
+  return config.backend === 'graph' ? 'Mail.Read' : 'gmail.readonly';
 }
 
 /** Whether the account holds a read-only grant (an API account whose scopes allow no change). */
 export function isReadOnlyGrant(config: AccountConfig): boolean {
   const granted = apiGrant(config);
-  return granted.length > 0 && !grantsChanges(granted);
+  return granted.length > 0 && !(config.backend === 'graph' ? graphGrantsChanges(granted) : grantsChanges(granted));
 }
 
 /**
@@ -30,11 +38,18 @@ export function isReadOnlyGrant(config: AccountConfig): boolean {
  */
 export function requireAccess(config: AccountConfig, access: Access, what: string): void {
   if (isReadOnlyGrant(config)) {
-    throw new MailopsError('INSUFFICIENT_SCOPE', `${config.name} was connected read-only (gmail.readonly): it cannot ${what}`, {
-      hint: `run mailops connect ${config.name} --backend api (without --read-only) to grant gmail.modify`,
+    throw new MailopsError('INSUFFICIENT_SCOPE', `${config.name} was connected read-only (${readOnlyScope(config)}): it cannot ${what}`, {
+      hint: `run mailops connect ${config.name} --backend api (without --read-only) to grant ${config.backend === 'graph' ? 'Mail.ReadWrite and Mail.Send' : 'gmail.modify'}`,
     });
   }
   const granted = apiGrant(config);
+  if (config.backend === 'graph') {
+    // Mail.ReadWrite deletes for good too; sending needs Mail.Send of its own.
+    if (access === 'send' && granted.length > 0 && !granted.some((s) => scopeName(s) === 'mail.send')) {
+      throw new MailopsError('INSUFFICIENT_SCOPE', `${config.name} cannot ${what}: it was not granted Mail.Send`, { hint: `run mailops connect ${config.name} --backend api` });
+    }
+    return;
+  }
   const full = GMAIL_API_SCOPES.full[0]!;
   if (access === 'delete' && granted.length > 0 && !granted.includes(full)) {
     throw new MailopsError('INSUFFICIENT_SCOPE', `${config.name} cannot ${what}: deleting for good needs the full Gmail scope (${full}), which it was not granted`, {

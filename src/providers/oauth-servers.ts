@@ -46,3 +46,22 @@ export const GMAIL_API_SCOPES: Record<ApiAccess, string[]> = {
 export function grantsChanges(granted: readonly string[]): boolean {
   return granted.some((s) => s === GMAIL_API_SCOPES.default[0] || s === GMAIL_API_SCOPES.full[0]);
 }
+
+/**
+ * Microsoft Graph's delegated scopes for each access. Graph has no scope above Mail.ReadWrite:
+ * it deletes for good too, so `--scope-full` has nothing to add there.
+ */
+export const GRAPH_API_SCOPES: Record<Exclude<ApiAccess, 'full'>, string[]> = {
+  'read-only': ['https://graph.microsoft.com/Mail.Read', 'offline_access'],
+  default: ['https://graph.microsoft.com/Mail.ReadWrite', 'https://graph.microsoft.com/Mail.Send', 'offline_access'],
+};
+
+/** A scope's name without its resource (`https://graph.microsoft.com/Mail.Read` → `mail.read`), for comparing. */
+export function scopeName(scope: string): string {
+  return scope.slice(scope.lastIndexOf('/') + 1).toLowerCase();
+}
+
+/** Whether granted Graph scopes let an account change mail (Mail.ReadWrite). */
+export function graphGrantsChanges(granted: readonly string[]): boolean {
+  return granted.some((s) => scopeName(s) === 'mail.readwrite');
+}

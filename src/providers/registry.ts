@@ -8,11 +8,13 @@ import { MailopsError } from '../domain/errors.js';
 import type { BackendDefinition } from '../domain/provider.js';
 import type { BackendKind } from '../domain/types.js';
 import { gmailBackend } from './gmail/backend.js';
+import { graphBackend } from './graph/backend.js';
 import { imapBackend } from './imap/backend.js';
 
 const backends = new Map<BackendKind, BackendDefinition>([
   [imapBackend.kind, imapBackend],
   [gmailBackend.kind, gmailBackend],
+  [graphBackend.kind, graphBackend],
 ]);
 
 /** Adds or replaces a backend (the Gmail and Graph backends; tests register fakes). */

@@ -138,14 +138,14 @@ describe('connect --provider gmail: the Gmail API by default', () => {
     expect(parseJson(revoked).accounts[0]).toMatchObject({ is_healthy: false, state: expect.stringMatching(/needs_reauth|revoked/) });
   });
 
-  it('flag combinations that mean nothing are usage errors; Outlook over Graph is not available yet (exit 6)', async () => {
+  it('flag combinations that mean nothing are usage errors (--scope-full is Gmail\'s alone)', async () => {
     const h = newHome('usage');
     expect((await h.cli(connectArgs(h, '--read-only', '--scope-full'))).code).toBe(2);
     expect((await h.cli(connectArgs(h, '--backend', 'imap', '--read-only'))).code).toBe(2);
     expect((await h.cli(connectArgs(h, '--backend', 'api', '--imap-host', 'imap.example.com'))).code).toBe(2);
     expect((await h.cli(['connect', 'p', '--provider', 'imap', '--email', h.email, '--backend', 'api'])).code).toBe(2);
-    const outlook = await h.cli(['connect', 'o', '--provider', 'outlook', '--email', 'x@contoso.example', '--backend', 'api', '--client-id', 'c', '--json']);
-    expect(outlook.code).toBe(6);
-    expect(jsonError(outlook).code).toBe('UNSUPPORTED');
+    const outlook = await h.cli(['connect', 'o', '--provider', 'outlook', '--email', 'x@contoso.example', '--backend', 'api', '--scope-full', '--client-id', 'c', '--json']);
+    expect(outlook.code).toBe(2);
+    expect(jsonError(outlook)).toMatchObject({ code: 'USAGE', message: '--scope-full applies to Gmail accounts' });
   });
 });

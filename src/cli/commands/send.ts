@@ -77,7 +77,7 @@ export async function run(ctx: CliContext, _args: unknown[], options: Options): 
       return 0;
     }
 
-    requireAccess(account.config, 'change', 'send mail');
+    requireAccess(account.config, 'send', 'send mail');
     const provider = await session.provider(account.config);
     const receipt = await provider.send(message.outgoing, ctx.signal);
 

@@ -181,7 +181,7 @@ export class GmailProvider implements MailProvider {
 
   /** messages.send; a reply stays in its thread (the thread of the message its In-Reply-To names). */
   async send(message: OutgoingMessage, signal: AbortSignal): Promise<SendReceipt> {
-    requireAccess(this.config, 'change', 'send mail');
+    requireAccess(this.config, 'send', 'send mail');
     const threadId = await this.threadOf(rawHeaderField(message.raw, 'In-Reply-To'), signal);
     await this.api.send(message.raw, threadId, { signal });
     return { messageId: message.messageId, accepted: message.envelope.to, rejected: [], providerSavedCopy: true };

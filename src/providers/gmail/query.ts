@@ -15,6 +15,7 @@
 import type { QueryNode } from '../../domain/query.js';
 import { dayStart } from '../../domain/query.js';
 import type { Envelope } from '../../domain/types.js';
+import { envelopeMayMatch, type EnvelopeFacts } from '../envelope-match.js';
 
 export interface GmailQuery {
   /** For messages.list; '' for none. */
@@ -119,81 +120,10 @@ function quote(value: string): string {
 
 /**
  * Whether an envelope can match: false only when the terms the envelope answers rule it out.
- * Three-valued: a term it cannot answer is "unknown", and unknown never drops a message.
+ * Gmail's metadata has no parts, so attachments are Gmail's word; its sizeEstimate is always there.
  */
 export function mayMatch(query: QueryNode | null, envelope: Envelope): boolean {
-  return query === null || check(query, envelope) !== false;
+  return envelopeMayMatch(query, envelope, GMAIL_FACTS);
 }
 
-function check(node: QueryNode, e: Envelope): boolean | null {
-  switch (node.kind) {
-    case 'and': {
-      let result: boolean | null = true;
-      for (const child of node.children) {
-        const r = check(child, e);
-        if (r === false) return false;
-        if (r === null) result = null;
-      }
-      return result;
-    }
-    case 'or': {
-      let result: boolean | null = false;
-      for (const child of node.children) {
-        const r = check(child, e);
-        if (r === true) return true;
-        if (r === null) result = null;
-      }
-      return result;
-    }
-    case 'not': {
-      const r = check(node.child, e);
-      return r === null ? null : !r;
-    }
-    case 'text': {
-      const needle = node.value.toLowerCase();
-      const has = (text: string) => text.toLowerCase().includes(needle);
-      const addresses = (list: Envelope['to']) => list.some((a) => has(a.name) || has(a.address));
-      switch (node.field) {
-        case 'subject':
-          return has(e.subject);
-        case 'from':
-          return e.from ? has(e.from.name) || has(e.from.address) : false;
-        case 'to':
-          return addresses(e.to);
-        case 'cc':
-          return addresses(e.cc);
-        default:
-          return null;
-      }
-    }
-    case 'message_id': {
-      if (e.messageId === null) return null;
-      const bare = (v: string) => v.trim().replace(/^<+|>+$/g, '').trim().toLowerCase();
-      return bare(e.messageId) === bare(node.value);
-    }
-    case 'flag':
-      switch (node.flag) {
-        case 'unread':
-          return !e.flags.seen;
-        case 'read':
-          return e.flags.seen;
-        case 'flagged':
-          return e.flags.flagged;
-        case 'unflagged':
-          return !e.flags.flagged;
-        case 'answered':
-          return e.flags.answered;
-      }
-      return null;
-    case 'has_attachment':
-      return null;
-    case 'date': {
-      const at = (e.received ?? e.date)?.getTime();
-      if (at === undefined) return null;
-      const start = dayStart(node.date).getTime();
-      return node.op === 'since' ? at >= start : at < start;
-    }
-    case 'size':
-      return node.op === 'larger' ? e.size > node.bytes : e.size < node.bytes;
-  }
-}
+const GMAIL_FACTS: EnvelopeFacts = { attachments: false, size: () => true };
