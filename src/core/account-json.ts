@@ -7,11 +7,16 @@ import type { AccountConfig } from '../domain/types.js';
 import { isoDate } from './iso-date.js';
 import type { AccountStatus } from './status.js';
 
+/** `backend` says how the account's mail is reached, as `connect --backend` names it: `imap` or `api` (the Gmail API, Graph). */
+export function backendJson(config: AccountConfig): 'imap' | 'api' {
+  return config.backend === 'imap' ? 'imap' : 'api';
+}
+
 export function accountJson(config: AccountConfig, isDefault: boolean, repaired: boolean) {
   return {
     name: config.name,
     provider: config.provider,
-    backend: config.backend,
+    backend: backendJson(config),
     email: config.email,
     user: config.user,
     imap: config.imap,
@@ -24,13 +29,12 @@ export function accountJson(config: AccountConfig, isDefault: boolean, repaired:
   };
 }
 
-/** `backend` says how the account's mail is reached: `imap`, or `api` (the Gmail API, Graph). */
 export function statusJson(s: AccountStatus) {
   const c = s.account.config;
   return {
     name: c.name,
     provider: c.provider,
-    backend: c.backend === 'imap' ? 'imap' : 'api',
+    backend: backendJson(c),
     email: c.email,
     state: s.state,
     is_healthy: s.healthy,

@@ -94,7 +94,12 @@ export async function run(ctx: CliContext, _args: unknown[], options: Options): 
         ctx.warn(`sent, but no copy was saved in Sent: ${(error as Error).message}`);
       }
     } else if (receipt.providerSavedCopy) {
-      savedTo = 'Sent';
+      // The provider's own Sent folder, by the path `folders` prints (Gmail: Sent, Graph: Sent Items).
+      savedTo = await session
+        .folderResolver(account.config, provider)
+        .resolve('@sent')
+        .then((sent) => sent.path)
+        .catch(() => 'Sent');
     }
 
     if (ctx.isMachineOutput) {

@@ -1,0 +1,246 @@
+// Outlook over Microsoft Graph from the command line: `connect --provider outlook` (the api
+// backend by default) through MSAL, the test authorization server (Microsoft flavour) and the fake
+// browser, then every command and sync against the local Graph fake (test/support/graph-bed.ts).
+// Asserted: output, exit codes, what the fake saw (request counts where they are the point) and
+// holds, and that no token is left on disk or in a trace.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeHome, runCli, type CliOptions, type CliResult } from '../support/cli.js';
+import { startGraphBed, type GraphBed } from '../support/graph-bed.js';
+import { PASSPHRASE, expectNoSecret, jsonError, parseJson, subjectMessage } from './helpers.js';
+
+let bed: GraphBed;
+
+beforeAll(async () => {
+  bed = await startGraphBed();
+});
+
+afterAll(async () => {
+  await bed?.stop();
+});
+
+interface Home {
+  email: string;
+  home: string;
+  cli(args: string[], opts?: CliOptions): Promise<CliResult>;
+}
+
+function newHome(label: string, env: Record<string, string> = {}): Home {
+  const email = bed.newUser(label);
+  const home = makeHome();
+  const base = { ...bed.env(), FAKE_BROWSER_LOG: bed.browserLog(), MAILOPS_PASSPHRASE: PASSPHRASE, MAILOPS_OAUTH_TIMEOUT: '20', ...env };
+  return { email, home, cli: (args, opts = {}) => runCli(args, { home, ...opts, env: { ...base, ...opts.env } }) };
+}
+
+const connectArgs = (h: Home, ...extra: string[]) => [
+  'connect', 'o', '--provider', 'outlook', '--email', h.email, '--client-id', bed.client.clientId, '--tenant', bed.tenant, '--secret-store', 'file', '--json', ...extra,
+];
+
+async function connected(label: string, ...extra: string[]): Promise<Home> {
+  const h = newHome(label);
+  const result = await h.cli(connectArgs(h, ...extra));
+  expect(result.code, result.stderr).toBe(0);
+  return h;
+}
+
+/** The fake's requests for one user, by what they were. */
+const calls = (email: string, api?: string) => bed.graph.requests({ user: email }).filter((r) => api === undefined || r.api === api);
+const box = (email: string) => bed.graph.mailbox(email);
+const inFolder = (email: string, path: string) => box(email).inFolder(box(email).folderByPath(path.split('/')).id);
+
+describe('connect --provider outlook: Microsoft Graph by default', () => {
+  it('asks for Mail.ReadWrite and Mail.Send, checks the inbox, saves an api account; every command then works with immutable ids', async () => {
+    const h = newHome('api');
+    bed.graph.addMessage(h.email, subjectMessage('hello kiwi'), { receivedDateTime: Date.UTC(2026, 5, 2) });
+    bed.graph.addMessage(h.email, subjectMessage('older mango'), { receivedDateTime: Date.UTC(2026, 5, 1), isRead: true });
+    const projects = bed.graph.addFolder(h.email, 'inbox', 'Projects');
+    bed.graph.addFolder(h.email, projects.id, 'Café/2026');
+    const connected = await h.cli(connectArgs(h));
+    expect(connected.code, connected.stderr).toBe(0);
+    const account = parseJson(connected).account;
+    expect(account).toMatchObject({ provider: 'outlook', backend: 'api', email: h.email });
+    expect(account.oauth.scopes.map((s: string) => s.replace('https://graph.microsoft.com/', ''))).toEqual(expect.arrayContaining(['Mail.ReadWrite', 'Mail.Send']));
+    expect(calls(h.email, 'mailFolders.get').length).toBeGreaterThanOrEqual(1);
+
+    const folders = parseJson(await h.cli(['folders', '--json'])).folders as Array<{ path: string; role: string | null; total_count: number }>;
+    expect(folders.find((f) => f.path === 'Inbox')).toMatchObject({ role: 'inbox', total_count: 2 });
+    expect(folders.find((f) => f.path === 'Sent Items')).toMatchObject({ role: 'sent' });
+    expect(folders.find((f) => f.path === 'Deleted Items')).toMatchObject({ role: 'trash' });
+    // Nested, non-ASCII, and a / inside a name written \/.
+    expect(folders.map((f) => f.path)).toContain('Inbox/Projects/Café\\/2026');
+
+    const list = parseJson(await h.cli(['ls', '--json']));
+    expect(list.messages.map((m: { subject: string }) => m.subject)).toEqual(['hello kiwi', 'older mango']);
+    expect(list).toMatchObject({ total: 2, has_next: false });
+    const [first, second] = list.messages;
+    expect(first).toMatchObject({ is_read: false, uid: null, from: { name: 'Bob', address: 'bob@example.org' } });
+
+    const raw = await h.cli(['read', first.id, '--raw']);
+    expect(raw.stdout).toBe(subjectMessage('hello kiwi'));
+    expect(box(h.email).message(first.id).isRead).toBe(false);
+
+    const found = parseJson(await h.cli(['search', '--json', '--', 'subject:kiwi']));
+    expect(found.messages.map((m: { id: string }) => m.id)).toEqual([first.id]);
+    expect(calls(h.email, 'messages.list').some((r) => /\$search/.test(decodeURIComponent(r.query)))).toBe(true);
+    expect((await h.cli(['search', '--explain', '--', 'subject:kiwi is:unread'])).stdout).toMatch(/\$search="subject:kiwi"/);
+
+    expect(parseJson(await h.cli(['mark', first.id, '--read', '--flagged', '--json']))).toMatchObject({ processed: 1, total: 1 });
+    expect(box(h.email).message(first.id)).toMatchObject({ isRead: true, flagStatus: 'flagged' });
+
+    // A move keeps the id: ls of the target prints the same one, and read takes it.
+    const moved = await h.cli(['move', first.id, '--to', 'Inbox/Projects', '--json']);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(inFolder(h.email, 'Inbox/Projects').map((m) => m.immutableId)).toEqual([first.id]);
+    expect(parseJson(await h.cli(['ls', 'Inbox/Projects', '--json'])).messages.map((m: { id: string }) => m.id)).toEqual([first.id]);
+    expect((await h.cli(['read', first.id, '--raw'])).stdout).toBe(subjectMessage('hello kiwi'));
+
+    expect((await h.cli(['move', first.id, '--trash', '--json'])).code).toBe(0);
+    expect(inFolder(h.email, 'Deleted Items').map((m) => m.immutableId)).toEqual([first.id]);
+    const gone = await h.cli(['move', second.id, '--expunge', '--yes', '--json']);
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(box(h.email).messages.has(second.id)).toBe(false);
+
+    const sent = await h.cli(['send', '--to', 'carol@example.net', '--subject', 'graph send', '--body', 'hi', '--json']);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(parseJson(sent)).toMatchObject({ sent: true, saved_to: 'Sent Items' });
+    expect(bed.graph.sent().at(-1)?.recipients).toEqual(['carol@example.net']);
+
+    // Every request asked for immutable ids, batch parts included.
+    const all = calls(h.email);
+    expect(all.length).toBeGreaterThan(10);
+    expect(all.filter((r) => r.api !== 'batch' && !r.immutableIds)).toEqual([]);
+
+    const traced = await h.cli(['ls', '--trace', '--json']);
+    expect(traced.code).toBe(0);
+    expect(traced.stderr).toMatch(/authorization: Bearer \[REDACTED\]/);
+    const issued = bed.idp.issuedSecrets();
+    expect(issued.length).toBeGreaterThan(0);
+    for (const secret of issued) expectNoSecret(secret, h.home, traced.stderr, traced.stdout, connected.stdout, connected.stderr);
+  });
+
+  it('--read-only asks for Mail.Read: reading works; mark, move and send exit 3 before Graph is asked to change anything', async () => {
+    const h = newHome('readonly');
+    const m = bed.graph.addMessage(h.email, subjectMessage('read only'));
+    const connected = await h.cli(connectArgs(h, '--read-only'));
+    expect(connected.code, connected.stderr).toBe(0);
+    expect(parseJson(connected).account.oauth.scopes.map((s: string) => s.replace('https://graph.microsoft.com/', ''))).not.toContain('Mail.ReadWrite');
+    expect(parseJson(await h.cli(['ls', '--json'])).messages).toHaveLength(1);
+    const before = calls(h.email).length;
+    for (const args of [
+      ['mark', m.immutableId, '--read', '--json'],
+      ['move', m.immutableId, '--trash', '--json'],
+      ['send', '--to', 'carol@example.net', '--subject', 'no', '--body', 'no', '--json'],
+    ]) {
+      const refused = await h.cli(args);
+      expect(refused.code, args.join(' ')).toBe(3);
+      expect(jsonError(refused).code).toBe('INSUFFICIENT_SCOPE');
+    }
+    expect(calls(h.email).length).toBe(before);
+    expect(box(h.email).message(m.immutableId).isRead).toBe(false);
+  });
+
+  it('status checks Graph live; --diagnose steps through the authority and Graph, the refresh and the inbox call; --scope-full is refused', async () => {
+    const h = await connected('status');
+    const live = parseJson(await h.cli(['status', '--json'])).accounts[0];
+    expect(live).toMatchObject({ backend: 'api', state: 'active', is_healthy: true, latency_ms: expect.any(Number) });
+    const diagnosed = await h.cli(['status', '--diagnose', '--json']);
+    expect(diagnosed.code, diagnosed.stderr).toBe(0);
+    const checks = parseJson(diagnosed).accounts[0].checks as Array<{ step: string; ok: boolean; detail: string }>;
+    expect(checks.map((c) => c.step)).toEqual(['token.dns', 'token.tcp', 'token.tls', 'api.dns', 'api.tcp', 'api.tls', 'token.refresh', 'api.call']);
+    expect(checks.every((c) => c.ok)).toBe(true);
+    expect(checks.find((c) => c.step === 'api.call')!.detail).toMatch(/inbox: \d+ messages/);
+    const nagios = await h.cli(['status', '--nagios']);
+    expect(nagios.code, nagios.stdout).toBe(0);
+    const refused = await h.cli(connectArgs(newHome('full'), '--scope-full'));
+    expect(refused.code).toBe(2);
+  });
+});
+
+describe('sync over Microsoft Graph', () => {
+  it('a delta link per folder: a no-change run is one delta request per folder; a move is not a refetch; a flag change and a delete arrive', async () => {
+    const h = await connected('sync');
+    const archive = box(h.email).wellKnown('archive');
+    const ids = ['one', 'two', 'three'].map((s, i) => bed.graph.addMessage(h.email, subjectMessage(`sync ${s}`), { receivedDateTime: Date.UTC(2026, 5, 1 + i) }).immutableId);
+    bed.graph.addMessage(h.email, subjectMessage('archived'), { folder: archive.id });
+
+    const first = await h.cli(['sync', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(parseJson(first).accounts[0]).toMatchObject({ status: 'ok', new: 4 });
+    expect(calls(h.email, 'messages.value')).toHaveLength(4);
+
+    bed.graph.clearRequests();
+    const quiet = await h.cli(['sync', '--json']);
+    expect(parseJson(quiet).accounts[0]).toMatchObject({ new: 0, updated: 0, deleted: 0 });
+    const folderCount = parseJson(await h.cli(['folders', '--offline', '--json'])).folders.length;
+    const deltas = calls(h.email, 'messages.delta');
+    expect(deltas).toHaveLength(folderCount);
+    expect(calls(h.email, 'messages.value')).toHaveLength(0);
+
+    // Another client: a move, a flag change, a delete for good, a new message.
+    const m1 = box(h.email).message(ids[0]!);
+    box(h.email).move(m1, archive);
+    box(h.email).update(box(h.email).message(ids[1]!), { isRead: true, flagStatus: 'flagged' });
+    box(h.email).remove(box(h.email).message(ids[2]!));
+    bed.graph.addMessage(h.email, subjectMessage('sync four'));
+    bed.graph.clearRequests();
+    const changes = await h.cli(['sync', '--json']);
+    expect(changes.code, changes.stderr).toBe(0);
+    expect(parseJson(changes).accounts[0]).toMatchObject({ new: 1 });
+    // Only the new message's MIME: the moved one kept its body.
+    expect(calls(h.email, 'messages.value')).toHaveLength(1);
+    const offlineArchive = parseJson(await h.cli(['ls', 'Archive', '--offline', '--json'])).messages.map((m: { id: string }) => m.id);
+    expect(offlineArchive).toContain(ids[0]);
+    expect((await h.cli(['read', ids[0]!, '--raw', '--offline'])).stdout).toBe(subjectMessage('sync one'));
+    const inbox = parseJson(await h.cli(['ls', 'Inbox', '--offline', '--json'])).messages as Array<{ id: string; subject: string; is_read: boolean; is_flagged: boolean }>;
+    expect(inbox.map((m) => m.subject).sort()).toEqual(['sync four', 'sync two']);
+    expect(inbox.find((m) => m.id === ids[1])).toMatchObject({ is_read: true, is_flagged: true });
+  });
+
+  it('an expired delta link (410) resyncs that folder reconciled by id: nothing kept is fetched again, nothing gone is served', async () => {
+    const h = await connected('expired');
+    const ids = ['a', 'b'].map((s) => bed.graph.addMessage(h.email, subjectMessage(`kept ${s}`)).immutableId);
+    expect((await h.cli(['sync', '--json'])).code).toBe(0);
+    box(h.email).remove(box(h.email).message(ids[1]!));
+    bed.graph.addMessage(h.email, subjectMessage('kept c'));
+    bed.graph.expireDelta(h.email);
+    bed.graph.clearRequests();
+    const resync = await h.cli(['sync', '--json']);
+    expect(resync.code, resync.stderr).toBe(0);
+    expect(calls(h.email).some((r) => r.status === 410)).toBe(true);
+    expect(calls(h.email, 'messages.value')).toHaveLength(1);
+    const subjects = parseJson(await h.cli(['ls', 'Inbox', '--offline', '--json'])).messages.map((m: { subject: string }) => m.subject).sort();
+    expect(subjects).toEqual(['kept a', 'kept c']);
+    // And the next run is quiet again.
+    bed.graph.clearRequests();
+    expect(parseJson(await h.cli(['sync', '--json'])).accounts[0]).toMatchObject({ new: 0, deleted: 0 });
+    expect(calls(h.email, 'messages.value')).toHaveLength(0);
+  });
+
+  it('folders created, renamed and deleted are followed', async () => {
+    const h = await connected('tree');
+    const folder = bed.graph.addFolder(h.email, 'inbox', 'Receipts');
+    bed.graph.addMessage(h.email, subjectMessage('receipt one'), { folder: folder.id });
+    expect((await h.cli(['sync', '--json'])).code).toBe(0);
+    expect(parseJson(await h.cli(['ls', 'Inbox/Receipts', '--offline', '--json'])).messages).toHaveLength(1);
+    bed.graph.renameFolder(h.email, folder.id, 'Bills');
+    expect((await h.cli(['sync', '--json'])).code).toBe(0);
+    expect(parseJson(await h.cli(['ls', 'Inbox/Bills', '--offline', '--json'])).messages).toHaveLength(1);
+    bed.graph.deleteFolder(h.email, folder.id);
+    expect((await h.cli(['sync', '--json'])).code).toBe(0);
+    const gone = await h.cli(['ls', 'Inbox/Bills', '--offline', '--json']);
+    expect(gone.code).toBe(5);
+    expect(parseJson(await h.cli(['search', '--offline', '--all-folders', '--json', '--', 'receipt'])).messages).toEqual([]);
+  });
+
+  it('throttling: a $batch part answered 429 is asked again after Retry-After; at most 4 requests in flight', async () => {
+    const h = await connected('throttle');
+    const ids = Array.from({ length: 6 }, (_, i) => bed.graph.addMessage(h.email, subjectMessage(`throttled ${i}`)).immutableId);
+    bed.graph.injectError({ api: 'messages.update', user: h.email, status: 429, retryAfter: 1, times: 2 });
+    const marked = await h.cli(['mark', ...ids, '--read', '--json']);
+    expect(marked.code, marked.stderr).toBe(0);
+    expect(parseJson(marked)).toMatchObject({ processed: 6 });
+    expect(ids.every((id) => box(h.email).message(id).isRead)).toBe(true);
+    expect(calls(h.email, 'messages.update').filter((r) => r.status === 429)).toHaveLength(2);
+    expect((await h.cli(['sync', '--json'])).code).toBe(0);
+    expect(bed.graph.maxInFlightSeen(h.email)).toBeLessThanOrEqual(4);
+  });
+});
