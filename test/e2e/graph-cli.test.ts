@@ -3,8 +3,13 @@
 // browser, then every command and sync against the local Graph fake (test/support/graph-bed.ts).
 // Asserted: output, exit codes, what the fake saw (request counts where they are the point) and
 // holds, and that no token is left on disk or in a trace.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeHome, runCli, type CliOptions, type CliResult } from '../support/cli.js';
+import { openDatabase } from '../../src/store/db.js';
+import { makeHome, runCli, startCli, type CliOptions, type CliResult } from '../support/cli.js';
 import { startGraphBed, type GraphBed } from '../support/graph-bed.js';
 import { PASSPHRASE, expectNoSecret, jsonError, parseJson, subjectMessage } from './helpers.js';
 
@@ -138,6 +143,28 @@ describe('connect --provider outlook: Microsoft Graph by default', () => {
     expect(box(h.email).message(m.immutableId).isRead).toBe(false);
   });
 
+  it('send above the 4 MB request limit: a draft without the large file, an upload session in chunks with no token, then the draft sent', async () => {
+    const h = await connected('bigsend');
+    const content = randomBytes(5 * 1024 * 1024);
+    const file = join(h.home, 'big.bin');
+    writeFileSync(file, content);
+    const sent = await h.cli(['send', '--to', 'carol@example.net', '--subject', 'big file', '--body', 'see attached', '--attach', file, '--json']);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(parseJson(sent)).toMatchObject({ sent: true, saved_to: 'Sent Items' });
+    expect(calls(h.email, 'sendMail')).toHaveLength(0);
+    expect(calls(h.email, 'messages.create')).toHaveLength(1);
+    expect(calls(h.email, 'attachments.createUploadSession')).toHaveLength(1);
+    const uploads = bed.graph.uploads().filter((u) => u.user === h.email);
+    expect(uploads.length).toBeGreaterThanOrEqual(2);
+    expect(uploads.every((u) => !u.authorization && u.status < 300)).toBe(true);
+    // What went out carries the text and the file, byte for byte.
+    const out = await simpleParser(bed.graph.sent().at(-1)!.raw);
+    expect(out.subject).toBe('big file');
+    expect(out.text?.trim()).toBe('see attached');
+    expect(out.attachments.map((a) => a.filename)).toEqual(['big.bin']);
+    expect(out.attachments[0]!.content.equals(content)).toBe(true);
+  });
+
   it('status checks Graph live; --diagnose steps through the authority and Graph, the refresh and the inbox call; --scope-full is refused', async () => {
     const h = await connected('status');
     const live = parseJson(await h.cli(['status', '--json'])).accounts[0];
@@ -244,3 +271,61 @@ describe('sync over Microsoft Graph', () => {
     expect(bed.graph.maxInFlightSeen(h.email)).toBeLessThanOrEqual(4);
   });
 });
+
+describe('sync over Microsoft Graph: crashes and ingestion', () => {
+  it('killed with SIGKILL in the middle of the first sync, the next run finishes it: nothing lost, nothing twice', async () => {
+    const h = await connected('kill');
+    const seeded: string[] = [];
+    for (let i = 0; i < 450; i++) seeded.push(bed.graph.addMessage(h.email, subjectMessage(`bulk ${i}`), { receivedDateTime: Date.UTC(2026, 0, 1) + i * 60_000 }).immutableId);
+    // Slow answers (four in flight), so the run is still going when its first page is committed.
+    bed.graph.setLatency(15);
+    try {
+      const running = startCli(['sync', '--json'], { home: h.home, timeoutMs: 120_000, env: { ...bed.env(), MAILOPS_PASSPHRASE: PASSPHRASE } });
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && cachedRows(h.home) === 0) await new Promise((r) => setTimeout(r, 50));
+      running.child.kill('SIGKILL');
+      await running.result;
+    } finally {
+      bed.graph.setLatency(0);
+    }
+    const partial = cachedRows(h.home);
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(450);
+    bed.graph.clearRequests();
+    const resumed = await h.cli(['sync', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(cachedRows(h.home)).toBe(450);
+    // What the killed run stored is not fetched again (a page may be fetched twice, never the mailbox).
+    expect(calls(h.email, 'messages.value').length).toBeLessThanOrEqual(450 - partial + 100);
+    const listed = parseJson(await h.cli(['ls', 'Inbox', '--offline', '--json', '--limit', '1000']));
+    expect(new Set(listed.messages.map((m: { id: string }) => m.id))).toEqual(new Set(seeded));
+    expect(listed.total).toBe(450);
+  });
+
+  it('--on-new hands each new message over once across runs; --mark-read marks it read at Graph', async () => {
+    const h = await connected('onnew');
+    const log = join(h.home, 'handed.log');
+    const hook = `cat >/dev/null; echo "$MAILOPS_GRAPH_ID" >> ${log}`;
+    const first = bed.graph.addMessage(h.email, subjectMessage('first'));
+    expect((await h.cli(['sync', '--json', '--on-new', hook, '--mark-read'])).code).toBe(0);
+    const second = bed.graph.addMessage(h.email, subjectMessage('second'));
+    expect((await h.cli(['sync', '--json', '--on-new', hook, '--mark-read'])).code).toBe(0);
+    expect((await h.cli(['sync', '--json', '--on-new', hook, '--mark-read'])).code).toBe(0);
+    expect(readFileSync(log, 'utf8').trim().split('\n').sort()).toEqual([first.immutableId, second.immutableId].sort());
+    for (const m of [first, second]) expect(box(h.email).message(m.immutableId).isRead).toBe(true);
+  });
+});
+
+function cachedRows(home: string): number {
+  try {
+    const db = openDatabase(home);
+    try {
+      return db.prepare('SELECT count(*) FROM messages').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  } catch {
+    // Not made yet, or locked by the run for a moment.
+    return 0;
+  }
+}

@@ -135,6 +135,8 @@ export interface GraphServer {
   /** Most top-level-or-part requests the user had in flight at once. */
   maxInFlightSeen(email: string): number;
   setThrottle(throttle: ThrottleOptions): void;
+  /** Changes `latencyMs` for the requests that follow (0: none). */
+  setLatency(ms: number): void;
   clearRequests(): void;
   /** Every message sent (sendMail, draft send), in order. */
   sent(): SentRecord[];
@@ -168,6 +170,7 @@ const STATUS_CODES: Record<number, string> = {
 };
 
 export async function startGraphServer(opts: GraphServerOptions): Promise<GraphServer> {
+  let latencyMs = opts.latencyMs ?? 0;
   const mailboxes = new Map<string, Mailbox>();
   const tokens = new Map<string, TokenGrant>();
   const throttle = new Throttle(opts.throttle);
@@ -247,7 +250,7 @@ export async function startGraphServer(opts: GraphServerOptions): Promise<GraphS
       const injected = injectionFor(record, call.method);
       if (injected) return injected;
       const items = parseBatch(call.body, opts.maxBatch ?? MAX_BATCH);
-      if (opts.latencyMs) await sleep(opts.latencyMs);
+      if (latencyMs) await sleep(latencyMs);
       const responses: BatchResponseItem[] = [];
       const statusOf = new Map<string, number>();
       for (const item of items) {
@@ -296,7 +299,7 @@ export async function startGraphServer(opts: GraphServerOptions): Promise<GraphS
       if (!allowed(found.route.api, grant.scopes)) throw accessDenied();
       release = throttle.enter(grant.email);
       throttle.spend(grant.email);
-      if (!call.inBatch && opts.latencyMs) await sleep(opts.latencyMs);
+      if (!call.inBatch && latencyMs) await sleep(latencyMs);
       const prefer = parsePrefer(call.headers.prefer);
       const reply = found.route.handle(
         { method: call.method, url: target, headers: call.headers, body: call.body, mailbox, prefer, render: renderOptions(prefer), root: url },
@@ -384,6 +387,9 @@ export async function startGraphServer(opts: GraphServerOptions): Promise<GraphS
     uploads: () => [...uploads.log],
     maxInFlightSeen: (email) => throttle.maxInFlightSeen(email.toLowerCase()),
     setThrottle: (t) => throttle.configure(t),
+    setLatency: (ms) => {
+      latencyMs = ms;
+    },
     clearRequests() {
       log.length = 0;
       uploads.log.length = 0;
