@@ -13,6 +13,9 @@
 // gmail:   `mailops sync` of a Gmail API account against the Gmail fake under Google's quota:
 //          first sync against the quota floor, no-change requests, changes' units, peak RSS.
 //          See scripts/bench/gmail.mjs.
+// graph:   `mailops sync` of a Graph account against the Graph fake under Outlook's limits (4 in
+//          flight, 10,000 requests per 10 minutes): first sync against the throttling floor,
+//          no-change requests, the requests of changes, peak RSS. See scripts/bench/graph.mjs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,7 +115,12 @@ async function gmail() {
   return gmailBench(root);
 }
 
-const sections = { startup, sync, gmail };
+async function graph() {
+  const { graphBench } = await import('./bench/graph.mjs');
+  return graphBench(root);
+}
+
+const sections = { startup, sync, gmail, graph };
 const wanted = process.argv.slice(2);
 let allOk = true;
 for (const [name, section] of Object.entries(sections)) {

@@ -86,6 +86,11 @@ export interface SyncOptions {
    * fetches the bodies only of the others. Absent: none (the feed fetches everything).
    */
   cached?: ((ids: readonly string[]) => ReadonlySet<string>) | undefined;
+  /**
+   * The folder list the cache holds from the last run (empty: none yet): a backend that asks for
+   * something apart from the list (Graph's roles, one request per well-known name) can reuse it.
+   */
+  knownFolders?: readonly Folder[] | undefined;
 }
 
 /**

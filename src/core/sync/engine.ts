@@ -135,7 +135,7 @@ async function syncOne(
         const resolved = request.options.folders
           ? { ...request.options, folders: (await session.folderResolver(account.config, provider).resolveAll(request.options.folders)).map((f) => f.id) }
           : request.options;
-        const options: SyncOptions = { ...resolved, cached: (ids) => cache.existing(name, ids) };
+        const options: SyncOptions = { ...resolved, cached: (ids) => cache.existing(name, ids), knownFolders: session.folders.list(name).folders };
         for await (const event of provider.syncChanges(cache.syncState(name), options, signal)) {
           applier.apply(event);
           lease.renew();

@@ -57,8 +57,9 @@ export class GraphProvider implements MailProvider {
     return this.verify(signal);
   }
 
-  listFolders(signal: AbortSignal): Promise<Folder[]> {
-    return listGraphFolders(this.api, { signal });
+  /** `known`: the folder list of the last sync, whose roles need not be asked for again. */
+  listFolders(signal: AbortSignal, known?: readonly Folder[]): Promise<Folder[]> {
+    return listGraphFolders(this.api, { signal }, known);
   }
 
   async list(folder: string, options: ListOptions, signal: AbortSignal): Promise<Page<Envelope>> {

@@ -54,7 +54,7 @@ interface Pending {
 }
 
 export async function* graphSyncFeed(provider: GraphProvider, state: ReadonlyMap<string, string>, options: SyncOptions, signal: AbortSignal): AsyncGenerator<SyncEvent> {
-  const folders = await provider.listFolders(signal);
+  const folders = await provider.listFolders(signal, options.knownFolders);
   yield { kind: 'folders', folders };
   const wanted = options.folders ? new Set(options.folders) : null;
   const selected = folders.filter((f) => f.selectable && (!wanted || wanted.has(f.id)));
