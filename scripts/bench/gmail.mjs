@@ -16,11 +16,10 @@
 // three seconds, about 100 s for the first sync). The ratios hold while the round trips stay
 // small beside the window: at 60x (a one-second window) a batch's answer time is a tenth of it and
 // the ratio reads higher than a real minute would give. BENCH_GMAIL_MESSAGES=N changes the 10,000.
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { benchMessage, compileBed } from './api-bed.mjs';
 import { measureOk } from './measure.mjs';
 
 const UNITS_PER_MINUTE = 6000;
@@ -29,8 +28,7 @@ const PASSPHRASE = 'bench passphrase';
 
 export async function gmailBench(root) {
   const node = process.execPath;
-  compileBed(root, node);
-  const load = (p) => import(pathToFileURL(join(root, '.bench', p)).href);
+  const load = compileBed(root, node);
   const { startGmailServer, SCOPES } = await load('test/support/gmail-server.js');
   const { makeCa } = await load('test/support/certs.js');
   const { seedGmailApiAccount } = await load('test/support/gmail-account.js');
@@ -48,7 +46,7 @@ export async function gmailBench(root) {
     gmail.addUser(email);
     const labels = ['Work', 'Lists/node-dev', 'Receipts'].map((name) => gmail.addLabel(email, name));
     const started = Date.now();
-    for (let i = 0; i < count; i++) gmail.addMessage(email, message(i), { labelIds: labelsFor(i, labels), internalDate: Date.UTC(2025, 0, 1) + i * 60_000 });
+    for (let i = 0; i < count; i++) gmail.addMessage(email, benchMessage(i, 'bench@gmail.test'), { labelIds: labelsFor(i, labels), internalDate: Date.UTC(2025, 0, 1) + i * 60_000 });
     const bytes = [...gmail.mailbox(email).messages.values()].reduce((sum, m) => sum + m.raw.length, 0);
     console.log(`gmail (mailbox: ${count} messages, ${(bytes / 1e6).toFixed(0)} MB, 3 user labels; seeded in ${((Date.now() - started) / 1000).toFixed(1)} s; quota ${UNITS_PER_MINUTE} units per ${windowMs / 1000} s, time scaled ${speedup}x)`);
 
@@ -85,7 +83,7 @@ export async function gmailBench(root) {
     const box = gmail.mailbox(email);
     const ids = [...box.messages.keys()];
     for (let i = 0; i < 100; i++) box.modify(ids[(i * 97) % ids.length], [labels[i % labels.length], 'STARRED'], ['UNREAD']);
-    for (let i = 0; i < 100; i++) gmail.addMessage(email, message(count + i), { labelIds: ['INBOX', 'UNREAD'] });
+    for (let i = 0; i < 100; i++) gmail.addMessage(email, benchMessage(count + i, 'bench@gmail.test'), { labelIds: ['INBOX', 'UNREAD'] });
     gmail.clearRequests();
     const changes = await sync({ new: 100 });
     const changeUnits = gmail.unitsSpent(email);
@@ -108,19 +106,7 @@ export async function gmailBench(root) {
   return ok;
 }
 
-/** The Gmail fake and the account seeding, compiled into .bench/ as the tests run them. */
-function compileBed(root, node) {
-  const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  const result = spawnSync(node, [tsc, '-p', 'scripts/bench/tsconfig.json'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (result.status !== 0) throw new Error(`could not compile the test bed (tsc exited ${result.status})`);
-}
-
-/** A plain message of about 2 KB, a few with an attachment-sized body. */
-function message(i) {
-  const body = `Message ${i} of the benchmark.\r\n`.repeat(i % 50 === 0 ? 2000 : 40);
-  return `From: Sender ${i % 37} <sender${i % 37}@example.org>\r\nTo: bench@gmail.test\r\nSubject: Bench message ${i}\r\nDate: Wed, 1 Jan 2025 00:00:00 +0000\r\nMessage-ID: <bench-${i}@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`;
-}
-
+/** INBOX, a user label for a third, two for some, UNREAD for a quarter. */
 function labelsFor(i, labels) {
   const out = ['INBOX'];
   if (i % 3 === 0) out.push(labels[i % labels.length]);

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { benchMessage, compileBed } from './api-bed.mjs';
 import { measureOk } from './measure.mjs';
 
 const REQUESTS_PER_WINDOW = 10_000;
@@ -30,8 +30,7 @@ const FOLDERS = ['Inbox', 'Archive', 'Inbox/Work', 'Inbox/Lists', 'Inbox/Lists/n
 
 export async function graphBench(root) {
   const node = process.execPath;
-  compileBed(root, node);
-  const load = (p) => import(pathToFileURL(join(root, '.bench', p)).href);
+  const load = compileBed(root, node);
   const { startGraphServer, GRAPH_SCOPES } = await load('test/support/graph-server.js');
   const { makeCa } = await load('test/support/certs.js');
   const { seedApiAccount } = await load('test/support/api-account.js');
@@ -61,7 +60,7 @@ export async function graphBench(root) {
       return (existing ?? box.addFolder(parts.length ? box.folderByPath(parts).id : 'msgfolderroot', name)).id;
     });
     const started = Date.now();
-    for (let i = 0; i < count; i++) graph.addMessage(email, message(i), { folder: folderIds[i % folderIds.length], isRead: i % 3 !== 0, receivedDateTime: Date.UTC(2025, 0, 1) + i * 60_000 });
+    for (let i = 0; i < count; i++) graph.addMessage(email, benchMessage(i, 'bench@contoso.test'), { folder: folderIds[i % folderIds.length], isRead: i % 3 !== 0, receivedDateTime: Date.UTC(2025, 0, 1) + i * 60_000 });
     const bytes = [...box.messages.values()].reduce((sum, m) => sum + m.raw.length, 0);
     console.log(`graph (mailbox: ${count} messages, ${(bytes / 1e6).toFixed(0)} MB, ${FOLDERS.length} folders; seeded in ${((Date.now() - started) / 1000).toFixed(1)} s; ${REQUESTS_PER_WINDOW} requests per ${windowMs / 1000} s, 4 in flight, time scaled ${speedup}x${latencyMs ? `, ${latencyMs} ms a request` : ''})`);
 
@@ -110,7 +109,7 @@ export async function graphBench(root) {
       const m = box.message(ids[(i * 389 + 7) % ids.length]);
       box.move(m, m.folderId === travel.id ? archive : travel);
     }
-    for (let i = 0; i < 100; i++) graph.addMessage(email, message(count + i), { folder: folderIds[0] });
+    for (let i = 0; i < 100; i++) graph.addMessage(email, benchMessage(count + i, 'bench@contoso.test'), { folder: folderIds[0] });
     graph.clearRequests();
     const changes = await sync({ new: 100 });
     const changeRequests = counted(served());
@@ -134,15 +133,3 @@ export async function graphBench(root) {
   return ok;
 }
 
-/** The Graph fake and the account seeding, compiled into .bench/ as the tests run them. */
-function compileBed(root, node) {
-  const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  const result = spawnSync(node, [tsc, '-p', 'scripts/bench/tsconfig.json'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (result.status !== 0) throw new Error(`could not compile the test bed (tsc exited ${result.status})`);
-}
-
-/** A plain message of about 2 KB, a few with an attachment-sized body. */
-function message(i) {
-  const body = `Message ${i} of the benchmark.\r\n`.repeat(i % 50 === 0 ? 2000 : 40);
-  return `From: Sender ${i % 37} <sender${i % 37}@example.org>\r\nTo: bench@contoso.test\r\nSubject: Bench message ${i}\r\nDate: Wed, 1 Jan 2025 00:00:00 +0000\r\nMessage-ID: <bench-${i}@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`;
-}

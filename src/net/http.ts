@@ -220,6 +220,25 @@ const DULL_HEADERS = new Set(['user-agent', 'content-length', 'accept-encoding',
 const MASK = '[REDACTED]';
 
 /** A copy of a form body, query string or JSON text with the credential fields masked. */
+/**
+ * A request to an API with an OAuth bearer token (the Gmail API, Graph): the token asked for just
+ * before, and when the server refuses it (401: revoked or expired early) a fresh one once. Never
+ * follows a redirect: a bearer token goes only where the caller sends it.
+ */
+export async function requestWithBearer(
+  ctx: HttpContext,
+  req: Omit<HttpRequest, 'followRedirects'>,
+  accessToken: (options?: { forceRefresh?: boolean }) => Promise<string>,
+): Promise<HttpResponse> {
+  let response: HttpResponse | null = null;
+  for (const forceRefresh of [false, true]) {
+    const token = await accessToken(forceRefresh ? { forceRefresh } : undefined);
+    response = await request(ctx, { ...req, headers: { ...req.headers, authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' }, followRedirects: false });
+    if (response.status !== 401) break;
+  }
+  return response!;
+}
+
 export function maskCredentials(text: string): string {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {

@@ -4,11 +4,10 @@
 // the fake are asserted where they are the point.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/db.js';
 import { makeHome, runCli, startCli, type CliOptions, type CliResult } from '../support/cli.js';
 import { startGmailBed, type GmailBed } from '../support/gmail-bed.js';
 import { runPty } from '../support/pty.js';
-import { PASSPHRASE, parseJson } from './helpers.js';
+import { PASSPHRASE, cachedRows, parseJson } from './helpers.js';
 
 let bed: GmailBed;
 
@@ -48,14 +47,6 @@ async function sync(h: Home, ...extra: string[]) {
 
 const ids = (list: { messages: Array<{ id: string }> }) => list.messages.map((m) => m.id);
 
-function cachedRows(home: string): number {
-  const db = openDatabase(home);
-  try {
-    return db.prepare('SELECT count(*) FROM messages').pluck().get() as number;
-  } finally {
-    db.close();
-  }
-}
 
 describe('sync of a Gmail API account', () => {
   it('first sync stores each message once with its labels as folders; offline answers as live; then history, one request when nothing changed', async () => {

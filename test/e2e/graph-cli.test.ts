@@ -8,10 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/db.js';
 import { makeHome, runCli, startCli, type CliOptions, type CliResult } from '../support/cli.js';
 import { startGraphBed, type GraphBed } from '../support/graph-bed.js';
-import { PASSPHRASE, expectNoSecret, jsonError, parseJson, subjectMessage } from './helpers.js';
+import { PASSPHRASE, cachedRows, expectNoSecret, jsonError, parseJson, subjectMessage } from './helpers.js';
 
 let bed: GraphBed;
 
@@ -315,17 +314,3 @@ describe('sync over Microsoft Graph: crashes and ingestion', () => {
     for (const m of [first, second]) expect(box(h.email).message(m.immutableId).isRead).toBe(true);
   });
 });
-
-function cachedRows(home: string): number {
-  try {
-    const db = openDatabase(home);
-    try {
-      return db.prepare('SELECT count(*) FROM messages').pluck().get() as number;
-    } finally {
-      db.close();
-    }
-  } catch {
-    // Not made yet, or locked by the run for a moment.
-    return 0;
-  }
-}

@@ -1,7 +1,8 @@
 // Shared steps of the CLI end-to-end tests: connecting a bed user the way a script would.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { openDatabase } from '../../src/store/db.js';
 import { mailBed, newUser } from '../support/bed.js';
 import { makeHome, runCli, type CliOptions, type CliResult } from '../support/cli.js';
 import { startGmailBed, type GmailBed } from '../support/gmail-bed.js';
@@ -140,4 +141,20 @@ export function expectNoGrantSecret(bed: GmailBed, home: string, ...outputs: str
   const issued = bed.idp.issuedSecrets();
   expect(issued.length, 'the authorization server issued nothing: the check would prove nothing').toBeGreaterThan(0);
   for (const secret of [...issued, bed.client.clientSecret]) expectNoSecret(secret, home, ...outputs);
+}
+
+/** Messages in the home's cache (0 while it does not exist yet, or is locked by a run for a moment). */
+export function cachedRows(home: string): number {
+  // Opening would make the database: a run starting at that moment must be the one that does.
+  if (!existsSync(join(home, 'mailops.db'))) return 0;
+  try {
+    const db = openDatabase(home);
+    try {
+      return db.prepare('SELECT count(*) FROM messages').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return 0;
+  }
 }

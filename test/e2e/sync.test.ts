@@ -9,7 +9,7 @@ import { startCli } from '../support/cli.js';
 import { appendMessage, createFolder, listUids, withImap } from '../support/mailbox.js';
 import { openDatabase } from '../../src/store/db.js';
 import { flagNames } from '../../src/cli/output.js';
-import { connectedAccount, parseJson, textMessage, type Account } from './helpers.js';
+import { cachedRows, connectedAccount, parseJson, textMessage, type Account } from './helpers.js';
 
 interface Summary {
   name: string;
@@ -273,19 +273,7 @@ describe('sync --on-new', () => {
   });
 });
 
-function cachedCount(account: Account): number {
-  if (!existsSync(join(account.home, 'mailops.db'))) return 0;
-  try {
-    const db = openDatabase(account.home);
-    try {
-      return db.prepare('SELECT count(*) FROM messages').pluck().get() as number;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return 0;
-  }
-}
+const cachedCount = (account: Account): number => cachedRows(account.home);
 
 /** A TCP proxy to `port` that, once armed, cuts the first connection after `bytes` from the server. */
 async function droppingProxy(port: number, bytes: number): Promise<{ server: Server; port: number; armed: boolean; dropped: number }> {

@@ -3,30 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseQuery } from '../../src/core/query/index.js';
 import { dayStart } from '../../src/domain/query.js';
-import type { Envelope } from '../../src/domain/types.js';
 import { compileGmailQuery, explainGmailQuery, mayMatch } from '../../src/providers/gmail/query.js';
+import { envelopeFixture } from '../support/envelope.js';
 import { parseQuery as parseGmailQ } from '../support/gmail/query.js';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 const q = (text: string) => compileGmailQuery(parseQuery(text, { now: NOW })).q;
 
-function envelope(over: Partial<Envelope> = {}): Envelope {
-  return {
-    ref: { id: 'abc123', folder: 'INBOX' },
-    uid: null,
-    messageId: '<m1@example.com>',
-    subject: 'Quarterly report',
-    from: { name: 'Ann Example', address: 'ann@example.com' },
-    to: [{ name: '', address: 'bob@example.org' }],
-    cc: [],
-    date: new Date('2026-06-10T09:00:00Z'),
-    received: new Date('2026-06-10T09:00:00Z'),
-    size: 2048,
-    flags: { seen: false, flagged: true, answered: false, draft: false, keywords: [] },
-    hasAttachments: false,
-    ...over,
-  };
-}
+const envelope = envelopeFixture;
 
 describe('compileGmailQuery', () => {
   it('says each term in Gmail operators, dates as epoch seconds from local midnight', () => {

@@ -8,28 +8,14 @@ import { formatQuery } from '../../src/core/query/format.js';
 import { dayStart, type QueryNode } from '../../src/domain/query.js';
 import type { Envelope } from '../../src/domain/types.js';
 import { FILTER_LEAD, compileGraphQuery, explainGraphQuery, mayMatch } from '../../src/providers/graph/query.js';
+import { envelopeFixture } from '../support/envelope.js';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 const compile = (text: string) => compileGraphQuery(parseQuery(text, { now: NOW }));
 const iso = (day: string) => dayStart(day).toISOString().replace(/\.000Z$/, 'Z');
 
-function envelope(over: Partial<Envelope> = {}): Envelope {
-  return {
-    ref: { id: 'AAkALgAAAAAAHYQDEapmEc2byACqAC', folder: 'inbox' },
-    uid: null,
-    messageId: '<m1@example.com>',
-    subject: 'Quarterly report',
-    from: { name: 'Ann Example', address: 'ann@example.com' },
-    to: [{ name: '', address: 'bob@example.org' }],
-    cc: [],
-    date: new Date('2026-06-10T09:00:00Z'),
-    received: new Date('2026-06-10T09:00:00Z'),
-    size: 0,
-    flags: { seen: false, flagged: true, answered: false, draft: false, keywords: [] },
-    hasAttachments: true,
-    ...over,
-  };
-}
+/** As Graph lists it: an immutable id, no size (not asked for), and Graph's word on attachments. */
+const envelope = (over: Partial<Envelope> = {}): Envelope => envelopeFixture({ ref: { id: 'AAkALgAAAAAAHYQDEapmEc2byACqAC', folder: 'inbox' }, size: 0, hasAttachments: true, ...over });
 
 describe('compileGraphQuery: $filter', () => {
   it('says state, attachments, dates (local midnight) and Message-ID in OData, led by receivedDateTime, sorted newest first', () => {

@@ -16,7 +16,7 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import { MailopsError } from '../../domain/errors.js';
 import type { ProviderRuntime } from '../../domain/provider.js';
-import { request, type HttpContext, type HttpResponse } from '../../net/http.js';
+import { requestWithBearer, type HttpContext, type HttpResponse } from '../../net/http.js';
 import { sleep } from '../../net/abort.js';
 import { serviceRoot } from '../../net/service-root.js';
 import { Pacer } from '../../net/pacer.js';
@@ -295,25 +295,22 @@ export class GmailApi {
       resolveHost: this.options.runtime.resolveHost ?? null,
       pacer: this.pacer,
     };
-    let response: HttpResponse | null = null;
-    for (const forceRefresh of [false, true]) {
-      const token = await this.options.accessToken(forceRefresh ? { forceRefresh } : undefined);
-      response = await request(ctx, {
+    return requestWithBearer(
+      ctx,
+      {
         url: req.url,
         method: req.method,
         body: req.body,
-        headers: { ...req.headers, authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' },
+        headers: req.headers,
         retryable: req.retryable,
         deadline: deadline ?? undefined,
-        followRedirects: false,
         throttled: (answer) => {
           const wait = rateLimitWait(answer.status, answer.headers, answer.body);
           return wait === undefined ? null : { retryAfterMs: wait };
         },
-      });
-      if (response.status !== 401) break;
-    }
-    return response!;
+      },
+      this.options.accessToken,
+    );
   }
 
   private decode<T>(response: HttpResponse, method: string, options: CallOptions): T {

@@ -23,7 +23,7 @@
 import { MailopsError } from '../../domain/errors.js';
 import type { ProviderRuntime } from '../../domain/provider.js';
 import { sleep } from '../../net/abort.js';
-import { request, type HttpContext, type HttpResponse } from '../../net/http.js';
+import { request, requestWithBearer, type HttpContext, type HttpResponse } from '../../net/http.js';
 import { Pacer, retryAfterMs } from '../../net/pacer.js';
 import { UnitBudget, parseQuota, type QuotaSettings } from '../../net/quota.js';
 import { serviceRoot } from '../../net/service-root.js';
@@ -254,23 +254,8 @@ export class GraphApi {
       resolveHost: this.options.runtime.resolveHost ?? null,
       pacer: this.pacer,
     };
-    let response: HttpResponse | null = null;
-    for (const forceRefresh of [false, true]) {
-      const token = await this.options.accessToken(forceRefresh ? { forceRefresh } : undefined);
-      response = await request(ctx, {
-        url: req.url,
-        method: req.method,
-        body: req.body,
-        headers: { ...req.headers, authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' },
-        retryable: req.retryable,
-        deadline: deadline ?? undefined,
-        // A bearer token never follows a redirect: Graph's links are absolute and say where to go.
-        followRedirects: false,
-        maxBytes: req.maxBytes,
-      });
-      if (response.status !== 401) break;
-    }
-    return response!;
+    // Graph's links are absolute and say where to go: nothing is followed.
+    return requestWithBearer(ctx, { url: req.url, method: req.method, body: req.body, headers: req.headers, retryable: req.retryable, deadline: deadline ?? undefined, maxBytes: req.maxBytes }, this.options.accessToken);
   }
 
   private decode<T>(response: HttpResponse, what: string, options: CallOptions): T {
