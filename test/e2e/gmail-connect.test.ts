@@ -148,15 +148,15 @@ describe('connect --provider gmail --backend api', () => {
     expect(nagios.stdout).toMatch(/^MAILOPS OK/);
   });
 
-  it('flags: --read-only with --scope-full, --backend for an IMAP account are usage errors; outlook --backend api exits 6', async () => {
+  it('flags: --read-only with --scope-full, --backend for an IMAP account, --scope-full for Outlook are usage errors', async () => {
     const h = newHome('flags');
     const both = await h.cli(connectArgs(h, '--read-only', '--scope-full'));
     expect(both.code).toBe(2);
     const imap = await h.cli(['connect', 'p', '--provider', 'imap', '--email', h.email, '--backend', 'api', '--json']);
     expect(imap.code).toBe(2);
-    const outlook = await h.cli(['connect', 'o', '--provider', 'outlook', '--email', 'x@contoso.example', '--backend', 'api', '--client-id', 'c', '--json']);
-    expect(outlook.code).toBe(6);
-    expect(jsonError(outlook)).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/Microsoft Graph/) });
+    const outlook = await h.cli(['connect', 'o', '--provider', 'outlook', '--email', 'x@contoso.example', '--backend', 'api', '--scope-full', '--client-id', 'c', '--json']);
+    expect(outlook.code).toBe(2);
+    expect(jsonError(outlook)).toMatchObject({ code: 'USAGE', message: '--scope-full applies to Gmail accounts', hint: expect.stringMatching(/Mail\.ReadWrite/) });
     expect(parseJson(await h.cli(['status', '--offline', '--json'])).accounts).toEqual([]);
   });
 });
