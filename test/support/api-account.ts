@@ -1,4 +1,4 @@
-// An API account (the Gmail API, Microsoft Graph) written into a MAILOPS_HOME the way `connect
+// An account (the Gmail API, Microsoft Graph, or a password one on IMAP) written into a MAILOPS_HOME the way `connect
 // --backend api` leaves it (the account row, and the access token in the encrypted file store),
 // without the browser consent: for the conformance harnesses and the benchmarks, whose subject is
 // not connect. The token is the fake's own, valid for a day, so no refresh is needed (nor, for
@@ -36,4 +36,21 @@ export async function seedApiAccount(home: string, kind: 'gmail' | 'graph', opts
   }
   const store = await openSecretStore('file', { home, env: { MAILOPS_PASSPHRASE: opts.passphrase } });
   await store.set(name, SECRET_KEYS.accessToken, encodeAccessToken(opts.token, new Date(Date.now() + 24 * 3600_000)));
+}
+
+/** A password account on an IMAP server (and an SMTP one that need not exist), as connect saves it, without connect's login check. */
+export async function seedPasswordAccount(home: string, opts: { name?: string; email: string; imap: AccountConfig['imap']; smtp: AccountConfig['smtp']; password: string; passphrase: string }): Promise<void> {
+  const name = opts.name ?? 'main';
+  const config: AccountConfig = {
+    name, provider: 'imap', backend: 'imap', email: opts.email, user: opts.email, imap: opts.imap, smtp: opts.smtp, insecure: false, caFile: null,
+    secretStore: 'file', passwordCommand: null, priority: 0, isDefault: true, createdAt: new Date().toISOString(), oauth: null,
+  };
+  const db = openDatabase(home);
+  try {
+    new AccountRepository(db).save(config, true);
+  } finally {
+    db.close();
+  }
+  const store = await openSecretStore('file', { home, env: { MAILOPS_PASSPHRASE: opts.passphrase } });
+  await store.set(name, 'password', opts.password);
 }

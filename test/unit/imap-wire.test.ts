@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncOptions } from '../../src/domain/sync.js';
 import { hasAttachments } from '../../src/providers/imap/envelope.js';
+import { ResponseTooLarge } from '../../src/net/imap/limits.js';
 import { encodeMessageId } from '../../src/providers/imap/ids.js';
 import { newMessageItems, structureNode, toCachedMessage } from '../../src/providers/imap/wire/message.js';
 import {
@@ -556,5 +557,38 @@ describe('expandUidSet', () => {
   it('never expands past the highest UID asked for', () => {
     expect(expandUidSet('2:4294967295,7', 5)).toEqual([2, 3, 4, 5]);
     expect(expandUidSet('8:9', 5)).toEqual([]);
+  });
+});
+
+describe('response limits (net/imap/limits.ts)', () => {
+  const limits = { maxLine: 1024, maxLiteral: 4096, maxResponse: 8192 };
+
+  it('a line past its limit throws as soon as it is held, without its end ever coming', () => {
+    const reader = new ResponseReader(null, limits);
+    expect(reader.push(Buffer.from('* OK fine\r\n'))).toHaveLength(1);
+    reader.push(Buffer.from('* LIST () "/" '));
+    expect(() => reader.push(Buffer.alloc(2000, 0x61))).toThrow(ResponseTooLarge);
+  });
+
+  it('a literal over the limit is refused when announced: {4294967295} holds nothing', () => {
+    const reader = new ResponseReader(null, limits);
+    let error: unknown;
+    try {
+      reader.push(Buffer.from('* 1 FETCH (BODY[] {4294967295}\r\nabc'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ResponseTooLarge);
+    expect(error).toMatchObject({ what: 'literal', size: 4294967295, limit: 4096 });
+    expect(reader.buffered).toBeLessThan(100);
+  });
+
+  it('many literals within their limit still add up to the response limit', () => {
+    const reader = new ResponseReader(null, limits);
+    const part = `BODY[1] {3000}\r\n${'x'.repeat(3000)} `;
+    expect(() => reader.push(Buffer.from(`* 1 FETCH (${part}${part}${part})\r\n`))).toThrow(/response/);
+    // Within the limits, the same shape reads as it did.
+    const ok = new ResponseReader(null, limits).push(Buffer.from(`* 1 FETCH (${part})\r\n`));
+    expect(ok).toHaveLength(1);
   });
 });

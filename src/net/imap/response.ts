@@ -7,10 +7,15 @@
  * is a literal: it stays one Buffer, sliced from the socket's chunks without copying
  * when it arrives in one, and nothing else of the stream is kept.
  *
+ * Memory is bounded (limits.ts): a line, a literal or a whole response over its limit throws
+ * ResponseTooLarge as soon as it is announced or crosses the limit, before it is held.
+ *
  * Values: an atom or number is a string, a quoted string its unescaped text, a
  * literal a Buffer, NIL null, a parenthesised list an array. An atom keeps a
  * bracketed section whole: `BODY[HEADER.FIELDS (REFERENCES)]<0>` is one atom.
  */
+
+import { IMAP_LIMITS, ResponseTooLarge, type ImapLimits } from './limits.js';
 
 export type Value = string | Buffer | null | Value[];
 
@@ -58,12 +63,20 @@ export class ResponseReader {
   private segments: Segments = [];
   /** Bytes of literal still to come; -1 when reading a line. */
   private literalLeft = -1;
+  /** Bytes of the response being read, its finished segments and what is held. */
+  private responseBytes = 0;
+  private readonly limits: ImapLimits;
 
   /**
    * `onLine` sees the stream as it was sent, for a line-by-line trace (diagnose): each line
    * without its CRLF, and each literal as its size.
    */
-  constructor(private readonly onLine: ((line: string | number) => void) | null = null) {}
+  constructor(
+    private readonly onLine: ((line: string | number) => void) | null = null,
+    limits: Partial<ImapLimits> = {},
+  ) {
+    this.limits = { ...IMAP_LIMITS, ...limits };
+  }
 
   /** Bytes held for an incomplete response (for backpressure decisions). */
   get buffered(): number {
@@ -90,9 +103,11 @@ export class ResponseReader {
       const lf = chunk.indexOf(LF, offset);
       if (lf === -1) {
         this.hold(chunk.subarray(offset));
+        if (this.pendingBytes > this.limits.maxLine) throw new ResponseTooLarge('line', this.pendingBytes, this.limits.maxLine);
         break;
       }
       this.hold(chunk.subarray(offset, lf + 1));
+      if (this.pendingBytes > this.limits.maxLine) throw new ResponseTooLarge('line', this.pendingBytes, this.limits.maxLine);
       offset = lf + 1;
       const line = this.release().toString('utf8');
       this.onLine?.(line.replace(/\r?\n$/, ''));
@@ -100,6 +115,9 @@ export class ResponseReader {
       if (literal) {
         this.segments.push(line.slice(0, literal.index + literal[0].indexOf('}') + 1));
         this.literalLeft = Number(literal[1]);
+        // Refused as announced: nothing of it is held (a {4294967295} allocates nothing).
+        if (this.literalLeft > this.limits.maxLiteral) throw new ResponseTooLarge('literal', this.literalLeft, this.limits.maxLiteral);
+        if (this.responseBytes + this.literalLeft > this.limits.maxResponse) throw new ResponseTooLarge('response', this.responseBytes + this.literalLeft, this.limits.maxResponse);
         if (this.literalLeft === 0) {
           this.onLine?.(0);
           this.segments.push(Buffer.alloc(0));
@@ -110,6 +128,7 @@ export class ResponseReader {
       this.segments.push(line.replace(/\r?\n$/, ''));
       out.push(toResponse(this.segments));
       this.segments = [];
+      this.responseBytes = 0;
     }
     return out;
   }
@@ -118,6 +137,8 @@ export class ResponseReader {
     if (part.length === 0) return;
     this.pending.push(part);
     this.pendingBytes += part.length;
+    this.responseBytes += part.length;
+    if (this.responseBytes > this.limits.maxResponse) throw new ResponseTooLarge('response', this.responseBytes, this.limits.maxResponse);
   }
 
   private release(): Buffer {

@@ -7,6 +7,7 @@
 import { MailopsError, type ErrorCode } from '../../domain/errors.js';
 import type { TlsMode } from '../../domain/types.js';
 import { describeFailure, looksLikeNotTls, recognizeAuthReply, recognizeEnvelopeReply, type FailureCode } from '../../net/failures.js';
+import { ResponseTooLarge } from '../../net/imap/limits.js';
 
 export interface EndpointContext {
   protocol: 'IMAP' | 'SMTP';
@@ -262,6 +263,16 @@ export function mapImapError(err: unknown, ctx: EndpointContext, timeoutMs: numb
       'TLS_MODE_MISMATCH',
       `IMAP server ${where(ctx)} does not offer STARTTLS`,
       'use --imap-tls implicit if the port speaks TLS from the start, or --imap-tls none',
+      err,
+    );
+  }
+  // A response over the limits (net/imap/limits.ts), from our reader or imapflow's: the server
+  // broke the protocol, which trying again would not mend (FAILED, not retried like NETWORK).
+  if (err instanceof ResponseTooLarge || ['LineTooLarge', 'LiteralTooLarge', 'ResponseTooLarge'].includes(str(e.code))) {
+    return fail(
+      'FAILED',
+      `IMAP server ${where(ctx)} sent more than mailops accepts in one response (${str(e.message)}); gave up on the connection`,
+      'the server is misbehaving, or the port is not an IMAP server: check --imap-host and --imap-port, and run mailops status --diagnose',
       err,
     );
   }

@@ -10,6 +10,7 @@ import { MailopsError } from '../../domain/errors.js';
 import { abortError, folderNotFound, imapServerText, mapImapError, type EndpointContext } from './errors.js';
 import { loadCa, tlsOptions } from '../../net/tls.js';
 import { ImapProtocolLog } from './trace.js';
+import { IMAP_LIMITS } from '../../net/imap/limits.js';
 
 export interface ImapSessionSettings {
   endpoint: ServerEndpoint;
@@ -152,6 +153,10 @@ export class ImapSession {
       connectionTimeout: runtime.timeoutMs,
       greetingTimeout: runtime.timeoutMs,
       socketTimeout: runtime.timeoutMs,
+      // Memory stays bounded whatever the server sends (imapflow's defaults are 1-2 GB).
+      maxLineLength: IMAP_LIMITS.maxLine,
+      maxLiteralSize: IMAP_LIMITS.maxLiteral,
+      maxResponseSize: IMAP_LIMITS.maxResponse,
     };
     // Left unset, imapflow upgrades when STARTTLS is offered; "none" must mean none.
     if (endpoint.tls !== 'implicit') options.doSTARTTLS = endpoint.tls === 'starttls';

@@ -281,7 +281,17 @@ export class WireClient {
       this.failAll(this.failure ?? closedError(this.bye));
     });
     socket.on('data', (chunk: Buffer) => {
-      for (const response of this.reader.push(chunk)) this.dispatch(response);
+      let responses: Response[];
+      try {
+        responses = this.reader.push(chunk);
+      } catch (error) {
+        // A response over the limits (net/imap/limits.ts): the connection is given up, and every
+        // command waiting on it fails with this error.
+        this.failure ??= error;
+        socket.destroy();
+        return;
+      }
+      for (const response of responses) this.dispatch(response);
     });
   }
 

@@ -1,0 +1,80 @@
+// Servers that misbehave on purpose (test/support/hostile-imap.ts): whatever they send, mailops
+// ends with a clear error and the contract's exit code, inside --timeout, with its memory bounded
+// (the response limits of src/net/imap/limits.ts: 32 MiB a line, 160 MiB a literal). Peak memory
+// is read from /proc (VmHWM) while the command runs.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { seedPasswordAccount } from '../support/api-account.js';
+import { makeHome, startCli, type CliResult } from '../support/cli.js';
+import { startHostileImap, type Attack, type HostileImap } from '../support/hostile-imap.js';
+import { PASSPHRASE, jsonError } from './helpers.js';
+
+/** Commands must fail well under this: Node and the program take ~60 MB, the limits allow ~32-64 more. */
+const MEMORY_CEILING_MB = 160;
+
+let server: HostileImap | null = null;
+afterEach(async () => {
+  await server?.stop();
+  server = null;
+});
+
+async function against(attack: Attack, on: RegExp, args: string[]): Promise<{ result: CliResult; peakMb: number; seconds: number; sent: number }> {
+  server = await startHostileImap(attack, on);
+  const home = makeHome();
+  await seedPasswordAccount(home, {
+    email: 'ann@hostile.test',
+    imap: { host: '127.0.0.1', port: server.port, tls: 'none' },
+    smtp: { host: '127.0.0.1', port: 9, tls: 'none' },
+    password: 'secret-hostile-password',
+    passphrase: PASSPHRASE,
+  });
+  const started = Date.now();
+  const running = startCli(args, { home, timeoutMs: 60_000, env: { MAILOPS_PASSPHRASE: PASSPHRASE } });
+  let peakKb = 0;
+  const poll = setInterval(() => {
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${running.child.pid}/status`, 'utf8'));
+      if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
+    } catch {
+      // Gone already.
+    }
+  }, 10);
+  const result = await running.result.finally(() => clearInterval(poll));
+  const figures = { result, peakMb: peakKb / 1024, seconds: (Date.now() - started) / 1000, sent: server.sent() };
+  if (process.env.MAILOPS_PRINT_FIGURES) console.log(`${attack} ${args[0]}: exit ${result.code}, ${figures.seconds.toFixed(1)} s, peak ${figures.peakMb.toFixed(0)} MB, ${(figures.sent / 1024 / 1024).toFixed(0)} MiB sent`);
+  return figures;
+}
+
+describe('hostile IMAP servers', () => {
+  it('a LIST line that never ends: folders exits 1 once the line passes 32 MiB (a broken protocol, not retried), memory bounded', async () => {
+    const { result, peakMb, seconds, sent } = await against('endless-line', / LIST /i, ['folders', '--timeout', '20', '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    expect(jsonError(result).message).toMatch(/more than mailops accepts/);
+    // The 32 MiB of the limit had to come first.
+    expect(sent).toBeGreaterThan(32 * 1024 * 1024);
+    expect(peakMb).toBeGreaterThan(0);
+    expect(peakMb).toBeLessThan(MEMORY_CEILING_MB);
+    expect(seconds).toBeLessThan(20);
+    expect(result.stderr + result.stdout).not.toContain('secret-hostile-password');
+  });
+
+  it('a literal announced as {4294967295} and dripped: sync refuses it as announced, holding nothing of it', async () => {
+    const { result, peakMb, seconds, sent } = await against('huge-literal', /FETCH|LIST|STATUS|SELECT|EXAMINE/i, ['sync', '--timeout', '20', '--max-time', '30', '--json']);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stdout + result.stderr).toMatch(/more than mailops accepts/);
+    expect(peakMb).toBeGreaterThan(0);
+    expect(peakMb).toBeLessThan(MEMORY_CEILING_MB);
+    expect(seconds).toBeLessThan(30);
+    // Refused at the announcement: far less than the limit was read.
+    expect(sent).toBeGreaterThan(0);
+  });
+
+  it('a line that never ends during sync: the sync client gives up at once (no retry), memory bounded', async () => {
+    const { result, peakMb, seconds, sent } = await against('endless-line', / LIST /i, ['sync', '--timeout', '20', '--max-time', '30', '--json']);
+    expect(sent).toBeLessThan(48 * 1024 * 1024);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stdout + result.stderr).toMatch(/more than mailops accepts/);
+    expect(peakMb).toBeLessThan(MEMORY_CEILING_MB);
+    expect(seconds).toBeLessThan(10);
+  });
+});

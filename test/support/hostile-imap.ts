@@ -1,0 +1,88 @@
+// An IMAP server that misbehaves on purpose, for the hardening tests: it greets, takes any LOGIN,
+// answers CAPABILITY, and then answers the command named in `on` with one of the attacks below,
+// dripping bytes until the client hangs up (each chunk waits for the socket to drain, so a
+// client that stops reading is not fed more).
+//
+//   endless-line   `* LIST (\HasNoChildren) "/" ` and then name bytes, never a line end
+//   huge-literal   a literal announced as {4294967295} whose bytes then drip
+//   silence        nothing at all after the greeting's command
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { HOST } from './net.js';
+
+export type Attack = 'endless-line' | 'huge-literal' | 'silence';
+
+export interface HostileImap {
+  port: number;
+  /** Bytes of the attack sent so far, on every connection. */
+  sent(): number;
+  stop(): Promise<void>;
+}
+
+const CHUNK = Buffer.alloc(256 * 1024, 0x61);
+
+export function startHostileImap(attack: Attack, on: RegExp): Promise<HostileImap> {
+  const sockets = new Set<Socket>();
+  let sent = 0;
+  const drip = (socket: Socket, head: string) => {
+    socket.write(head);
+    const more = () => {
+      while (!socket.destroyed && sent < 4 * 1024 * 1024 * 1024) {
+        sent += CHUNK.length;
+        // Full: go on when the client has read what is queued.
+        if (!socket.write(CHUNK)) return void socket.once('drain', more);
+      }
+    };
+    more();
+  };
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.write('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] hostile test server ready\r\n');
+    let buffer = '';
+    socket.on('data', (data) => {
+      buffer += data.toString('latin1');
+      for (let lf = buffer.indexOf('\n'); lf >= 0; lf = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, lf).replace(/\r$/, '');
+        buffer = buffer.slice(lf + 1);
+        const [tag = '', command = ''] = line.split(' ');
+        if (on.test(line)) {
+          if (attack === 'endless-line') drip(socket, '* LIST (\\HasNoChildren) "/" ');
+          else if (attack === 'huge-literal') drip(socket, '* 1 FETCH (UID 1 BODY[] {4294967295}\r\n');
+          continue;
+        }
+        switch (command.toUpperCase()) {
+          case 'CAPABILITY':
+            socket.write(`* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n${tag} OK done\r\n`);
+            break;
+          case 'LOGIN':
+          case 'AUTHENTICATE':
+            socket.write(`${tag} OK [CAPABILITY IMAP4rev1 LIST-EXTENDED] logged in\r\n`);
+            break;
+          case 'LOGOUT':
+            socket.end(`* BYE bye\r\n${tag} OK done\r\n`);
+            break;
+          case 'NOOP':
+            socket.write(`${tag} OK done\r\n`);
+            break;
+          default:
+            socket.write(`${tag} NO not here\r\n`);
+        }
+      }
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, HOST, () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        sent: () => sent,
+        stop: () =>
+          new Promise<void>((done) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => done());
+          }),
+      }),
+    );
+  });
+}
