@@ -120,6 +120,7 @@ export class Session {
     if (config.insecure) {
       this.options.runtime.warn(`TLS certificate verification is off for ${config.name} (--insecure)`);
     }
+    for (const warning of cleartextWarnings(config)) this.options.runtime.warn(warning);
     const backend = backendFor(config.backend);
     // The backend's code loads (and its TLS set-up runs) while the secret file's key is derived on
     // libuv's threads.
@@ -177,4 +178,20 @@ export class Session {
     this.database?.close();
     this.database = null;
   }
+}
+
+/**
+ * Servers an account logs in to without TLS (`--imap-tls none`, `--smtp-tls none`): its password
+ * or token crosses the network in clear. Said at connect and at each use, like --insecure.
+ */
+export function cleartextWarnings(config: AccountConfig): string[] {
+  const what = config.oauth ? 'OAuth token' : 'password';
+  const out: string[] = [];
+  for (const [protocol, endpoint] of [['IMAP', config.imap], ['SMTP', config.smtp]] as const) {
+    if (endpoint?.tls !== 'none') continue;
+    // On the machine itself nothing crosses a network.
+    if (/^(127\.|::1$|localhost$)/i.test(endpoint.host)) continue;
+    out.push(`the ${what} of ${config.name} goes to ${protocol} server ${endpoint.host}:${endpoint.port} without TLS (--${protocol.toLowerCase()}-tls none): anyone on the way can read it`);
+  }
+  return out;
 }
