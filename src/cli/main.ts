@@ -43,6 +43,9 @@ async function programFor(argv: string[], run: Runner): Promise<Command> {
   return (await import('./program.js')).buildProgram(run);
 }
 
+/** The exit code of a command stopped by SIGTERM: 128 + 15, as a shell reports a process it ended. */
+const TERMINATED = 143;
+
 export async function main(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv): Promise<number> {
   let exitCode: number = ExitCode.OK;
   let ctx: CliContext | null = null;
@@ -56,18 +59,29 @@ export async function main(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv
     if (name === 'sync') {
       void import('../secrets/unlock-early.js').then((m) => m.unlockEarly(current.home, env, current.flags.passphraseFile));
     }
+    // Ctrl-C and SIGTERM (a service manager, `timeout`, a killed cron job) both stop the command
+    // the same way: its signal aborts, what is open is rolled back or released (connect saves
+    // nothing half-made, sync's lease and batch), and the exit code is 128 + the signal (130, 143).
+    let terminated = false;
     const onSigint = () => current.abort.abort();
+    const onSigterm = () => {
+      terminated = true;
+      current.abort.abort();
+    };
     process.once('SIGINT', onSigint);
+    process.once('SIGTERM', onSigterm);
     try {
       if (!Object.hasOwn(COMMANDS, name)) throw new MailopsError('USAGE', `unknown command ${name}`);
       const mod = await COMMANDS[name]!.run();
       exitCode = await mod.run(current, args, options);
       if (current.signal.aborted) exitCode = ExitCode.INTERRUPTED;
     } catch (error) {
-      exitCode = current.signal.aborted ? reportError(current, new MailopsError('INTERRUPTED', 'interrupted')) : reportError(current, error);
+      exitCode = current.signal.aborted ? reportError(current, new MailopsError('INTERRUPTED', terminated ? 'terminated (SIGTERM)' : 'interrupted')) : reportError(current, error);
     } finally {
       process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigterm);
     }
+    if (terminated) exitCode = TERMINATED;
   });
 
   // Usage errors: exit 2 (commander's default is 1), and JSON on stderr with --json.

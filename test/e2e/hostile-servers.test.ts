@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seedPasswordAccount } from '../support/api-account.js';
-import { makeHome, startCli, type CliResult } from '../support/cli.js';
+import { makeHome, runCli, startCli, type CliResult } from '../support/cli.js';
 import { startHostileImap, type Attack, type HostileImap } from '../support/hostile-imap.js';
 import { PASSPHRASE, jsonError } from './helpers.js';
 
@@ -76,5 +76,43 @@ describe('hostile IMAP servers', () => {
     expect(result.stdout + result.stderr).toMatch(/more than mailops accepts/);
     expect(peakMb).toBeLessThan(MEMORY_CEILING_MB);
     expect(seconds).toBeLessThan(10);
+  });
+
+  it('a server that goes silent after the login: sync ends inside --max-time, retries included (exit 4)', async () => {
+    const { result, seconds } = await against('silence', /LIST|STATUS|SELECT|EXAMINE|ENABLE|NAMESPACE/i, ['sync', '--timeout', '3', '--max-time', '5', '--json']);
+    expect(result.code, result.stderr).toBe(4);
+    expect(seconds).toBeLessThan(5 + 1.5);
+  });
+
+  it('a greeting and then silence: sync ends inside --max-time, retries included (exit 4)', async () => {
+    const { result, seconds } = await against('silence', /LOGIN|AUTHENTICATE|CAPABILITY/i, ['sync', '--timeout', '3', '--max-time', '5', '--json']);
+    expect(result.code, result.stderr).toBe(4);
+    expect(seconds).toBeLessThan(5 + 1.5);
+  });
+
+  it('a greeting and then silence: folders (imapflow) ends after --timeout, exit 4', async () => {
+    const { result, seconds } = await against('silence', /LOGIN|AUTHENTICATE|CAPABILITY/i, ['folders', '--timeout', '3', '--json']);
+    expect(result.code, result.stderr).toBe(4);
+    expect(jsonError(result).code).toBe('TIMEOUT');
+    expect(seconds).toBeLessThan(3 * 2 + 1.5);
+  });
+
+  it('SIGTERM (and SIGINT) stop a hanging sync: exit 143 (130), the lease released for the next run', async () => {
+    for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      server = await startHostileImap('silence', /LIST|STATUS|SELECT|EXAMINE|ENABLE|NAMESPACE/i);
+      const home = makeHome();
+      await seedPasswordAccount(home, { email: 'ann@hostile.test', imap: { host: '127.0.0.1', port: server.port, tls: 'none' }, smtp: { host: '127.0.0.1', port: 9, tls: 'none' }, password: 'pw', passphrase: PASSPHRASE });
+      const env = { MAILOPS_PASSPHRASE: PASSPHRASE };
+      const running = startCli(['sync', '--timeout', '30', '--json'], { home, timeoutMs: 60_000, env });
+      await new Promise((r) => setTimeout(r, 1500));
+      running.child.kill(signal);
+      const stopped = await running.result;
+      expect(stopped.code, `${signal}: ${stopped.stderr}`).toBe(code);
+      // The lease is free: a second run is not turned away as busy (75); it meets the same silence.
+      const next = await runCli(['sync', '--timeout', '2', '--max-time', '3', '--json'], { home, env });
+      expect(next.code, next.stderr).toBe(4);
+      await server.stop();
+      server = null;
+    }
   });
 });
