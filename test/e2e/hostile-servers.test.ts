@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seedPasswordAccount } from '../support/api-account.js';
 import { makeHome, runCli, startCli, type CliResult } from '../support/cli.js';
+import { startFakeSmtp } from '../support/failure-servers.js';
 import { startHostileImap, type Attack, type HostileImap } from '../support/hostile-imap.js';
 import { PASSPHRASE, jsonError } from './helpers.js';
 
@@ -113,6 +114,22 @@ describe('hostile IMAP servers', () => {
       expect(next.code, next.stderr).toBe(4);
       await server.stop();
       server = null;
+    }
+  });
+
+  it('SMTP accepts the message and drops the connection before its answer: send says it may have gone out, exit 1, no second try, no copy in Sent', async () => {
+    server = await startHostileImap('silence', /^$/);
+    const smtp = await startFakeSmtp({ dataReply: 'drop', extensions: ['SIZE 35882577', 'AUTH PLAIN LOGIN'] });
+    try {
+      const home = makeHome();
+      await seedPasswordAccount(home, { email: 'ann@hostile.test', imap: { host: '127.0.0.1', port: server.port, tls: 'none' }, smtp: { host: '127.0.0.1', port: smtp.port, tls: 'none' }, password: 'pw', passphrase: PASSPHRASE });
+      const sent = await runCli(['send', '--to', 'bob@example.org', '--subject', 'maybe', '--body', 'did it go?', '--json'], { home, env: { MAILOPS_PASSPHRASE: PASSPHRASE } });
+      expect(sent.code, sent.stderr).toBe(1);
+      expect(jsonError(sent).message).toMatch(/may have been (sent|delivered)/i);
+      expect(smtp.messages()).toBe(1);
+      expect(server.commands().some((c) => / APPEND /i.test(c))).toBe(false);
+    } finally {
+      await smtp.stop();
     }
   });
 });

@@ -131,16 +131,27 @@ export interface FakeSmtpOptions {
   authReply?: string;
   mailReply?: string;
   rcptReply?: string;
+  /** After the message's final dot: a reply, or 'drop' to close the connection without one (did it go?). */
+  dataReply?: string | 'drop';
   tls?: TlsOption;
   /** Default: a free one. */
   port?: number;
 }
 
-/** An SMTP server with scripted replies for AUTH, MAIL FROM and RCPT TO. */
-export function startFakeSmtp(opts: FakeSmtpOptions): Promise<Running> {
+/** An SMTP server with scripted replies for AUTH, MAIL FROM, RCPT TO and the end of DATA; `messages` counts the DATA received. */
+export function startFakeSmtp(opts: FakeSmtpOptions): Promise<Running & { messages(): number }> {
   const extensions = opts.extensions ?? ['SIZE 35882577', 'AUTH LOGIN PLAIN XOAUTH2', 'ENHANCEDSTATUSCODES'];
   let awaitingLogin = 0;
-  return lineServer(opts.greeting ?? '220 smtp.example.test ESMTP ready', (line, reply, socket) => {
+  let inData = false;
+  let messages = 0;
+  const running = lineServer(opts.greeting ?? '220 smtp.example.test ESMTP ready', (line, reply, socket) => {
+    if (inData) {
+      if (line !== '.') return;
+      inData = false;
+      messages++;
+      if (opts.dataReply === 'drop') return void socket.destroy();
+      return reply(opts.dataReply ?? '250 2.0.0 OK queued');
+    }
     if (awaitingLogin > 0) {
       awaitingLogin--;
       return reply(awaitingLogin > 0 ? '334 UGFzc3dvcmQ6' : (opts.authReply ?? '235 2.7.0 Accepted'));
@@ -159,6 +170,9 @@ export function startFakeSmtp(opts: FakeSmtpOptions): Promise<Running> {
         return reply(opts.mailReply ?? '250 2.1.0 OK');
       case 'RCPT':
         return reply(opts.rcptReply ?? '250 2.1.5 OK');
+      case 'DATA':
+        inData = true;
+        return reply('354 Start mail input; end with <CRLF>.<CRLF>');
       case 'RSET':
         return reply('250 2.0.0 OK');
       case 'QUIT':
@@ -168,6 +182,7 @@ export function startFakeSmtp(opts: FakeSmtpOptions): Promise<Running> {
         return reply('502 5.5.1 Unrecognized command.');
     }
   }, opts.tls, opts.port);
+  return running.then((r) => ({ ...r, messages: () => messages }));
 }
 
 /** A minimal HTTP server: path -> [status, content type, body]. Unknown paths are 404. */

@@ -15,6 +15,8 @@ export interface HostileImap {
   port: number;
   /** Bytes of the attack sent so far, on every connection. */
   sent(): number;
+  /** Command lines received, on every connection (LOGIN's password included: a test server). */
+  commands(): string[];
   stop(): Promise<void>;
 }
 
@@ -22,6 +24,7 @@ const CHUNK = Buffer.alloc(256 * 1024, 0x61);
 
 export function startHostileImap(attack: Attack, on: RegExp): Promise<HostileImap> {
   const sockets = new Set<Socket>();
+  const commands: string[] = [];
   let sent = 0;
   const drip = (socket: Socket, head: string) => {
     socket.write(head);
@@ -45,6 +48,7 @@ export function startHostileImap(attack: Attack, on: RegExp): Promise<HostileIma
       for (let lf = buffer.indexOf('\n'); lf >= 0; lf = buffer.indexOf('\n')) {
         const line = buffer.slice(0, lf).replace(/\r$/, '');
         buffer = buffer.slice(lf + 1);
+        commands.push(line);
         const [tag = '', command = ''] = line.split(' ');
         if (on.test(line)) {
           if (attack === 'endless-line') drip(socket, '* LIST (\\HasNoChildren) "/" ');
@@ -77,6 +81,7 @@ export function startHostileImap(attack: Attack, on: RegExp): Promise<HostileIma
       resolve({
         port: (server.address() as AddressInfo).port,
         sent: () => sent,
+        commands: () => [...commands],
         stop: () =>
           new Promise<void>((done) => {
             for (const s of sockets) s.destroy();

@@ -184,6 +184,15 @@ export async function sendSmtp(settings: SmtpSettings, message: OutgoingMessage,
     }
     return { messageId: message.messageId, accepted, rejected: info.rejected.map(String), providerSavedCopy: false };
   } catch (err) {
+    if (log.dataStarted && !log.dataAnswered && !(err instanceof MailopsError && err.code === 'INTERRUPTED')) {
+      // The server took the message's bytes and never said what it did with them: it may have
+      // gone out. Never sent again by us, and said so, so that no script sends it twice.
+      throw new MailopsError(
+        'SEND_FAILED',
+        `SMTP server ${settings.endpoint.host}:${settings.endpoint.port} took the message and the connection ended before its answer: it may have been delivered`,
+        { hint: 'it was not sent again; check with a recipient (or the Sent folder of another client) before sending it again', cause: err },
+      );
+    }
     throw mapSmtpError(err, context(settings, log), settings.runtime.timeoutMs);
   }
 }

@@ -38,6 +38,10 @@ export class ImapProtocolLog {
   readonly milestones: ConnectionMilestones = { connectedAt: null, tlsAt: null, tlsVersion: null, authenticatedAt: null };
   /** Whether the server has sent anything yet (its greeting comes first). */
   greeted = false;
+  /** The server said 354 to DATA: from then on the message may be taken, whatever follows. */
+  dataStarted = false;
+  /** The server's answer to the message's final dot came (accepted or refused). */
+  dataAnswered = false;
   /** The last error imapflow logged for a command it then reported as a bare `false`. */
   lastCommandError: unknown = null;
   private authTag: string | null = null;
@@ -102,6 +106,10 @@ export class SmtpProtocolLog {
   extensions: string[] = [];
   /** Whether the server has sent anything yet (its greeting comes first). */
   greeted = false;
+  /** The server said 354 to DATA: from then on the message may be taken, whatever follows. */
+  dataStarted = false;
+  /** The server's answer to the message's final dot came (accepted or refused). */
+  dataAnswered = false;
   private inAuth = false;
   private awaitingEhlo = false;
 
@@ -137,6 +145,8 @@ export class SmtpProtocolLog {
   private server(text: string): void {
     this.greeted = true;
     const lines = text.split(/\r?\n/);
+    if (/^354[ -]/.test(lines[0] ?? '')) this.dataStarted = true;
+    else if (this.dataStarted && /^\d{3}/.test(lines[0] ?? '')) this.dataAnswered = true;
     if (this.inAuth && !/^334[ -]/.test(lines[0] ?? '')) this.inAuth = false;
     if (this.awaitingEhlo && /^250[ -]/.test(lines[0] ?? '')) {
       // The first line greets by host name; the rest are the keywords.
