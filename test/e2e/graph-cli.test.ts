@@ -314,3 +314,42 @@ describe('sync over Microsoft Graph: crashes and ingestion', () => {
     for (const m of [first, second]) expect(box(h.email).message(m.immutableId).isRead).toBe(true);
   });
 });
+
+describe('a Graph service that misbehaves', () => {
+  it('an answer that is not JSON, a 10 MB error body, a redirect to another host: clear errors, and the token never goes elsewhere', async () => {
+    const h = await connected('hostile');
+    bed.graph.addMessage(h.email, subjectMessage('still here'));
+
+    bed.graph.injectError({ api: 'messages.list', user: h.email, status: 200, body: Buffer.from('<html>not json</html>') });
+    const garbled = await h.cli(['ls', '--json']);
+    expect(garbled.code).toBe(1);
+    expect(jsonError(garbled).message).toMatch(/not JSON/);
+
+    bed.graph.injectError({ api: 'messages.list', user: h.email, status: 500, body: Buffer.alloc(10 * 1024 * 1024, 0x41) });
+    const huge = await h.cli(['ls', '--json']);
+    expect(huge.code).toBe(1);
+    expect(jsonError(huge).message).toMatch(/500/);
+    expect(huge.stderr.length).toBeLessThan(10_000);
+
+    // A redirect to a server that records what it is sent: no request reaches it, with or without the token.
+    const seen: string[] = [];
+    const { createServer } = await import('node:http');
+    const trap = createServer((req, res) => {
+      seen.push(String(req.headers.authorization ?? 'none'));
+      res.end('{}');
+    });
+    await new Promise<void>((r) => trap.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (trap.address() as { port: number }).port;
+      bed.graph.injectError({ api: 'messages.list', user: h.email, status: 302, headers: { location: `http://127.0.0.1:${port}/v1.0/me/messages` }, body: {} });
+      const redirected = await h.cli(['ls', '--json']);
+      expect(redirected.code).toBe(1);
+      expect(jsonError(redirected).message).toMatch(/302/);
+      expect(seen).toEqual([]);
+    } finally {
+      trap.close();
+    }
+    // And the account is fine afterwards.
+    expect(parseJson(await h.cli(['ls', '--json'])).messages).toHaveLength(1);
+  });
+});
