@@ -4,6 +4,7 @@
  */
 import { ExitCode, MailopsError, type ExitCodeValue } from '../domain/errors.js';
 import type { CliContext } from './context.js';
+import { storageError } from '../store/storage-error.js';
 
 export function toMailopsError(error: unknown): MailopsError {
   if (error instanceof MailopsError) return error;
@@ -13,6 +14,8 @@ export function toMailopsError(error: unknown): MailopsError {
   if (error instanceof Error && error.name === 'ExitPromptError') {
     return new MailopsError('INTERRUPTED', 'interrupted at the prompt');
   }
+  const storage = storageError(error, process.env.MAILOPS_HOME);
+  if (storage) return storage;
   const message = error instanceof Error ? error.message : String(error);
   return new MailopsError('FAILED', message, { cause: error });
 }

@@ -10,10 +10,12 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { MailopsError } from '../domain/errors.js';
 import { ensureHome } from './home.js';
 import { COMPACT_AFTER, MIGRATIONS } from './migrations.js';
+import { DB_FILE, storageError } from './storage-error.js';
+
+export { storageError };
 
 export type Database = BetterSqlite3.Database;
 
-const DB_FILE = 'mailops.db';
 
 export function openDatabase(home: string): Database {
   ensureHome(home);
@@ -27,7 +29,7 @@ export function openDatabase(home: string): Database {
   try {
     db = new Sqlite(file, { timeout: 10_000 });
   } catch (error) {
-    throw new MailopsError('FAILED', `cannot open the database ${file}: ${(error as Error).message}`, { cause: error });
+    throw storageError(error, home) ?? new MailopsError('FAILED', `cannot open the database ${file}: ${(error as Error).message}`, { cause: error });
   }
   // 16 KB pages for a new file (an existing one keeps its size; WAL cannot change it): the
   // cache is mostly message bodies, written through overflow pages one WAL frame each, and

@@ -15,6 +15,7 @@ import type { Session } from '../session.js';
 import type { MailProvider } from '../../domain/provider.js';
 import { FeedApplier, type FolderReport, type SyncCounts } from './apply.js';
 import type { HandOver } from './on-new.js';
+import { storageError } from '../../store/db.js';
 
 export interface SyncRequest {
   accounts: StoredAccount[];
@@ -157,7 +158,7 @@ async function syncOne(
         break;
       } catch (error) {
         if (!signal.aborted) countUnits(provider);
-        const mapped = isMailopsError(error) ? error : new MailopsError('FAILED', (error as Error).message, { cause: error });
+        const mapped = isMailopsError(error) ? error : (storageError(error, session.options.home) ?? new MailopsError('FAILED', (error as Error).message, { cause: error }));
         await session.closeProvider(provider);
         if (signal.aborted || !TRANSIENT.has(mapped.code) || attempt >= MAX_ATTEMPTS) throw mapped;
         // Transient: a new connection continues from the committed tokens.
@@ -167,7 +168,7 @@ async function syncOne(
       }
     }
   } catch (error) {
-    failure = isMailopsError(error) ? error : new MailopsError('FAILED', (error as Error).message, { cause: error });
+    failure = isMailopsError(error) ? error : (storageError(error, session.options.home) ?? new MailopsError('FAILED', (error as Error).message, { cause: error }));
   } finally {
     lease.release();
   }
