@@ -1,6 +1,6 @@
 // Property-based fuzzing (fast-check) of everything mailops parses from untrusted servers, senders
 // and users: the query language, IMAP responses, modified UTF-7, encoded words and RFC 2231, MIME,
-// autoconfig XML, and the Gmail and Graph response decoders. Inputs are arbitrary and mutations of
+// autoconfig XML, the Gmail and Graph response decoders, and the IMAP sync feed over malformed answers. Inputs are arbitrary and mutations of
 // the seed corpus in test/fuzz/corpus/. Each target runs MAILOPS_FUZZ_RUNS cases (default 10,000;
 // the MIME reader through mailparser a tenth); `npm run fuzz` runs 200,000 each.
 // A failure prints its seed and the shrunk counterexample: add that input to the corpus with the fix.
@@ -24,6 +24,9 @@ import { parseBatchAnswer } from '../../src/providers/gmail/api.js';
 import { toEnvelope as gmailEnvelope } from '../../src/providers/gmail/envelope.js';
 import { toEnvelope as graphEnvelope } from '../../src/providers/graph/envelope.js';
 import { detachAttachments } from '../../src/providers/graph/send.js';
+import { imapSyncFeed } from '../../src/providers/imap/sync.js';
+import type { SyncEvent, SyncOptions } from '../../src/domain/sync.js';
+import { scriptedClient } from '../support/scripted-imap.js';
 
 const RUNS = Number(process.env.MAILOPS_FUZZ_RUNS ?? 10_000);
 const SLOW_RUNS = Math.max(100, Math.round(RUNS / 10));
@@ -114,6 +117,43 @@ describe('fuzz: IMAP responses', () => {
   it('mutated real transcripts, and literals announced huge: the same', () => {
     const huge = fc.constantFrom('{4294967295}', '{99999999999999999999}', '{8193}', '{0}', '{18446744073709551616}').map((l) => Buffer.from(`* 1 FETCH (BODY[] ${l}\r\nabc`));
     fc.assert(fc.property(chunked(fc.oneof(mutated(IMAP), huge)), check), { numRuns: RUNS });
+  });
+});
+
+describe('fuzz: the IMAP sync feed', () => {
+  const OPTIONS: SyncOptions = { folders: null, full: false, since: null, headersOnly: true, bodyLimit: 1024, batchSize: 50 };
+  const fetched = (uid: number) =>
+    `* ${uid} FETCH (UID ${uid} FLAGS (\\Seen) RFC822.SIZE 10 INTERNALDATE "01-Jan-2025 00:00:00 +0000" MODSEQ (${uid}) ENVELOPE ("Wed, 1 Jan 2025 00:00:00 +0000" "m${uid}" (("A" NIL "a" "b.c")) NIL NIL NIL NIL NIL NIL "<m${uid}@b>") BODYSTRUCTURE ("text" "plain" NIL NIL NIL "7bit" 2 1) BODY[HEADER.FIELDS (REFERENCES)] {2}`;
+  const SCRIPT: Array<[string, string[]]> = [
+    ['LIST', ['* LIST () "/" INBOX', '* STATUS INBOX (MESSAGES 3 UIDNEXT 4 UIDVALIDITY 9 UNSEEN 0 HIGHESTMODSEQ 5)']],
+    ['EXAMINE "INBOX"', ['* 3 EXISTS', '* OK [UIDVALIDITY 9] ok', '* OK [UIDNEXT 4] ok', '* OK [HIGHESTMODSEQ 5] ok']],
+    ['UID FETCH 1:3', [1, 2, 3].flatMap((uid) => [fetched(uid), '', ')'])],
+  ];
+  const edit = fc.record({ answer: fc.nat(2), line: fc.nat(40), at: fc.nat(), kind: fc.nat(3), text: fc.constantFrom('(', ')', '"', 'NIL', '{5}', ' ', '4294967296', '-1', '0', 'UID', '\\', '[', ']') });
+
+  it('malformed answers (mutated STATUS, EXAMINE and FETCH lines): events without a NaN, or an error that is not a crash', async () => {
+    await fc.assert(
+      fc.asyncProperty(edit, async ({ answer, line, at, kind, text }) => {
+        const script = SCRIPT.map(([k, lines]) => [k, [...lines]] as [string, string[]]);
+        const lines = script[answer]![1];
+        const i = line % lines.length;
+        const old = lines[i]!;
+        const cut = old.length ? at % old.length : 0;
+        lines[i] = [old.slice(0, cut), old.slice(0, cut) + text + old.slice(cut), old.slice(0, cut) + old.slice(cut + 1 + (at % 5)), old.replace(/\d+/, text.replace(/\D/g, '') || '0')][kind]!;
+        const { client } = scriptedClient(script);
+        const events: SyncEvent[] = [];
+        try {
+          for await (const event of imapSyncFeed(client, new Map(), OPTIONS, new AbortController().signal)) events.push(event);
+        } catch (error) {
+          expect(error).not.toBeInstanceOf(TypeError);
+          expect(error).not.toBeInstanceOf(RangeError);
+          return;
+        }
+        // Found by this test: a malformed STATUS stored a NaN unread count, RFC822.SIZE NIL10 a NaN size.
+        expect(JSON.stringify(events, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? 'NOT A NUMBER' : v))).not.toContain('NOT A NUMBER');
+      }),
+      { numRuns: SLOW_RUNS * 3 },
+    );
   });
 });
 

@@ -263,3 +263,12 @@ export function fetchAttributes(segments: Segments): Map<string, Value> {
   }
   return map;
 }
+
+/**
+ * A number of a server's answer (a count, a size, a UID): digits only, else null. `Number()`
+ * would take "NIL10" as NaN and " " as 0, and fuzzing found a NaN size and unread count stored.
+ */
+export function imapNumber(value: unknown): number | null {
+  const t = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('latin1') : null;
+  return t !== null && /^\d{1,15}$/.test(t) ? Number(t) : null;
+}

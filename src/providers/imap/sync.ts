@@ -19,7 +19,7 @@ import { toFolders, type ListedFolder } from './folders.js';
 import { encodeMessageId } from './ids.js';
 import { decodeFolderToken, encodeFolderToken, type ImapFolderState } from './sync-token.js';
 import { listEntry, type WireClient } from './wire/client.js';
-import { fetchAttributes, parseValues, responseCode, text, type Untagged } from '../../net/imap/response.js';
+import { fetchAttributes, imapNumber, parseValues, responseCode, text, type Untagged } from '../../net/imap/response.js';
 import { compressUidSet, expandUidSet } from '../../net/imap/uid-set.js';
 import { decodeMailboxName, quoteMailbox } from '../../net/imap/utf7.js';
 
@@ -43,11 +43,12 @@ function readStatus(values: unknown[]): FolderStatus {
   for (let i = 0; i + 1 < values.length; i += 2) {
     const key = String(values[i]).toUpperCase();
     const value = String(values[i + 1]);
-    if (key === 'MESSAGES') status.messages = Number(value);
-    else if (key === 'UNSEEN') status.unseen = Number(value);
-    else if (key === 'UIDNEXT') status.uidNext = Number(value);
-    else if (key === 'UIDVALIDITY') status.uidValidity = value;
-    else if (key === 'HIGHESTMODSEQ') status.highestModseq = value;
+    // A value that is not a number is as good as absent (fuzzing found a NaN unread count stored).
+    if (key === 'MESSAGES') status.messages = imapNumber(value);
+    else if (key === 'UNSEEN') status.unseen = imapNumber(value);
+    else if (key === 'UIDNEXT') status.uidNext = imapNumber(value);
+    else if (key === 'UIDVALIDITY') status.uidValidity = /^\d{1,10}$/.test(value) ? value : null;
+    else if (key === 'HIGHESTMODSEQ') status.highestModseq = /^\d{1,20}$/.test(value) ? value : null;
   }
   return status;
 }
@@ -172,7 +173,7 @@ async function* syncFolder(
     const code = r.kind === 'OK' ? responseCode(r.text) : null;
     if (!code) return;
     if (code[0] === 'UIDVALIDITY') selected.uidValidity = code[1];
-    else if (code[0] === 'UIDNEXT') selected.uidNext = Number(code[1]);
+    else if (code[0] === 'UIDNEXT') selected.uidNext = imapNumber(code[1]) ?? selected.uidNext;
     else if (code[0] === 'HIGHESTMODSEQ') selected.highestModseq = code[1];
     else if (code[0] === 'NOMODSEQ') selected.noModseq = true;
   });
@@ -238,7 +239,7 @@ async function* knownMessageChanges(
     }
     if (r.kind !== 'FETCH') return;
     const attributes = fetchAttributes(r.segments);
-    const uid = Number(text(attributes.get('UID')));
+    const uid = imapNumber(text(attributes.get('UID'))) ?? 0;
     if (!uid || uid > lastUid) return;
     seen.push(uid);
     const flags = attributes.get('FLAGS');
@@ -279,8 +280,9 @@ async function* fetchNew(
     signal.throwIfAborted();
     if (response.kind !== 'FETCH') continue;
     const attributes = fetchAttributes(response.segments);
-    // An unsolicited FETCH (a flag change by another session) carries no envelope.
-    if (!attributes.has('ENVELOPE') || !attributes.has('UID')) continue;
+    // An unsolicited FETCH (a flag change by another session) carries no envelope; one whose UID is
+    // not a number is not a message we can name (fuzzing found it stored under uid NaN).
+    if (!attributes.has('ENVELOPE') || !imapNumber(text(attributes.get('UID')))) continue;
     const { cached, uid, bytes: size } = toCachedMessage(attributes, path, uidValidity, options);
     batch.push(cached);
     bytes += size;

@@ -11,7 +11,7 @@ import { rawHeaderField } from '../../../mime/raw-header.js';
 import { hasAttachments, validDate, type StructureNode } from '../envelope.js';
 import { flagsFromImap } from '../flags.js';
 import { encodeMessageId } from '../ids.js';
-import { text, type Value } from '../../../net/imap/response.js';
+import { imapNumber, text, type Value } from '../../../net/imap/response.js';
 
 /** What `sync` asks for with each new message (BODY[] partial: up to the body limit). */
 export function newMessageItems(options: SyncOptions, condstore: boolean): string {
@@ -81,7 +81,7 @@ export function toCachedMessage(
 ): { cached: MessageUpsert; uid: number; bytes: number } {
   const envelope = attributes.get('ENVELOPE');
   const env = Array.isArray(envelope) ? envelope : [];
-  const size = Number(text(attributes.get('RFC822.SIZE')) ?? 0);
+  const size = imapNumber(text(attributes.get('RFC822.SIZE'))) ?? 0;
   const section = bodySection(attributes);
   const source = options.headersOnly ? null : section;
   const flags = attributes.get('FLAGS');
