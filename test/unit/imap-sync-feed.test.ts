@@ -149,3 +149,19 @@ describe('UID sets', () => {
     expect(expandUidSet(compressUidSet(many))).toEqual(many);
   });
 });
+
+describe('imapSyncFeed over malformed answers (counterexamples the fuzzer found)', () => {
+  it('a STATUS value, an RFC822.SIZE or a UID that is not a number: absent, 0, or the FETCH left out; never NaN', async () => {
+    const { client } = scriptedClient([
+      ['LIST', ['* LIST () "/" INBOX', '* STATUS INBOX (MESSAGES 3 UIDNEXT 4 UIDVALIDITY 9 UNSEEN HESTMODSEQ 5)']],
+      ['EXAMINE "INBOX"', ['* 3 EXISTS', '* OK [UIDVALIDITY 9] ok', '* OK [UIDNEXT 4] ok', '* OK [HIGHESTMODSEQ 5] ok']],
+      ['UID FETCH 1:3', [fetched(1, 1).replace('UID 1', 'UID NIL1'), '', ')', fetched(2, 2).replace('RFC822.SIZE 10', 'RFC822.SIZE NIL10'), '', ')', fetched(3, 3), '', ')']],
+    ]);
+    const got = await events(client);
+    const folders = got.find((e) => e.kind === 'folders');
+    expect(folders).toMatchObject({ folders: [{ id: 'INBOX', unreadCount: null }] });
+    const upserted = got.flatMap((e) => (e.kind === 'upsert' ? e.messages : []));
+    expect(upserted.map((m) => m.folders[0]!.uid)).toEqual([2, 3]);
+    expect(upserted.map((m) => m.message.size)).toEqual([0, 10]);
+  });
+});
