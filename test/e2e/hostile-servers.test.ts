@@ -25,7 +25,8 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  expect(seen.homes.length).toBeGreaterThan(5);
+  // Whatever subset ran (-t), the check has homes to look at.
+  expect(seen.homes.length).toBeGreaterThan(0);
   for (const home of seen.homes) expectNoSecret(SECRET, home, ...seen.outputs);
 });
 
