@@ -155,4 +155,23 @@ describe('hostile IMAP servers', () => {
       await smtp.stop();
     }
   });
+
+  it('Ctrl-C or SIGTERM during connect (the server hangs at the login): exit 130/143 and nothing saved', async () => {
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      server = await startHostileImap('silence', /LOGIN|AUTHENTICATE/i);
+      const home = makeHome();
+      seen.homes.push(home);
+      const env = { MAILOPS_PASSPHRASE: PASSPHRASE, PW: SECRET };
+      const flags = ['--email', 'ann@hostile.test', '--imap-host', '127.0.0.1', '--imap-port', String(server.port), '--imap-tls', 'none', '--smtp-host', '127.0.0.1', '--smtp-port', '9', '--smtp-tls', 'none'];
+      const running = startCli(['connect', 'main', ...flags, '--password-env', 'PW', '--secret-store', 'file', '--timeout', '30', '--json'], { home, timeoutMs: 60_000, env });
+      await new Promise((r) => setTimeout(r, 1500));
+      running.child.kill(signal);
+      const stopped = remember(await running.result);
+      expect(stopped.code, `${signal}: ${stopped.stderr}`).toBe(code);
+      const accounts = remember(await runCli(['status', '--offline', '--json'], { home, env }));
+      expect(JSON.parse(accounts.stdout).accounts).toEqual([]);
+      await server.stop();
+      server = null;
+    }
+  });
 });
