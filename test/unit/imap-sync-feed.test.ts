@@ -165,3 +165,19 @@ describe('imapSyncFeed over malformed answers (counterexamples the fuzzer found)
     expect(upserted.map((m) => m.message.size)).toEqual([0, 10]);
   });
 });
+
+describe('imapSyncFeed over odd but legal answers', () => {
+  it('UIDVALIDITY 2^32-1, UIDs descending and repeated: each message once per id, the token at the highest UID', async () => {
+    const big = '4294967295';
+    const { client } = scriptedClient([
+      ['LIST', ['* LIST () "/" INBOX', `* STATUS INBOX (MESSAGES 2 UIDNEXT 4 UIDVALIDITY ${big} UNSEEN 0 HIGHESTMODSEQ 5)`]],
+      ['EXAMINE "INBOX"', ['* 2 EXISTS', `* OK [UIDVALIDITY ${big}] ok`, '* OK [UIDNEXT 4] ok', '* OK [HIGHESTMODSEQ 5] ok']],
+      ['UID FETCH 1:3', [fetched(3, 3), '', ')', fetched(1, 1), '', ')', fetched(3, 3), '', ')']],
+    ]);
+    const got = await events(client);
+    const upserted = got.flatMap((e) => (e.kind === 'upsert' ? e.messages : []));
+    expect(new Set(upserted.map((m) => m.message.id))).toEqual(new Set([id(1, big), id(3, big)]));
+    const checkpoint = got.filter((e) => e.kind === 'checkpoint').at(-1) as { token: string };
+    expect(JSON.parse(checkpoint.token)).toMatchObject({ v: big, l: 3 });
+  });
+});
