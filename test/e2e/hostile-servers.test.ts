@@ -174,4 +174,15 @@ describe('hostile IMAP servers', () => {
       server = null;
     }
   });
+
+  it('BYE in the middle of a command: folders and sync end with a clear network error (exit 4), sync after its retries', async () => {
+    for (const args of [['folders', '--timeout', '5', '--json'], ['sync', '--timeout', '5', '--max-time', '10', '--json']]) {
+      const { result, seconds } = await against('bye', / LIST /i, args);
+      expect(result.code, `${args[0]}: ${result.stdout}${result.stderr}`).toBe(4);
+      expect(result.stdout + result.stderr).toMatch(/closed the connection|BYE|shutting down/i);
+      expect(seconds).toBeLessThan(10);
+      await server?.stop();
+      server = null;
+    }
+  });
 });

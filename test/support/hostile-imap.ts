@@ -6,12 +6,13 @@
 //   endless-line   `* LIST (\HasNoChildren) "/" ` and then name bytes, never a line end
 //   huge-literal   a literal announced as {4294967295} whose bytes then drip
 //   silence        nothing at all after the greeting's command
+//   bye            `* BYE` in the middle of the command, and the connection closed
 //   many-folders   100,000 folders in one LIST answer, then OK (a well-formed but huge answer;
 //                  `folders` then asks STATUS of each, one round trip apiece: see the issue notes)
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { HOST } from './net.js';
 
-export type Attack = 'endless-line' | 'huge-literal' | 'silence' | 'many-folders';
+export type Attack = 'endless-line' | 'huge-literal' | 'silence' | 'many-folders' | 'bye';
 
 export interface HostileImap {
   port: number;
@@ -55,6 +56,7 @@ export function startHostileImap(attack: Attack, on: RegExp): Promise<HostileIma
         if (on.test(line)) {
           if (attack === 'endless-line') drip(socket, '* LIST (\\HasNoChildren) "/" ');
           else if (attack === 'huge-literal') drip(socket, '* 1 FETCH (UID 1 BODY[] {4294967295}\r\n');
+          else if (attack === 'bye') socket.end('* LIST () "/" INBOX\r\n* BYE [UNAVAILABLE] server shutting down\r\n');
           else if (attack === 'many-folders') {
             const lines = ['* LIST (\\HasNoChildren) "/" INBOX\r\n'];
             for (let i = 0; i < 100_000; i++) lines.push(`* LIST (\\HasNoChildren) "/" "Archive/${Math.floor(i / 1000)}/folder ${i}"\r\n`);
