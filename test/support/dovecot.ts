@@ -133,6 +133,8 @@ async function launch(config: Omit<ConfigInput, 'ports'>): Promise<{ child: Chil
   // A free port can be taken by someone else before Dovecot binds it; a fresh set usually works.
   for (let attempt = 1; attempt <= 3; attempt++) {
     const ports = { imaps: await freePort(), imap: await freePort(), lmtp: await freePort() };
+    // Three separate asks can get the same port back (each is free when asked): ask again.
+    while (new Set(Object.values(ports)).size < 3) Object.assign(ports, { imap: await freePort(), lmtp: await freePort() });
     const configFile = join(config.dir, 'dovecot.conf');
     writeFileSync(configFile, dovecotConfig({ ...config, ports }));
     writeFileSync(config.logFile, '');
@@ -149,7 +151,7 @@ async function launch(config: Omit<ConfigInput, 'ports'>): Promise<{ child: Chil
       await stopProcess(child);
       const log = tail(config.logFile, 30);
       lastError = new Error(`${(err as Error).message}\n${stderr}\n--- ${config.logFile} ---\n${log}`);
-      if (!/Address already in use/.test(stderr + log)) break;
+      if (!/Address already in use|duplicate listener/.test(stderr + log)) break;
     }
   }
   throw lastError;
