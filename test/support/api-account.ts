@@ -28,14 +28,7 @@ export async function seedApiAccount(home: string, kind: 'gmail' | 'graph', opts
       scopes: opts.scopes, grantedScopes: opts.scopes, grantedAt: new Date().toISOString(), endpoints: null, homeAccountId: null,
     },
   };
-  const db = openDatabase(home);
-  try {
-    new AccountRepository(db).save(config, true);
-  } finally {
-    db.close();
-  }
-  const store = await openSecretStore('file', { home, env: { MAILOPS_PASSPHRASE: opts.passphrase } });
-  await store.set(name, SECRET_KEYS.accessToken, encodeAccessToken(opts.token, new Date(Date.now() + 24 * 3600_000)));
+  await save(home, config, opts.passphrase, SECRET_KEYS.accessToken, encodeAccessToken(opts.token, new Date(Date.now() + 24 * 3600_000)));
 }
 
 /** A password account on an IMAP server (and an SMTP one that need not exist), as connect saves it, without connect's login check. */
@@ -45,12 +38,17 @@ export async function seedPasswordAccount(home: string, opts: { name?: string; e
     name, provider: 'imap', backend: 'imap', email: opts.email, user: opts.email, imap: opts.imap, smtp: opts.smtp, insecure: false, caFile: null,
     secretStore: 'file', passwordCommand: null, priority: 0, isDefault: true, createdAt: new Date().toISOString(), oauth: null,
   };
+  await save(home, config, opts.passphrase, 'password', opts.password);
+}
+
+/** The account row, then its one secret in the encrypted file store. */
+async function save(home: string, config: AccountConfig, passphrase: string, key: string, secret: string): Promise<void> {
   const db = openDatabase(home);
   try {
     new AccountRepository(db).save(config, true);
   } finally {
     db.close();
   }
-  const store = await openSecretStore('file', { home, env: { MAILOPS_PASSPHRASE: opts.passphrase } });
-  await store.set(name, 'password', opts.password);
+  const store = await openSecretStore('file', { home, env: { MAILOPS_PASSPHRASE: passphrase } });
+  await store.set(config.name, key, secret);
 }
