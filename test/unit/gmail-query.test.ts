@@ -67,3 +67,13 @@ describe('mayMatch (the local check)', () => {
     expect(mayMatch(parseQuery('is:answered OR kiwi'), e)).toBe(true);
   });
 });
+
+describe('compileGmailQuery under NOT', () => {
+  it('a NOT around an AND with a term Gmail cannot say is left out whole: -(kiwi is:answered) is every message, not -kiwi', () => {
+    expect(q('-(kiwi is:answered)')).toBe('');
+    expect(q('-(kiwi is:answered) from:ann')).toBe('from:ann');
+    // An OR under a NOT keeps what Gmail can say: NOT (A OR B) is within NOT A.
+    expect(q('-(kiwi OR is:answered)')).toBe('-kiwi');
+    expect(q('-(kiwi mango)')).toBe('-(kiwi mango)');
+  });
+});

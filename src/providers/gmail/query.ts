@@ -43,23 +43,38 @@ export function explainGmailQuery(query: QueryNode | null, labelIds: string[]): 
   return lines.join('\n');
 }
 
-function compile(node: QueryNode, notes: Set<string>, top: boolean): string | null {
+/**
+ * `negated`: the node sits under an odd number of NOTs. There a term left out of an AND leaves
+ * out the whole AND (NOT (A AND B) is wider than NOT A: `-(kiwi is:answered)` must not become
+ * `-kiwi`), as a term left out of an OR does elsewhere.
+ */
+function compile(node: QueryNode, notes: Set<string>, top: boolean, negated = false): string | null {
   switch (node.kind) {
     case 'and': {
-      const parts = node.children.map((c) => compile(c, notes, top)).filter((p): p is string => p !== null && p !== '');
+      const compiled = node.children.map((c) => compile(c, notes, top && !negated, negated));
+      if (negated && compiled.some((p) => p === null)) {
+        notes.add('a NOT around a term Gmail cannot search is checked here only');
+        return null;
+      }
+      const parts = compiled.filter((p): p is string => p !== null && p !== '');
       if (parts.length === 0) return null;
       return top || parts.length === 1 ? parts.join(' ') : `(${parts.join(' ')})`;
     }
     case 'or': {
-      const parts = node.children.map((c) => compile(c, notes, false));
+      const parts = node.children.map((c) => compile(c, notes, false, negated));
       if (parts.some((p) => p === null)) {
+        if (negated) {
+          // Under a NOT an OR narrows like an AND: the branches Gmail can say still hold.
+          const said = parts.filter((p): p is string => p !== null && p !== '');
+          if (said.length > 0) return said.length === 1 ? said[0]! : `{${said.join(' ')}}`;
+        }
         notes.add('an OR with a term Gmail cannot search is checked here only');
         return null;
       }
       return `{${parts.join(' ')}}`;
     }
     case 'not': {
-      const inner = compile(node.child, notes, false);
+      const inner = compile(node.child, notes, false, !negated);
       if (inner === null) return null;
       return `-${inner}`;
     }
