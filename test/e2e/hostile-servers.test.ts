@@ -113,11 +113,23 @@ describe('hostile IMAP servers', () => {
     expect(seconds).toBeLessThan(5 + 1.5);
   });
 
-  it('a greeting and then silence: folders (imapflow) ends after --timeout, exit 4', async () => {
+  it('a greeting and then silence: folders ends after --timeout, exit 4', async () => {
     const { result, seconds } = await against('silence', /LOGIN|AUTHENTICATE|CAPABILITY/i, ['folders', '--timeout', '3', '--json']);
     expect(result.code, result.stderr).toBe(4);
     expect(jsonError(result).code).toBe('TIMEOUT');
     expect(seconds).toBeLessThan(3 * 2 + 1.5);
+  });
+
+  it('100,000 folders: folders lists them all with their counts, every STATUS sent at once (not a round trip each)', async () => {
+    const { result, peakMb, seconds } = await against('many-folders', / LIST /i, ['folders', '--timeout', '20', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const { folders } = JSON.parse(result.stdout) as { folders: { path: string; total_count: number | null; unread_count: number | null }[] };
+    expect(folders).toHaveLength(100_001);
+    expect(folders.find((f) => f.path === 'Archive/42/folder 42017')).toMatchObject({ total_count: 42017, unread_count: 1 });
+    // Asked of each folder once.
+    expect(server!.commands().filter((c) => / STATUS /i.test(c))).toHaveLength(100_001);
+    expect(peakMb).toBeLessThan(MEMORY_CEILING_MB * 2);
+    expect(seconds).toBeLessThan(30);
   });
 
   it('SIGTERM (and SIGINT) stop a hanging sync: exit 143 (130), the lease released for the next run', async () => {

@@ -8,7 +8,7 @@
 //   silence        nothing at all after the greeting's command
 //   bye            `* BYE` in the middle of the command, and the connection closed
 //   many-folders   100,000 folders in one LIST answer, then OK (a well-formed but huge answer;
-//                  `folders` then asks STATUS of each, one round trip apiece: see the issue notes)
+//                  STATUS of each is answered, with MESSAGES the folder's number)
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { HOST } from './net.js';
 
@@ -78,6 +78,13 @@ export function startHostileImap(attack: Attack, on: RegExp): Promise<HostileIma
           case 'NOOP':
             socket.write(`${tag} OK done\r\n`);
             break;
+          case 'STATUS': {
+            const name = line.slice(tag.length + ' STATUS '.length, line.lastIndexOf(' ('));
+            const number = /folder (\d+)"$/.exec(name)?.[1] ?? '0';
+            if (attack === 'many-folders') socket.write(`* STATUS ${name} (MESSAGES ${number} UNSEEN 1)\r\n${tag} OK done\r\n`);
+            else socket.write(`${tag} NO not here\r\n`);
+            break;
+          }
           default:
             socket.write(`${tag} NO not here\r\n`);
         }

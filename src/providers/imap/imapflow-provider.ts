@@ -1,10 +1,11 @@
 /**
  * The IMAP/SMTP backend's commands: imapflow for the mailbox, nodemailer for
  * submission. It translates between those and the domain's types and does
- * nothing else; ids (ids.ts), roles (folders.ts), envelopes (envelope.ts),
+ * nothing else; ids (ids.ts), envelopes (envelope.ts),
  * errors (errors.ts), the connection (session.ts), SMTP (smtp.ts) and the
  * search compiler (search.ts) live beside it. provider.ts loads this module
- * on the first command: sync's change feed needs none of it.
+ * on the first command that needs it: the folder list and sync's change feed
+ * run over wire/ and need none of it.
  */
 import type { ImapFlow, MailboxObject } from 'imapflow';
 import { MailopsError } from '../../domain/errors.js';
@@ -14,7 +15,6 @@ import type {
   CheckStep,
   Envelope,
   FlagChange,
-  Folder,
   MessageRef,
   OutgoingMessage,
   Page,
@@ -23,7 +23,6 @@ import type {
 } from '../../domain/types.js';
 import { ENVELOPE_QUERY, toEnvelope } from './envelope.js';
 import { folderNotFound, imapServerText } from './errors.js';
-import { toFolders } from './folders.js';
 import { keyOf, messageNotFound } from './ids.js';
 import { imapFlagChange } from './flags.js';
 import { compileImapSearch, explainImapSearch, explainListOrder, imapListCommand, type ImapSearchContext } from './search.js';
@@ -33,8 +32,8 @@ import { compressUidSet as sequenceSet } from '../../net/imap/uid-set.js';
 import { quoteMailbox } from '../../net/imap/utf7.js';
 import type { ImapProviderConfig } from './provider.js';
 
-/** Every command of MailProvider but the change feed, which provider.ts runs over wire/. */
-export type ImapCommands = Omit<MailProvider, 'kind' | 'syncChanges'>;
+/** Every command of MailProvider but the folder list and the change feed, which provider.ts runs over wire/. */
+export type ImapCommands = Omit<MailProvider, 'kind' | 'syncChanges' | 'listFolders'>;
 
 export function createImapCommands(config: ImapProviderConfig, runtime: ProviderRuntime): ImapCommands {
   return new ImapflowProvider(config, runtime);
@@ -81,10 +80,6 @@ class ImapflowProvider implements ImapCommands {
 
   verifySend(signal: AbortSignal): Promise<VerifyResult> {
     return verifySmtp(this.smtp, signal);
-  }
-
-  listFolders(signal: AbortSignal): Promise<Folder[]> {
-    return this.session.run(signal, async (client) => toFolders(await client.list({ statusQuery: { messages: true, unseen: true } })));
   }
 
   list(folder: string, options: ListOptions, signal: AbortSignal): Promise<Page<Envelope>> {

@@ -11,6 +11,8 @@ import type { Envelope, FlagChange, Folder, MessageRef, OutgoingMessage, Page, S
 import { loadRootCertificates } from '../../net/tls.js';
 import { abortError, mapImapError } from './errors.js';
 import type { ImapCommands } from './imapflow-provider.js';
+import { listFolders } from './folder-list.js';
+import { toFolders } from './folders.js';
 import { imapSyncFeed } from './sync.js';
 import { WireClient } from './wire/client.js';
 
@@ -54,10 +56,6 @@ class ImapProvider implements MailProvider {
     return (await this.commands()).verifySend(signal);
   }
 
-  async listFolders(signal: AbortSignal): Promise<Folder[]> {
-    return (await this.commands()).listFolders(signal);
-  }
-
   async list(folder: string, options: ListOptions, signal: AbortSignal): Promise<Page<Envelope>> {
     return (await this.commands()).list(folder, options, signal);
   }
@@ -91,12 +89,32 @@ class ImapProvider implements MailProvider {
   }
 
   /**
+   * The folder list runs over the small client too: it sends every STATUS at once where
+   * imapflow waits for each answer in turn (a round trip a folder), and loads nothing heavy.
+   */
+  async listFolders(signal: AbortSignal): Promise<Folder[]> {
+    const client = this.wireClient();
+    const onAbort = () => client.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await client.open(signal);
+      const { listed } = await listFolders(client);
+      await client.logout();
+      return toFolders(listed);
+    } catch (err) {
+      throw this.wireFailure(err, client, signal);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      client.close();
+    }
+  }
+
+  /**
    * The change feed runs over its own small client (wire/), not imapflow: a sync that
    * finds nothing new then costs a login and one LIST-STATUS, with nothing heavy loaded.
    */
   async *syncChanges(state: ReadonlyMap<string, string>, options: SyncOptions, signal: AbortSignal): AsyncGenerator<SyncEvent> {
-    const { credentials, insecure, caFile, imap } = this.config;
-    const client = new WireClient({ endpoint: imap, credentials, insecure, caFile, runtime: this.runtime });
+    const client = this.wireClient();
     // The feed runs many commands over minutes: an abort closes the connection under it.
     const onAbort = () => client.close();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -105,13 +123,23 @@ class ImapProvider implements MailProvider {
       yield* imapSyncFeed(client, state, options, signal);
       await client.logout();
     } catch (err) {
-      if (signal.aborted) throw abortError(signal);
-      const context = { protocol: 'IMAP' as const, ...imap, user: credentials.user, greeted: client.greeted };
-      throw mapImapError(err, context, this.runtime.timeoutMs);
+      throw this.wireFailure(err, client, signal);
     } finally {
       signal.removeEventListener('abort', onAbort);
       client.close();
     }
+  }
+
+  private wireClient(): WireClient {
+    const { credentials, insecure, caFile, imap } = this.config;
+    return new WireClient({ endpoint: imap, credentials, insecure, caFile, runtime: this.runtime });
+  }
+
+  /** A wire client's failure explained as imapflow's are (errors.ts). */
+  private wireFailure(err: unknown, client: WireClient, signal: AbortSignal): Error {
+    if (signal.aborted) return abortError(signal);
+    const { credentials, imap } = this.config;
+    return mapImapError(err, { protocol: 'IMAP', ...imap, user: credentials.user, greeted: client.greeted }, this.runtime.timeoutMs);
   }
 
   async close(): Promise<void> {
