@@ -76,7 +76,7 @@ _mailops() {
         --folders) COMPREPLY=($(compgen -W "@inbox @sent @drafts @trash @junk @archive @all @flagged" -- "$cur")); return ;;
         --passphrase-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
       esac
-      COMPREPLY=($(compgen -W "--folders --full --since --headers-only --max-body --wait --max-time --on-new --unread-only --mark-read -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "--folders --full --since --headers-only --max-body --wait --max-time --on-new --unread-only --mark-read --rebuild-cache -a --account --json --ndjson --no-color --no-input --timeout --trace --passphrase-file --help" -- "$cur")) ;;
   esac
 }
 complete -F _mailops mailops

@@ -3,6 +3,8 @@
  * `status` reports.
  */
 import type { AccountConfig, AccountState } from '../domain/types.js';
+import { dirname } from 'node:path';
+import { writeAccountsBackup } from './account-backup.js';
 import type { Database } from './db.js';
 
 export interface StoredAccount {
@@ -81,12 +83,27 @@ export class AccountRepository {
              state = 'active', last_error = NULL`,
         )
         .run({ name, provider, email, json, priority, isDefault: makeDefault ? 1 : 0, now, makeDefault: makeDefault ? 1 : 0 });
+      this.writeBackup();
     })();
   }
 
   /** Removes the account and, by cascade, everything cached for it. */
   delete(name: string): boolean {
-    return this.db.prepare('DELETE FROM accounts WHERE name = ?').run(name).changes > 0;
+    return this.db.transaction(() => {
+      const deleted = this.db.prepare('DELETE FROM accounts WHERE name = ?').run(name).changes > 0;
+      if (deleted) this.writeBackup();
+      return deleted;
+    })();
+  }
+
+  /**
+   * accounts.json beside the database (account-backup.ts), written inside the change's
+   * transaction: a copy that cannot be written rolls the change back, so the two agree.
+   */
+  private writeBackup(): void {
+    const file = this.db.name;
+    if (!file || file === ':memory:') return;
+    writeAccountsBackup(dirname(file), this.list().map((account) => account.config));
   }
 
   recordCheck(name: string, state: AccountState['state'], lastError: string | null): void {

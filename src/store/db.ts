@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { MailopsError } from '../domain/errors.js';
+import { ACCOUNTS_BACKUP_FILE, writeAccountsBackup } from './account-backup.js';
+import { AccountRepository } from './accounts.js';
 import { ensureHome } from './home.js';
 import { COMPACT_AFTER, MIGRATIONS } from './migrations.js';
 import { DB_FILE, storageError } from './storage-error.js';
@@ -41,11 +43,26 @@ export function openDatabase(home: string): Database {
   // 4 MB of page cache (the default is 16): sync streams through, and cron keeps a small footprint.
   db.pragma('cache_size = -4000');
   migrate(db);
+  backfillAccountsBackup(db, home);
   // WAL side files inherit the umask; keep them private too.
   for (const suffix of ['', '-wal', '-shm']) {
     if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
   }
   return db;
+}
+
+/**
+ * A home from before accounts.json gets its copy of the accounts at the first open. Best effort:
+ * a read-only home still serves the commands that only read.
+ */
+function backfillAccountsBackup(db: Database, home: string): void {
+  if (existsSync(join(home, ACCOUNTS_BACKUP_FILE))) return;
+  try {
+    const accounts = new AccountRepository(db).list();
+    if (accounts.length) writeAccountsBackup(home, accounts.map((a) => a.config));
+  } catch {
+    // Written again with the next change to an account.
+  }
 }
 
 function migrate(db: Database): void {

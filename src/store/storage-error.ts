@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { MailopsError } from '../domain/errors.js';
+import { ACCOUNTS_BACKUP_FILE } from './account-backup.js';
 
 /** The database's file name in MAILOPS_HOME. */
 export const DB_FILE = 'mailops.db';
@@ -29,7 +30,7 @@ export function storageError(error: unknown, home?: string): MailopsError | null
   }
   if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
     return new MailopsError('FAILED', `${file} is damaged (${code})`, {
-      hint: `keep a copy of it, then move it aside and run mailops connect NAME again for each account (the secrets stay in their store) and mailops sync: the cache is rebuilt from the servers`,
+      hint: `run mailops sync --rebuild-cache: it sets the file aside, keeps the accounts (from ${ACCOUNTS_BACKUP_FILE}) and their secrets, and fills a new cache from the servers`,
       cause: error,
     });
   }

@@ -13,6 +13,7 @@ export interface Options {
   onNew?: string;
   unreadOnly?: boolean;
   markRead?: boolean;
+  rebuildCache?: boolean;
 }
 
 export const spec: CommandSpec = {
@@ -30,6 +31,7 @@ export const spec: CommandSpec = {
     { flags: '--on-new <command>', help: 'run COMMAND for each new message (raw message on stdin, MAILOPS_* variables)' },
     { flags: '--unread-only', help: 'with --on-new: only unread messages' },
     { flags: '--mark-read', help: 'with --on-new: mark messages read once COMMAND succeeded' },
+    { flags: '--rebuild-cache', help: 'set the database aside and start a new one (accounts and secrets kept), then sync: the way back from a damaged mailops.db' },
   ],
   server: true,
   stream: true,

@@ -93,6 +93,14 @@ function keepYoungGenerationSmall(): void {
   }
 }
 
+async function rebuildCacheFirst(ctx: CliContext): Promise<void> {
+  const { rebuildCache } = await import('../../store/rebuild.js');
+  const outcome = rebuildCache(ctx.home);
+  if (outcome.setAside) ctx.note(`the old database is kept as ${outcome.setAside}`);
+  ctx.note(`cache rebuilt: ${outcome.accounts} account${outcome.accounts === 1 ? '' : 's'} carried over from ${outcome.accountsFrom === 'database' ? 'the old database' : outcome.accountsFrom}; the sync fills it again`);
+  if (!outcome.processedKept) ctx.warn('the record of messages handed to --on-new could not be read from the old database: a sync with --on-new hands over again what it finds');
+}
+
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   const syncOpts = syncOptions(options);
   keepYoungGenerationSmall();
@@ -100,6 +108,8 @@ export async function run(ctx: CliContext, args: unknown[], options: Options): P
   // A wall-clock budget for cron: what is done by then stays done.
   const signal = options.maxTime ? AbortSignal.any([ctx.signal, AbortSignal.timeout(options.maxTime * 1000)]) : ctx.signal;
   return withSession(ctx, async (session) => {
+    // Before anything opens the database: it may be the damaged file this sets aside.
+    if (options.rebuildCache) await rebuildCacheFirst(ctx);
     const accounts = session.selectAccounts(names);
     // --mark-read changes mail: a read-only account says so before anything is synced or handed over.
     if (options.markRead) for (const account of accounts) requireAccess(account.config, 'change', 'mark messages read (sync --mark-read)');
