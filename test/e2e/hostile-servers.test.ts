@@ -132,6 +132,40 @@ describe('hostile IMAP servers', () => {
     expect(seconds).toBeLessThan(30);
   });
 
+  it('answers that break the grammar (unclosed lists and quotes, words for numbers): exit 1 naming the answer, never a crash, a hang or half a result', async () => {
+    // [the command whose answer is broken, the mailops command, its exit code, what it must say or hold]
+    const cases: [RegExp, string[], number, RegExp | ((r: CliResult) => void)][] = [
+      // The same server with nothing broken: what the broken runs would otherwise have given.
+      [/^NEVER/, ['folders'], 0, (r) => expect(JSON.parse(r.stdout).folders).toMatchObject([{ path: 'INBOX', total_count: 3, unread_count: 1 }])],
+      [/^NEVER/, ['sync'], 0, (r) => expect(JSON.parse(r.stdout).accounts[0]).toMatchObject({ status: 'ok', new: 3 })],
+      [/^NEVER/, ['ls'], 0, (r) => expect(JSON.parse(r.stdout).messages).toHaveLength(3)],
+      // Skipped, the entry would make the folder look deleted (sync would drop its cache).
+      [/ LIST /i, ['folders'], 1, /sent a LIST answer mailops cannot read: \* LIST \(\\HasNoChildren "\/" "INBOX/],
+      [/ LIST /i, ['sync'], 1, /sent a LIST answer mailops cannot read/],
+      // Without its UIDVALIDITY the folder's cache cannot be told valid (counts alone are shown empty).
+      [/ STATUS /i, ['sync'], 1, /sent a STATUS answer mailops cannot read: \* STATUS INBOX \(MESSAGES many/],
+      [/ STATUS /i, ['folders'], 0, (r) => expect(JSON.parse(r.stdout).folders).toMatchObject([{ path: 'INBOX', total_count: null, unread_count: null }])],
+      // Skipped, the message would be passed by the token and never fetched.
+      [/ FETCH /i, ['sync'], 1, /sent a FETCH answer mailops cannot read: \* 1 FETCH \(UID one/],
+      // imapflow skips what its parser refuses; the command fails instead of showing less.
+      [/ SEARCH /i, ['ls'], 1, /sent an answer mailops cannot read: \* SEARCH 1 two/],
+      [/ FETCH /i, ['ls'], 1, /sent an answer mailops cannot read: \* 1 FETCH \(UID one/],
+      [/ FETCH /i, ['read', 'SU5CT1g.7.1'], 1, /sent an answer mailops cannot read: \* 1 FETCH \(UID one/],
+    ];
+    for (const [on, args, code, check] of cases) {
+      const { result, seconds } = await against('malformed', on, [...args, '--timeout', '5', '--json']);
+      const what = `${on} ${args[0]}: ${result.stdout}${result.stderr}`;
+      expect(result.code, what).toBe(code);
+      expect(seconds, what).toBeLessThan(5);
+      expect(result.stderr, what).not.toMatch(/at .*\.js:\d+|TypeError|RangeError/);
+      if (typeof check === 'function') check(result);
+      // As said, not as JSON escapes it.
+      else expect((result.stdout + result.stderr).replace(/\\(["\\])/g, '$1'), what).toMatch(check);
+      await server?.stop();
+      server = null;
+    }
+  });
+
   it('SIGTERM (and SIGINT) stop a hanging sync: exit 143 (130), the lease released for the next run', async () => {
     for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
       server = await startHostileImap('silence', /LIST|STATUS|SELECT|EXAMINE|ENABLE|NAMESPACE/i);

@@ -6,6 +6,8 @@ import { compressUidSet, expandUidSet } from '../../src/net/imap/uid-set.js';
 import { imapSyncFeed } from '../../src/providers/imap/sync.js';
 import type { WireClient } from '../../src/providers/imap/wire/client.js';
 import { scriptedClient } from '../support/scripted-imap.js';
+import { MalformedResponse } from '../../src/net/imap/response.js';
+import { decodeFolderToken, encodeFolderToken } from '../../src/providers/imap/sync-token.js';
 import { encodeMessageId } from '../../src/providers/imap/ids.js';
 
 const OPTIONS: SyncOptions = { folders: null, full: false, since: null, headersOnly: true, bodyLimit: 1024, batchSize: 50 };
@@ -151,18 +153,49 @@ describe('UID sets', () => {
 });
 
 describe('imapSyncFeed over malformed answers (counterexamples the fuzzer found)', () => {
-  it('a STATUS value, an RFC822.SIZE or a UID that is not a number: absent, 0, or the FETCH left out; never NaN', async () => {
+  it('a STATUS count or an RFC822.SIZE that is not a number: absent, or 0; never NaN', async () => {
     const { client } = scriptedClient([
       ['LIST', ['* LIST () "/" INBOX', '* STATUS INBOX (MESSAGES 3 UIDNEXT 4 UIDVALIDITY 9 UNSEEN HESTMODSEQ 5)']],
       ['EXAMINE "INBOX"', ['* 3 EXISTS', '* OK [UIDVALIDITY 9] ok', '* OK [UIDNEXT 4] ok', '* OK [HIGHESTMODSEQ 5] ok']],
-      ['UID FETCH 1:3', [fetched(1, 1).replace('UID 1', 'UID NIL1'), '', ')', fetched(2, 2).replace('RFC822.SIZE 10', 'RFC822.SIZE NIL10'), '', ')', fetched(3, 3), '', ')']],
+      ['UID FETCH 1:3', [fetched(1, 1), '', ')', fetched(2, 2).replace('RFC822.SIZE 10', 'RFC822.SIZE NIL10'), '', ')', fetched(3, 3), '', ')']],
     ]);
     const got = await events(client);
     const folders = got.find((e) => e.kind === 'folders');
     expect(folders).toMatchObject({ folders: [{ id: 'INBOX', unreadCount: null }] });
     const upserted = got.flatMap((e) => (e.kind === 'upsert' ? e.messages : []));
-    expect(upserted.map((m) => m.folders[0]!.uid)).toEqual([2, 3]);
-    expect(upserted.map((m) => m.message.size)).toEqual([0, 10]);
+    expect(upserted.map((m) => m.folders[0]!.uid)).toEqual([1, 2, 3]);
+    expect(upserted.map((m) => m.message.size)).toEqual([10, 0, 10]);
+  });
+
+  it('a new message whose UID is not a number ends the run (MalformedResponse): skipped, the token would pass it for good', async () => {
+    const { client } = scriptedClient([
+      ['LIST', ['* LIST () "/" INBOX', '* STATUS INBOX (MESSAGES 3 UIDNEXT 4 UIDVALIDITY 9 UNSEEN 0 HIGHESTMODSEQ 5)']],
+      ['EXAMINE "INBOX"', ['* 3 EXISTS', '* OK [UIDVALIDITY 9] ok', '* OK [UIDNEXT 4] ok', '* OK [HIGHESTMODSEQ 5] ok']],
+      ['UID FETCH 1:3', [fetched(1, 1), '', ')', fetched(2, 2).replace('UID 2', 'UID NIL2'), '', ')', fetched(3, 3), '', ')']],
+    ]);
+    const got: SyncEvent[] = [];
+    const feed = (async () => {
+      for await (const event of imapSyncFeed(client, new Map(), OPTIONS, new AbortController().signal)) got.push(event);
+    })();
+    await expect(feed).rejects.toThrow(MalformedResponse);
+    await expect(feed).rejects.toThrow(/a FETCH answer mailops cannot read: \* 2 FETCH \(UID NIL2/);
+    // Nothing was checkpointed past message 1.
+    const tokens = got.flatMap((e) => (e.kind === 'upsert' ? [e.checkpoint] : e.kind === 'checkpoint' ? [e.token] : []));
+    for (const token of tokens) expect(decodeFolderToken(token)?.lastUid ?? 0).toBeLessThan(2);
+  });
+
+  it('a flag listing with an unreadable UID ends the run: skipped, the message would look expunged', async () => {
+    const known = new Map([['INBOX', encodeFolderToken({ uidValidity: '9', uidNext: 3, highestModseq: null, messageCount: 2, lastUid: 2, done: true })]]);
+    for (const [command, lines] of [
+      ['UID FETCH 1:2 (UID FLAGS', ['* 1 FETCH (UID 1 FLAGS ())', '* 2 FETCH (UID two FLAGS (\\Seen))']],
+    ] as const) {
+      const { client } = scriptedClient([
+        ['LIST', ['* LIST () "/" INBOX', '* STATUS INBOX (MESSAGES 2 UIDNEXT 3 UIDVALIDITY 9 UNSEEN 0)']],
+        ['EXAMINE "INBOX"', ['* 2 EXISTS', '* OK [UIDVALIDITY 9] ok', '* OK [UIDNEXT 3] ok']],
+        [command, [...lines]],
+      ]);
+      await expect(events(client, known)).rejects.toThrow(/a FETCH answer mailops cannot read: \* 2 FETCH \(UID two/);
+    }
   });
 });
 

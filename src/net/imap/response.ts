@@ -272,3 +272,28 @@ export function imapNumber(value: unknown): number | null {
   const t = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('latin1') : null;
   return t !== null && /^\d{1,15}$/.test(t) ? Number(t) : null;
 }
+
+/**
+ * An answer the client cannot read where it must (a LIST entry without its name, a FETCH whose
+ * UID is not a number): going on would act on half an answer (a folder list without folders, a
+ * message skipped while the token passes it), so the connection is given up instead.
+ */
+export class MalformedResponse extends Error {
+  readonly code = 'EPROTOCOL';
+
+  /** `response`: the answer as parsed, or the line as it came (imapflow's parser refused it). */
+  constructor(what: string, response: Pick<Untagged, 'kind' | 'number' | 'segments'> | string) {
+    const line =
+      typeof response === 'string'
+        ? response
+        : `* ${response.number === null ? '' : `${response.number} `}${response.kind} ${response.segments.map((s) => (typeof s === 'string' ? s : `<${s.length} bytes>`)).join('').trimStart()}`;
+    super(`${what} mailops cannot read: ${excerpt(line)}`);
+    this.name = 'MalformedResponse';
+  }
+}
+
+/** The start of an answer for an error: printable, at most 80 characters. */
+function excerpt(line: string): string {
+  const printable = line.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > 80 ? `${printable.slice(0, 80)}...` : printable;
+}

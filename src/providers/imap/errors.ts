@@ -8,6 +8,7 @@ import { MailopsError, type ErrorCode } from '../../domain/errors.js';
 import type { TlsMode } from '../../domain/types.js';
 import { describeFailure, looksLikeNotTls, recognizeAuthReply, recognizeEnvelopeReply, type FailureCode } from '../../net/failures.js';
 import { ResponseTooLarge } from '../../net/imap/limits.js';
+import { MalformedResponse } from '../../net/imap/response.js';
 
 export interface EndpointContext {
   protocol: 'IMAP' | 'SMTP';
@@ -268,6 +269,14 @@ export function mapImapError(err: unknown, ctx: EndpointContext, timeoutMs: numb
   }
   // A response over the limits (net/imap/limits.ts), from our reader or imapflow's: the server
   // broke the protocol, which trying again would not mend (FAILED, not retried like NETWORK).
+  if (err instanceof MalformedResponse || str(e.code) === 'ParserError') {
+    return fail(
+      'FAILED',
+      `IMAP server ${where(ctx)} sent ${err instanceof MalformedResponse ? err.message : `an answer mailops cannot read (${str(e.message)})`}; gave up on the connection`,
+      'the server is misbehaving: run mailops status --diagnose, or again with --trace to see the answer',
+      err,
+    );
+  }
   if (err instanceof ResponseTooLarge || ['LineTooLarge', 'LiteralTooLarge', 'ResponseTooLarge'].includes(str(e.code))) {
     return fail(
       'FAILED',

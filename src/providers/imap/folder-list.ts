@@ -5,7 +5,7 @@
  */
 import type { ListedFolder } from './folders.js';
 import { listEntry, type WireClient } from './wire/client.js';
-import { imapNumber, parseValues, text, type Untagged } from '../../net/imap/response.js';
+import { MalformedResponse, imapNumber, parseValues, text, type Untagged } from '../../net/imap/response.js';
 import { decodeMailboxName, quoteMailbox } from '../../net/imap/utf7.js';
 
 export interface FolderStatus {
@@ -64,7 +64,8 @@ export async function listFolders(client: WireClient): Promise<{ listed: ListedF
     if (response.kind === 'STATUS') onStatus(response);
     if (response.kind !== 'LIST') return;
     const entry = listEntry(response);
-    if (!entry) return;
+    // Skipped, a folder would look deleted to sync (its cache gone) and to `folders`.
+    if (!entry) throw new MalformedResponse('a LIST answer', response);
     const flags = new Set(entry.flags);
     const path = normalisePath(decodeMailboxName(entry.name), entry.delimiter);
     const parts = entry.delimiter ? path.split(entry.delimiter) : [path];

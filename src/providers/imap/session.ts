@@ -7,6 +7,7 @@ import type { ImapFlow, ImapFlowOptions, MailboxObject } from 'imapflow';
 import type { Credentials, ProviderRuntime } from '../../domain/provider.js';
 import type { ServerEndpoint } from '../../domain/types.js';
 import { MailopsError } from '../../domain/errors.js';
+import { MalformedResponse } from '../../net/imap/response.js';
 import { abortError, folderNotFound, imapServerText, mapImapError, type EndpointContext } from './errors.js';
 import { loadCa, tlsOptions } from '../../net/tls.js';
 import { ImapProtocolLog } from './trace.js';
@@ -64,13 +65,31 @@ export class ImapSession {
     signal.addEventListener('abort', onAbort, { once: true });
     const connection = this.connect();
     try {
-      return await Promise.race([connection.ready.then(work), aborted]);
+      const result = await Promise.race([connection.ready.then(work), aborted]);
+      const unreadable = this.unreadableAnswer(connection);
+      if (unreadable) throw unreadable;
+      return result;
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
-      throw mapImapError(err, { ...this.context, greeted: connection.log.greeted }, this.settings.runtime.timeoutMs);
+      // A failure concluded from an answer imapflow skipped ("no such message") is not believed either.
+      const cause = this.unreadableAnswer(connection) ?? err;
+      throw mapImapError(cause, { ...this.context, greeted: connection.log.greeted }, this.settings.runtime.timeoutMs);
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * imapflow skips an answer its parser refuses, so what a command returns lacks it (a message
+   * missing from a listing, a count of nothing): the command fails instead, and the connection,
+   * whose server broke the protocol, is dropped.
+   */
+  private unreadableAnswer(connection: Connection): MalformedResponse | null {
+    const line = connection.log.unreadable;
+    if (line === null) return null;
+    connection.log.unreadable = null;
+    this.drop();
+    return new MalformedResponse('an answer', line);
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,7 @@ import { encodeMessageId } from './ids.js';
 import { decodeFolderToken, encodeFolderToken, type ImapFolderState } from './sync-token.js';
 import type { WireClient } from './wire/client.js';
 import { listFolders, readStatus, type FolderStatus } from './folder-list.js';
-import { fetchAttributes, imapNumber, parseValues, responseCode, text } from '../../net/imap/response.js';
+import { MalformedResponse, fetchAttributes, imapNumber, parseValues, responseCode, text, type Untagged, type Value } from '../../net/imap/response.js';
 import { compressUidSet, expandUidSet } from '../../net/imap/uid-set.js';
 import { quoteMailbox } from '../../net/imap/utf7.js';
 
@@ -66,9 +66,15 @@ async function* syncFolder(
   let status = listedStatus;
   if (status?.uidValidity == null) {
     const items = ['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', ...(client.enabled.has('CONDSTORE') ? ['HIGHESTMODSEQ'] : [])].join(' ');
+    let answer: Untagged | null = null;
     await client.command(`STATUS ${quoteMailbox(path)} (${items})`, (r) => {
-      if (r.kind === 'STATUS') status = readStatus((parseValues(r.segments)[1] as unknown[]) ?? []);
+      if (r.kind !== 'STATUS') return;
+      answer = r;
+      status = readStatus((parseValues(r.segments)[1] as unknown[]) ?? []);
     });
+    // UIDVALIDITY asked is UIDVALIDITY answered (RFC 9051 6.3.11); without it the folder's cache
+    // cannot be told valid, and a guess would either refetch it all or keep stale ids.
+    if (status?.uidValidity == null) throw new MalformedResponse('a STATUS answer', answer ?? `no STATUS answer for ${path}`);
   }
   const uidValidity = status?.uidValidity ?? '';
   // Without CONDSTORE, STATUS cannot show a flag change: such a folder is always compared.
@@ -168,8 +174,11 @@ async function* knownMessageChanges(
     }
     if (r.kind !== 'FETCH') return;
     const attributes = fetchAttributes(r.segments);
-    const uid = imapNumber(text(attributes.get('UID'))) ?? 0;
-    if (!uid || uid > lastUid) return;
+    // Without a UID it is another session's flag change; an unreadable one is a message that,
+    // skipped, would look expunged.
+    if (!attributes.has('UID')) return;
+    const uid = messageUid(attributes, r);
+    if (uid > lastUid) return;
     seen.push(uid);
     const flags = attributes.get('FLAGS');
     updates.push({ id: ids(uid), flags: flagsFromImap(Array.isArray(flags) ? flags.map((f) => text(f) ?? '').filter(Boolean) : []) });
@@ -181,13 +190,26 @@ async function* knownMessageChanges(
     // CONDSTORE without QRESYNC says nothing about expunges: compare the UIDs that still exist.
     const present: number[] = [];
     await client.command(`UID SEARCH UID 1:${lastUid}`, (r) => {
-      if (r.kind === 'SEARCH') present.push(...r.text.split(' ').map(Number).filter((n) => Number.isInteger(n) && n > 0));
+      if (r.kind !== 'SEARCH') return;
+      for (const word of r.text.split(' ').filter(Boolean)) {
+        const uid = imapNumber(word);
+        // A UID left out would be taken for an expunge.
+        if (!uid) throw new MalformedResponse('a SEARCH answer', r);
+        present.push(uid);
+      }
     });
     yield { kind: 'present', scope: path, ids: present.map(ids), upTo: lastUid };
   } else {
     // The full FLAGS fetch listed every message that still exists.
     yield { kind: 'present', scope: path, ids: seen.map(ids), upTo: lastUid };
   }
+}
+
+/** The UID of a FETCH answer that must have one; MalformedResponse when it is not a number. */
+function messageUid(attributes: Map<string, Value>, response: Untagged): number {
+  const uid = imapNumber(text(attributes.get('UID')));
+  if (!uid) throw new MalformedResponse('a FETCH answer', response);
+  return uid;
 }
 
 /** New messages, streamed in batches bounded by count and by bytes. */
@@ -209,9 +231,12 @@ async function* fetchNew(
     signal.throwIfAborted();
     if (response.kind !== 'FETCH') continue;
     const attributes = fetchAttributes(response.segments);
-    // An unsolicited FETCH (a flag change by another session) carries no envelope; one whose UID is
-    // not a number is not a message we can name (fuzzing found it stored under uid NaN).
-    if (!attributes.has('ENVELOPE') || !imapNumber(text(attributes.get('UID')))) continue;
+    // An unsolicited FETCH (a flag change by another session) carries no envelope, and a UID at
+    // most. One with an unreadable UID, or an envelope and no UID (fuzzing found it stored under
+    // uid NaN), is refused: skipped, the token would pass it and it would never be fetched.
+    if (!attributes.has('UID') && !attributes.has('ENVELOPE')) continue;
+    messageUid(attributes, response);
+    if (!attributes.has('ENVELOPE')) continue;
     const { cached, uid, bytes: size } = toCachedMessage(attributes, path, uidValidity, options);
     batch.push(cached);
     bytes += size;

@@ -44,6 +44,8 @@ export class ImapProtocolLog {
   dataAnswered = false;
   /** The last error imapflow logged for a command it then reported as a bare `false`. */
   lastCommandError: unknown = null;
+  /** A server line imapflow's parser refused (it logs and skips it): session.ts fails the command. */
+  unreadable: string | null = null;
   private authTag: string | null = null;
 
   constructor(private readonly sink: TraceSink | null) {}
@@ -94,6 +96,7 @@ export class ImapProtocolLog {
 
   private problem(entry: ImapLogEntry): void {
     if (entry.err) this.lastCommandError = entry.err;
+    if (entry.err && entry.src === 's' && typeof entry.msg === 'string') this.unreadable ??= entry.msg;
     const detail = entry.err instanceof Error ? entry.err.message : '';
     const text = [entry.msg, detail].filter(Boolean).join(': ');
     if (text) this.sink?.('imap', '*', text);

@@ -291,7 +291,14 @@ export class WireClient {
         socket.destroy();
         return;
       }
-      for (const response of responses) this.dispatch(response);
+      try {
+        for (const response of responses) this.dispatch(response);
+      } catch (error) {
+        // A command's handler refused an answer (MalformedResponse): the same as above, never an
+        // exception out of a socket event (that would end the process without a word).
+        this.failure ??= error;
+        socket.destroy();
+      }
     });
   }
 
