@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHome, runCli, startCli, type CliOptions, type CliResult } from '../support/cli.js';
+import { makeServerCert } from '../support/certs.js';
 import { startGraphBed, type GraphBed } from '../support/graph-bed.js';
 import { PASSPHRASE, cachedRows, expectNoSecret, jsonError, parseJson, subjectMessage } from './helpers.js';
 
@@ -316,6 +317,38 @@ describe('sync over Microsoft Graph: crashes and ingestion', () => {
 });
 
 describe('a Graph service that misbehaves', () => {
+  it('a certificate that changes mid-sync to one nobody vouches for: exit 4 naming the certificate, no request (no token) sent to it, and the next sync completes', async () => {
+    const h = await connected('swapped');
+    for (let i = 0; i < 300; i++) bed.graph.addMessage(h.email, subjectMessage(`swap ${i}`), { receivedDateTime: Date.UTC(2026, 0, 1) + i * 60_000 });
+    const genuine = bed.graph.certificate;
+    const impostor = await makeServerCert(null, { cn: '127.0.0.1', sans: ['127.0.0.1', 'localhost'], selfSigned: true, dir: join(bed.dir, 'impostor') });
+    bed.graph.setLatency(15);
+    let requestsBefore = 0;
+    try {
+      const running = startCli(['sync', '--json'], { home: h.home, timeoutMs: 120_000, env: { ...bed.env(), MAILOPS_PASSPHRASE: PASSPHRASE } });
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && cachedRows(h.home) === 0) await new Promise((r) => setTimeout(r, 20));
+      requestsBefore = bed.graph.requests().length;
+      bed.graph.swapCertificate(impostor);
+      const result = await running.result;
+      expect(result.code, result.stdout + result.stderr).toBe(4);
+      expect(parseJson(result).accounts[0].error).toMatch(/certificate/i);
+      if (process.env.MAILOPS_PRINT_FIGURES) console.log(`certificate swapped mid-sync: exit ${result.code}: ${parseJson(result).accounts[0].error}`);
+    } finally {
+      bed.graph.setLatency(0);
+    }
+    // Not one request got through the handshake with the impostor's certificate.
+    expect(bed.graph.requests().length).toBeLessThanOrEqual(requestsBefore + 4);
+    const partial = cachedRows(h.home);
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(300);
+
+    bed.graph.swapCertificate(genuine);
+    const resumed = await h.cli(['sync', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(cachedRows(h.home)).toBe(300);
+  });
+
   it('an answer that is not JSON, a 10 MB error body, a redirect to another host: clear errors, and the token never goes elsewhere', async () => {
     const h = await connected('hostile');
     bed.graph.addMessage(h.email, subjectMessage('still here'));

@@ -137,6 +137,13 @@ export interface GraphServer {
   setThrottle(throttle: ThrottleOptions): void;
   /** Changes `latencyMs` for the requests that follow (0: none). */
   setLatency(ms: number): void;
+  /**
+   * Serves another certificate from now on and drops every open connection (a certificate changed
+   * mid-run, or a machine in the middle): clients must handshake again to go on.
+   */
+  swapCertificate(cert: { certPath: string; keyPath: string }): void;
+  /** The certificate it started with (signed by the bed's CA). */
+  certificate: { certPath: string; keyPath: string };
   clearRequests(): void;
   /** Every message sent (sendMail, draft send), in order. */
   sent(): SentRecord[];
@@ -389,6 +396,11 @@ export async function startGraphServer(opts: GraphServerOptions): Promise<GraphS
     setThrottle: (t) => throttle.configure(t),
     setLatency: (ms) => {
       latencyMs = ms;
+    },
+    certificate: cert,
+    swapCertificate: ({ certPath, keyPath }) => {
+      server.setSecureContext({ key: readFileSync(keyPath), cert: readFileSync(certPath) });
+      server.closeAllConnections();
     },
     clearRequests() {
       log.length = 0;
