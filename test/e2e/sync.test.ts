@@ -135,10 +135,10 @@ describe('sync', () => {
     expect(folders).not.toContain('Old');
   });
 
-  it('kill -9 in the middle loses nothing and duplicates nothing; the next run completes', async () => {
-    const account = await connectedAccount('sync-kill');
+  it.each(['main', 'thread'])('kill -9 in the middle loses nothing and duplicates nothing; the next run completes (MAILOPS_SYNC_WRITER=%s)', async (writer) => {
+    const account = await connectedAccount(`sync-kill-${writer}`);
     const uids = await seed(account, 'INBOX', 400, 20);
-    const running = startCli(['sync', '--json'], { home: account.home, env: { MAILOPS_PASSPHRASE: 'correct horse battery staple' }, timeoutMs: 120_000 });
+    const running = startCli(['sync', '--json'], { home: account.home, env: { MAILOPS_PASSPHRASE: 'correct horse battery staple', MAILOPS_SYNC_WRITER: writer }, timeoutMs: 120_000 });
     // Kill it once some batches have been committed.
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && cachedCount(account) < 150) await new Promise((r) => setTimeout(r, 20));

@@ -230,7 +230,7 @@ describe('schema 4 on a database of release 10c2617', () => {
     expect(sent.filter((line) => /BODY/.test(line))).toEqual([]);
 
     const applier = new FeedApplier('main', new MessageCache(db), new FolderRepository(db), { folder: () => {}, messages: () => {} });
-    for (const event of events) applier.apply(event);
+    for (const event of events) await applier.apply(event);
     expect(applier.counts).toMatchObject({ new: 0, updated: 0, deleted: 0, folders: 5 });
     expect(listOffline(db, 'main', 'Archive', null, { limit: 50, page: 1 }).result.total).toBe(2);
   });

@@ -29,7 +29,7 @@ function setup() {
 }
 
 async function run(applier: FeedApplier, feed: Iterable<SyncEvent> | AsyncIterable<SyncEvent>): Promise<void> {
-  for await (const event of feed) applier.apply(event);
+  for await (const event of feed) await applier.apply(event);
 }
 
 function folder(id: string, path = id): Folder {
@@ -206,7 +206,7 @@ describe('FeedApplier: a checkpoint is never committed without its changes', () 
     // The second message claims a UID another message holds in the folder: the store refuses it
     // half-way through the batch, and neither the first message nor the token may be kept.
     const bad: SyncEvent = { kind: 'upsert', scope: 'A', messages: [upsert('A.2', [['A', 2]]), upsert('A.3', [['A', 1]])], bytes: 2, checkpoint: 't3' };
-    expect(() => applier.apply(bad)).toThrow(/UNIQUE/);
+    await expect(applier.apply(bad)).rejects.toThrow(/UNIQUE/);
     expect(cache.syncState('g').get('A')).toBe('t1');
     expect(listed(db, ['A'])).toEqual(['A.1@A']);
     expect(cache.get('g', 'A.2')).toBeNull();

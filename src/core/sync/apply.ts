@@ -2,11 +2,14 @@
  * Applies a backend's change feed (src/domain/sync.ts) to the cache, one event
  * at a time. Each event is its own transaction, committed with the checkpoint
  * (the scope's token) that covers it, so stopping between any two events loses
- * nothing and the next run continues from the last token committed.
+ * nothing and the next run continues from the last token committed. Batches of
+ * new messages may be stored on another thread (cache-writer.ts), in the same
+ * order and transactions.
  */
 import type { SyncEvent } from '../../domain/sync.js';
 import type { MessageCache } from '../../store/cache.js';
 import type { FolderRepository } from '../../store/folders.js';
+import type { CacheWriter } from './cache-writer.js';
 
 export interface SyncCounts {
   folders: number;
@@ -41,9 +44,45 @@ export class FeedApplier {
       messages(folder: string, count: number, bytes: number): void;
       plan?(folder: string, messages: number): void;
     },
+    private readonly options: {
+      /** A writer for a folder planning this many new messages, or null to store them here. */
+      writerFor?: (messages: number) => Promise<CacheWriter> | null;
+    } = {},
   ) {}
 
-  apply(event: SyncEvent): void {
+  private writer: CacheWriter | null = null;
+
+  /**
+   * Applies one event. With a writer (cache-writer.ts), a batch of new messages is handed to it
+   * and counted once stored, and any other event first waits until every batch before it is.
+   */
+  async apply(event: SyncEvent): Promise<void> {
+    if (event.kind === 'plan' && !this.writer) {
+      const starting = this.options.writerFor?.(event.messages);
+      if (starting) this.writer = await starting;
+    }
+    if (event.kind === 'upsert' && this.writer) {
+      const { scope, bytes } = event;
+      await this.writer.upsert(this.account, event.messages, { scope, token: event.checkpoint }, (stored) => this.stored(scope, stored, bytes));
+      return;
+    }
+    if (this.writer) await this.writer.idle();
+    this.applyHere(event);
+  }
+
+  /** Every batch handed to the writer is stored (its failure thrown). */
+  async drain(): Promise<void> {
+    await this.writer?.idle();
+  }
+
+  /** Ends the writer, if one was started, after what it was sent. */
+  async close(): Promise<void> {
+    const writer = this.writer;
+    this.writer = null;
+    await writer?.close();
+  }
+
+  private applyHere(event: SyncEvent): void {
     const { account, cache } = this;
     switch (event.kind) {
       case 'folders': {
@@ -64,13 +103,9 @@ export class FeedApplier {
         cache.reset(account, event.scope, event.checkpoint);
         this.folder(event.scope);
         return;
-      case 'upsert': {
-        const stored = cache.upsert(account, event.messages, { scope: event.scope, token: event.checkpoint });
-        this.count(event.scope, 'new', stored);
-        this.counts.bytes += event.bytes;
-        if (stored) this.report.messages(event.scope, stored, event.bytes);
+      case 'upsert':
+        this.stored(event.scope, cache.upsert(account, event.messages, { scope: event.scope, token: event.checkpoint }), event.bytes);
         return;
-      }
       case 'flags':
         this.count(event.scope, 'updated', cache.setFlags(account, event.updates, { scope: event.scope, token: event.checkpoint }));
         return;
@@ -100,6 +135,12 @@ export class FeedApplier {
         return;
       }
     }
+  }
+
+  private stored(scope: string, stored: number, bytes: number): void {
+    this.count(scope, 'new', stored);
+    this.counts.bytes += bytes;
+    if (stored) this.report.messages(scope, stored, bytes);
   }
 
   private folder(path: string): FolderReport {
