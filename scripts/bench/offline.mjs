@@ -349,14 +349,14 @@ async function fillCache(home, count, dist) {
       unreadCount: null, totalCount: null, selectable: true,
     }));
     folderList.splice(2, 0, { id: 'Lists', path: 'Lists', name: 'Lists', delimiter: '/', role: null, unreadCount: null, totalCount: null, selectable: false });
-    applier.apply({ kind: 'folders', folders: folderList });
+    await applier.apply({ kind: 'folders', folders: folderList });
 
     let rawBytes = 0;
     const subjects = ['Weekly report', 'Disk usage on web-3', 'Invoice', 'Backup finished', 'Certificate renewal', 'Meeting notes', 'Deploy of', 'Ticket', 'Quarterly numbers', 'Outage review', 'Release candidate', 'Access request'];
     for (const [f, folder] of FOLDERS.entries()) {
       const members = plan.filter((m) => m.folder === f);
       const token = (state) => encodeFolderToken({ uidValidity: UID_VALIDITY, uidNext: null, highestModseq: null, messageCount: null, lastUid: 0, done: false, ...state });
-      applier.apply({ kind: 'reset', scope: folder.path, reason: 'new', checkpoint: token({}) });
+      await applier.apply({ kind: 'reset', scope: folder.path, reason: 'new', checkpoint: token({}) });
       for (let b = 0; b < members.length; b += BATCH) {
         const batch = [];
         let bytes = 0;
@@ -379,10 +379,10 @@ async function fillCache(home, count, dist) {
         }
         rawBytes += bytes;
         const lastUid = Math.min(members.length, b + BATCH);
-        applier.apply({ kind: 'upsert', scope: folder.path, messages: batch, bytes, checkpoint: token({ lastUid }) });
+        await applier.apply({ kind: 'upsert', scope: folder.path, messages: batch, bytes, checkpoint: token({ lastUid }) });
       }
       const n = members.length;
-      applier.apply({ kind: 'checkpoint', scope: folder.path, token: token({ uidNext: n + 1, highestModseq: String(1000 + n), messageCount: n, lastUid: n, done: true }), complete: true });
+      await applier.apply({ kind: 'checkpoint', scope: folder.path, token: token({ uidNext: n + 1, highestModseq: String(1000 + n), messageCount: n, lastUid: n, done: true }), complete: true });
     }
     new AccountRepository(db).recordSync(ACCOUNT, null);
     if (applier.counts.new !== count) throw new Error(`the cache took ${applier.counts.new} of ${count} messages`);
