@@ -16,6 +16,14 @@
 // graph:   `mailops sync` of a Graph account against the Graph fake under Outlook's limits (4 in
 //          flight, 10,000 requests per 10 minutes): first sync against the throttling floor,
 //          no-change requests, the requests of changes, peak RSS. See scripts/bench/graph.mjs.
+// rtt:     `mailops sync` against mbsync and the raw IMAP floor with Dovecot 20 ms and 80 ms round
+//          trip away (a user-space delay proxy: this kernel has no netem), at 10,000 and 50,000
+//          messages: first sync, no change, 100 new + 100 flag changes, with the round trips each
+//          tool takes (targets: (b), (c) <= mbsync at 20 ms; (a) <= 1.5x the floor).
+//          BENCH_RTT_MS, BENCH_RTT_MESSAGES change the settings. See scripts/bench/rtt.mjs.
+// offline: `ls --offline`, `search --offline WORD`, `search --offline 'from:X is:unread since:30d'` and
+//          `read --offline ID` on a 100,000-message cache written by the sync code, whole process
+//          beside `node -e 0` (target: each <= 250 ms). See scripts/bench/offline.mjs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,7 +128,17 @@ async function graph() {
   return graphBench(root);
 }
 
-const sections = { startup, sync, gmail, graph };
+async function offline() {
+  const { offlineBench } = await import('./bench/offline.mjs');
+  return offlineBench(root);
+}
+
+async function rtt() {
+  const { rttBench } = await import('./bench/rtt.mjs');
+  return rttBench(root);
+}
+
+const sections = { startup, sync, gmail, graph, offline, rtt };
 const wanted = process.argv.slice(2);
 let allOk = true;
 for (const [name, section] of Object.entries(sections)) {

@@ -21,8 +21,8 @@ import { countMaildir, mbsyncConfig } from './mbsync.mjs';
 import { ensureCommand, measureOk } from './measure.mjs';
 import { RawImap, mailboxName } from './raw-imap.mjs';
 
-const NEW_MESSAGES = { INBOX: 70, 'Lists/node-dev': 20, 'Projects/2025': 10 };
-const FLAG_CHANGES = { INBOX: 60, Archive: 40 };
+export const NEW_MESSAGES = { INBOX: 70, 'Lists/node-dev': 20, 'Projects/2025': 10 };
+export const FLAG_CHANGES = { INBOX: 60, Archive: 40 };
 // The issue's targets; the floor ratio is a goal, printed without a verdict.
 const TARGETS = { firstVsFloorGoal: 2, noChangeSeconds: 0.3, changesVsMbsync: 2, rssMb: 150, rssGrowth: 1.2 };
 
@@ -103,7 +103,7 @@ export async function syncBench(root) {
 }
 
 /** Builds dist/ (what bin/mailops runs) and compiles the bed's launchers into .bench/. */
-function prepare(root, node) {
+export function prepare(root, node) {
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   const steps = [['scripts/bench/tsconfig.json', 'the test bed']];
   if (process.env.BENCH_NO_BUILD !== '1') steps.unshift(['tsconfig.build.json', 'dist/']);
@@ -116,7 +116,7 @@ function prepare(root, node) {
 }
 
 /** A new Dovecot user with its folders, filled with generated mail, indexed by an untimed pass. */
-async function mailboxFor(ctx, label, { count, profile, seed }) {
+export async function mailboxFor(ctx, label, { count, profile, seed }) {
   const user = ctx.dovecot.addUser(label);
   const account = { host: ctx.dovecot.host, port: ctx.dovecot.imapsPort, caFile: ctx.dovecot.caFile, user: user.user, password: user.password };
   const client = await RawImap.open(account);
@@ -135,7 +135,7 @@ async function mailboxFor(ctx, label, { count, profile, seed }) {
  * Makes Dovecot index new mail and cache the fields the tools fetch (mailops: ENVELOPE and
  * BODYSTRUCTURE; mbsync: FLAGS, RFC822.SIZE and a header), so that no timed run pays for it.
  */
-async function warmUp(account, folders) {
+export async function warmUp(account, folders) {
   const client = await RawImap.open(account);
   for (const folder of folders) {
     await client.command(`EXAMINE ${mailboxName(folder)}`);
@@ -145,7 +145,7 @@ async function warmUp(account, folders) {
 }
 
 /** 100 new messages into new/ and 100 flag changes by another client; returns the new mail's bytes. */
-async function applyChanges(ctx, mailbox, seed) {
+export async function applyChanges(ctx, mailbox, seed) {
   const bytes = deliverNew(join(ctx.dovecot.dir, 'mail', mailbox.account.user, 'Maildir'), { counts: NEW_MESSAGES, seed });
   const client = await RawImap.open(mailbox.account);
   for (const [folder, n] of Object.entries(FLAG_CHANGES)) {
@@ -165,7 +165,7 @@ async function applyChanges(ctx, mailbox, seed) {
   return bytes;
 }
 
-async function runFloor(ctx, account, expectedBytes) {
+export async function runFloor(ctx, account, expectedBytes) {
   const { password, ...rest } = account;
   const env = { ...process.env, BENCH_IMAP: JSON.stringify(rest), BENCH_IMAP_PASSWORD: password };
   const result = await measureOk('floor', ctx.node, [join(ctx.root, 'scripts/bench/floor.mjs'), ...FOLDERS.map((f) => f.path)], { env });
@@ -175,7 +175,7 @@ async function runFloor(ctx, account, expectedBytes) {
 }
 
 /** Runs mbsync and checks that its Maildir now has what the server has (`expected`: serverCounts()). */
-async function runMbsync(config, expected) {
+export async function runMbsync(config, expected) {
   const result = await measureOk('mbsync', 'mbsync', ['-q', '-c', config, '-a']);
   const got = countMaildir(join(config, '..', 'Maildir'));
   if (got.messages !== expected.messages || got.flagged !== expected.flagged) {
@@ -185,7 +185,7 @@ async function runMbsync(config, expected) {
 }
 
 /** Messages and flagged messages on the server, all folders together. */
-async function serverCounts(account) {
+export async function serverCounts(account) {
   const client = await RawImap.open(account);
   const counts = { messages: 0, flagged: 0 };
   for (const folder of FOLDERS) {
@@ -199,12 +199,17 @@ async function serverCounts(account) {
   return counts;
 }
 
-function mailopsEnv(home) {
+/** `account` reached at another address (a proxy in front of Dovecot, as scripts/bench/rtt.mjs uses). */
+export function viaImap(account, { host = account.host, port = account.port }) {
+  return { ...account, host, port };
+}
+
+export function mailopsEnv(home) {
   return { PATH: process.env.PATH, HOME: home, MAILOPS_HOME: home, LANG: 'C.UTF-8', TZ: 'UTC', NO_COLOR: '1', MAILOPS_PASSPHRASE: 'bench passphrase' };
 }
 
 /** A MAILOPS_HOME with the account connected the way a script does (file secret store). */
-async function mailopsHome(ctx, account, name) {
+export async function mailopsHome(ctx, account, name) {
   const home = join(ctx.dir, name);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const args = [
@@ -218,7 +223,7 @@ async function mailopsHome(ctx, account, name) {
 }
 
 /** `mailops sync --json` as cron would run it; checks its summary against what changed. */
-async function runMailops(ctx, home, expect) {
+export async function runMailops(ctx, home, expect) {
   const result = await measureOk('mailops sync', ctx.node, [join(ctx.root, 'bin/mailops'), 'sync', '--json'], { env: mailopsEnv(home), cwd: home });
   const summary = JSON.parse(result.stdout).accounts[0];
   for (const [key, value] of Object.entries(expect)) {
@@ -229,32 +234,32 @@ async function runMailops(ctx, home, expect) {
 }
 
 /** The fastest of `n` runs: the floor is a lower bound. */
-async function bestOf(n, run) {
+export async function bestOf(n, run) {
   const results = [];
   for (let i = 0; i < n; i++) results.push(await run());
   return results.sort((a, b) => a.wall - b.wall)[0];
 }
 
 /** The median wall time, with the highest peak RSS of the runs. */
-async function medianOf(n, run) {
+export async function medianOf(n, run) {
   const results = [];
   for (let i = 0; i < n; i++) results.push(await run());
   return median(results);
 }
 
-function median(results) {
+export function median(results) {
   const sorted = [...results].sort((a, b) => a.wall - b.wall);
   return { ...sorted[Math.floor(results.length / 2)], rssMb: Math.max(...results.map((r) => r.rssMb)) };
 }
 
-function mb(bytes) {
+export function mb(bytes) {
   return (bytes / 1e6).toFixed(0);
 }
 
-const HEADER = `    ${'tool'.padEnd(18)} ${'wall s'.padStart(8)} ${'MB/s'.padStart(8)} ${'peak RSS MB'.padStart(12)} ${'CPU s'.padStart(8)}`;
+export const HEADER = `    ${'tool'.padEnd(18)} ${'wall s'.padStart(8)} ${'MB/s'.padStart(8)} ${'peak RSS MB'.padStart(12)} ${'CPU s'.padStart(8)}`;
 
 /** One line of a table. CPU: user + system time of the tool's own process (not Dovecot's). */
-function row(tool, r, bytes) {
+export function row(tool, r, bytes) {
   const rate = bytes ? (bytes / 1e6 / r.wall).toFixed(1) : '-';
   return `    ${tool.padEnd(18)} ${r.wall.toFixed(2).padStart(8)} ${rate.padStart(8)} ${r.rssMb.toFixed(0).padStart(12)} ${r.cpu.toFixed(2).padStart(8)}`;
 }
