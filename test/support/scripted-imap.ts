@@ -31,8 +31,22 @@ export function scriptedClient(
       for (const r of answer(line)) onUntagged(r);
       return { type: 'tagged', tag: 'W1', status: 'OK', code: null, text: 'done' };
     },
-    async *stream(line: string) {
-      yield* answer(line);
+    // Sent (answered) when called, read later, as the real client's.
+    stream(line: string) {
+      // A refusal reaches the reader, as the real client's rejected command does.
+      let answers: Untagged[] | Error;
+      try {
+        answers = answer(line);
+      } catch (error) {
+        answers = error as Error;
+      }
+      return Object.assign(
+        (async function* () {
+          if (answers instanceof Error) throw answers;
+          yield* answers;
+        })(),
+        { abandon: async () => undefined },
+      );
     },
   };
   return { client: client as unknown as WireClient, sent };

@@ -103,7 +103,7 @@ async function* syncFolder(
 
   // The folder as EXAMINE saw it: everything below is relative to this state.
   const selected = { exists: 0, uidValidity: '', uidNext: 0, highestModseq: null as string | null, noModseq: false };
-  await client.command(`EXAMINE ${quoteMailbox(path)}`, (r) => {
+  const examined = client.command(`EXAMINE ${quoteMailbox(path)}`, (r) => {
     if (r.kind === 'EXISTS' && r.number !== null) selected.exists = r.number;
     const code = r.kind === 'OK' ? responseCode(r.text) : null;
     if (!code) return;
@@ -112,12 +112,31 @@ async function* syncFolder(
     else if (code[0] === 'HIGHESTMODSEQ') selected.highestModseq = code[1];
     else if (code[0] === 'NOMODSEQ') selected.noModseq = true;
   });
+  // With STATUS's HIGHESTMODSEQ and UIDNEXT in hand, what EXAMINE will say is known: the first
+  // fetch goes right behind it, a round trip saved per folder. That is the known messages' changes
+  // where there are known messages, else the new mail (bounded by STATUS's UIDNEXT then: what came
+  // since is the next run's). Never both: a server may run two pipelined FETCHes at once (Dovecot
+  // does) and mix their answers, which come without a tag. If EXAMINE shows another UIDVALIDITY,
+  // what it answered is dropped.
+  // Awaited below, after the fetches are sent; a refusal meanwhile is not left unhandled.
+  examined.catch(() => undefined);
+  const pipelined = status?.highestModseq != null && status.uidNext != null && client.enabled.has('CONDSTORE') && !(folder.lastUid === 0 && options.since);
+  const ahead = pipelined ? await sendAhead(client, path, folder, status!.uidNext!, ids, options) : null;
+  try {
+    await examined;
+  } catch (error) {
+    await ahead?.abandon();
+    throw error;
+  }
   // Changed between STATUS and EXAMINE: the next run starts this folder over.
-  if (selected.uidValidity !== uidValidity) return;
+  if (selected.uidValidity !== uidValidity) {
+    await ahead?.abandon();
+    return;
+  }
 
-  if (folder.lastUid > 0) yield* knownMessageChanges(client, path, ids, folder.lastUid, selected.noModseq ? null : folder.highestModseq);
+  if (folder.lastUid > 0) yield* knownMessageChanges(client, path, ids, folder.lastUid, selected.noModseq ? null : folder.highestModseq, ahead?.changes);
 
-  const uidNext = selected.uidNext;
+  const uidNext = ahead?.newMail ? status!.uidNext! : selected.uidNext;
   if (uidNext - 1 > folder.lastUid) {
     let range = `${folder.lastUid + 1}:${uidNext - 1}`;
     if (folder.lastUid === 0 && options.since) {
@@ -132,7 +151,7 @@ async function* syncFolder(
       // New mail to come: every message on a first sync, else at most the UIDs above the last.
       const expected = folder.lastUid === 0 && options.since ? expandUidSet(range).length : Math.min(selected.exists, uidNext - 1 - folder.lastUid);
       yield { kind: 'plan', scope: path, messages: expected };
-      for await (const batch of fetchNew(client, path, range, uidValidity, options, signal)) {
+      for await (const batch of fetchNew(client, path, ahead?.newMail ?? range, uidValidity, options, signal)) {
         // UIDs arrive in ascending order, so the batch covers everything up to its last one.
         folder = { ...folder, lastUid: Math.max(folder.lastUid, batch.lastUid) };
         yield { kind: 'upsert', scope: path, messages: batch.messages, bytes: batch.bytes, checkpoint: encodeFolderToken(folder) };
@@ -158,31 +177,10 @@ async function* knownMessageChanges(
   ids: (uid: number) => string,
   lastUid: number,
   knownModseq: string | null,
+  sent: KnownChanges | null = null,
 ): AsyncGenerator<SyncEvent> {
-  const condstore = knownModseq !== null && client.enabled.has('CONDSTORE');
-  const qresync = condstore && client.enabled.has('QRESYNC');
-  const updates: FlagsUpdate[] = [];
-  const vanished: number[] = [];
-  const seen: number[] = [];
-  const modifiers = qresync ? ` (CHANGEDSINCE ${knownModseq} VANISHED)` : condstore ? ` (CHANGEDSINCE ${knownModseq})` : '';
-  await client.command(`UID FETCH 1:${lastUid} (UID FLAGS${condstore ? ' MODSEQ' : ''})${modifiers}`, (r) => {
-    if (r.kind === 'VANISHED') {
-      // `* VANISHED (EARLIER) 1:3,5`
-      const set = r.text.replace(/^\(EARLIER\)\s*/i, '').trim();
-      vanished.push(...expandUidSet(set, lastUid));
-      return;
-    }
-    if (r.kind !== 'FETCH') return;
-    const attributes = fetchAttributes(r.segments);
-    // Without a UID it is another session's flag change; an unreadable one is a message that,
-    // skipped, would look expunged.
-    if (!attributes.has('UID')) return;
-    const uid = messageUid(attributes, r);
-    if (uid > lastUid) return;
-    seen.push(uid);
-    const flags = attributes.get('FLAGS');
-    updates.push({ id: ids(uid), flags: flagsFromImap(Array.isArray(flags) ? flags.map((f) => text(f) ?? '').filter(Boolean) : []) });
-  });
+  const { condstore, qresync, updates, vanished, seen, done } = sent ?? sendKnownChanges(client, ids, lastUid, knownModseq);
+  await done;
   if (updates.length) yield { kind: 'flags', scope: path, updates };
   if (qresync) {
     if (vanished.length) yield { kind: 'gone', scope: path, ids: vanished.map(ids) };
@@ -205,6 +203,63 @@ async function* knownMessageChanges(
   }
 }
 
+/** A fetch of the known messages' flag changes, sent; what it answers is gathered as it comes. */
+interface KnownChanges {
+  condstore: boolean;
+  qresync: boolean;
+  updates: FlagsUpdate[];
+  vanished: number[];
+  seen: number[];
+  done: Promise<unknown>;
+}
+
+function sendKnownChanges(client: WireClient, ids: (uid: number) => string, lastUid: number, knownModseq: string | null): KnownChanges {
+  const condstore = knownModseq !== null && client.enabled.has('CONDSTORE');
+  const qresync = condstore && client.enabled.has('QRESYNC');
+  const updates: FlagsUpdate[] = [];
+  const vanished: number[] = [];
+  const seen: number[] = [];
+  const modifiers = qresync ? ` (CHANGEDSINCE ${knownModseq} VANISHED)` : condstore ? ` (CHANGEDSINCE ${knownModseq})` : '';
+  const done = client.command(`UID FETCH 1:${lastUid} (UID FLAGS${condstore ? ' MODSEQ' : ''})${modifiers}`, (r) => {
+    if (r.kind === 'VANISHED') {
+      // `* VANISHED (EARLIER) 1:3,5`
+      const set = r.text.replace(/^\(EARLIER\)\s*/i, '').trim();
+      vanished.push(...expandUidSet(set, lastUid));
+      return;
+    }
+    if (r.kind !== 'FETCH') return;
+    const attributes = fetchAttributes(r.segments);
+    // Without a UID it is another session's flag change; an unreadable one is a message that,
+    // skipped, would look expunged.
+    if (!attributes.has('UID')) return;
+    const uid = messageUid(attributes, r);
+    if (uid > lastUid) return;
+    seen.push(uid);
+    const flags = attributes.get('FLAGS');
+    updates.push({ id: ids(uid), flags: flagsFromImap(Array.isArray(flags) ? flags.map((f) => text(f) ?? '').filter(Boolean) : []) });
+  });
+  // Awaited by its reader; a failure seen only there (this one is never left unhandled).
+  done.catch(() => undefined);
+  return { condstore, qresync, updates, vanished, seen, done };
+}
+
+/**
+ * The fetch syncFolder sends behind EXAMINE (see there): the known messages' changes, else the
+ * new mail up to STATUS's UIDNEXT. abandon() drops it.
+ */
+async function sendAhead(client: WireClient, path: string, folder: ImapFolderState, uidNext: number, ids: (uid: number) => string, options: SyncOptions) {
+  const changes = folder.lastUid > 0 ? sendKnownChanges(client, ids, folder.lastUid, folder.highestModseq) : null;
+  const { newMessageItems } = await import('./wire/message.js');
+  const newMail = !changes && uidNext - 1 > folder.lastUid ? client.stream(`UID FETCH ${folder.lastUid + 1}:${uidNext - 1} ${newMessageItems(options, client.enabled.has('CONDSTORE'))}`) : null;
+  return {
+    changes,
+    newMail,
+    abandon: async () => {
+      await Promise.allSettled([changes?.done, newMail?.abandon()]);
+    },
+  };
+}
+
 /** The UID of a FETCH answer that must have one; MalformedResponse when it is not a number. */
 function messageUid(attributes: Map<string, Value>, response: Untagged): number {
   const uid = imapNumber(text(attributes.get('UID')));
@@ -216,7 +271,7 @@ function messageUid(attributes: Map<string, Value>, response: Untagged): number 
 async function* fetchNew(
   client: WireClient,
   path: string,
-  range: string,
+  range: string | AsyncGenerator<Untagged>,
   uidValidity: string,
   options: SyncOptions,
   signal: AbortSignal,
@@ -226,7 +281,8 @@ async function* fetchNew(
   let batch: MessageUpsert[] = [];
   let bytes = 0;
   let maxUid = 0;
-  for await (const response of client.stream(`UID FETCH ${range} ${newMessageItems(options, client.enabled.has('CONDSTORE'))}`)) {
+  const answers = typeof range === 'string' ? client.stream(`UID FETCH ${range} ${newMessageItems(options, client.enabled.has('CONDSTORE'))}`) : range;
+  for await (const response of answers) {
     // Thrown, never a break: a loop that ended early would let the token pass unfetched mail.
     signal.throwIfAborted();
     if (response.kind !== 'FETCH') continue;

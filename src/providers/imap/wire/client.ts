@@ -97,9 +97,11 @@ export class WireClient {
 
   /**
    * Runs a command and yields its untagged responses as they arrive, pausing the
-   * socket while more than HIGH_WATER_BYTES of them wait to be read.
+   * socket while more than HIGH_WATER_BYTES of them wait to be read. The command is sent
+   * now, not when reading starts, so it can follow others without waiting for them; one
+   * that is not to be read after all is given up with `abandon()` (its answers dropped).
    */
-  async *stream(line: string): AsyncGenerator<Untagged> {
+  stream(line: string): AsyncGenerator<Untagged> & { abandon(): Promise<void> } {
     const waiting: Untagged[] = [];
     let held = 0;
     let wake: (() => void) | null = null;
@@ -124,26 +126,33 @@ export class WireClient {
         wake?.();
       },
     );
-    try {
-      for (;;) {
-        const next = waiting.shift();
-        if (next) {
-          held -= size(next);
-          if (held <= HIGH_WATER_BYTES / 2) this.socket?.resume();
-          yield next;
-          continue;
-        }
-        if (failed) throw (failed as { error: unknown }).error;
-        if (finished) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
-      }
-    } finally {
+    const abandon = async () => {
       abandoned = true;
       waiting.length = 0;
       this.socket?.resume();
       await done;
+    };
+    const socket = () => this.socket;
+    async function* read(): AsyncGenerator<Untagged> {
+      try {
+        for (;;) {
+          const next = waiting.shift();
+          if (next) {
+            held -= size(next);
+            if (held <= HIGH_WATER_BYTES / 2) socket()?.resume();
+            yield next;
+            continue;
+          }
+          if (failed) throw (failed as { error: unknown }).error;
+          if (finished) return;
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+        }
+      } finally {
+        await abandon();
+      }
     }
+    return Object.assign(read(), { abandon });
   }
 
   /** LOGOUT, waiting a second at most for the server's answer: a cron run never hangs on a goodbye. */
