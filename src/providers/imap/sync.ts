@@ -101,6 +101,14 @@ async function* syncFolder(
   }
   const ids = (uid: number) => encodeMessageId({ folder: path, uidValidity, uid });
 
+  // An empty folder with nothing cached: STATUS said all there is (a first sync skips EXAMINE of
+  // Trash, Junk and Drafts, a round trip each).
+  if (status?.messages === 0 && status.uidNext != null && folder.lastUid === 0) {
+    folder = { ...folder, lastUid: Math.max(0, status.uidNext - 1), uidNext: status.uidNext, highestModseq: status.highestModseq, messageCount: 0, done: true };
+    yield { kind: 'checkpoint', scope: path, token: encodeFolderToken(folder), complete: true };
+    return;
+  }
+
   // The folder as EXAMINE saw it: everything below is relative to this state.
   const selected = { exists: 0, uidValidity: '', uidNext: 0, highestModseq: null as string | null, noModseq: false };
   const examined = client.command(`EXAMINE ${quoteMailbox(path)}`, (r) => {
