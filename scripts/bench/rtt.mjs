@@ -117,6 +117,9 @@ async function runSetting(ctx, proxy, { mailbox, state, account, rtt, size, only
   rows.push({ scenario: 'a', tool: 'floor', ...floor, bytes: state.bytes });
   rows.push({ scenario: 'a', tool: 'mbsync', ...(await counted(() => runMbsync(mbsync, expected))()), bytes: state.bytes });
   rows.push({ scenario: 'a', tool: 'mailops', ...(await counted(() => runMailops(ctx, home, { new: state.count }))()), bytes: state.bytes });
+  // The opt-in second-core writer (MAILOPS_SYNC_WRITER=thread), in a home of its own: shown, not judged.
+  const threaded = await mailopsHome(ctx, account, `mailops-thread-${tag}`);
+  rows.push({ scenario: 'a', tool: 'mailops (thread)', ...(await counted(() => runMailops(ctx, threaded, { new: state.count }, { MAILOPS_SYNC_WRITER: 'thread' }))()), bytes: state.bytes });
 
   if (!onlyFirst) {
     // (b) no change
@@ -184,6 +187,8 @@ function verdicts(results) {
     }
     const value = ratio(find('a', 'mailops'), find('a', 'floor'));
     checks.push({ label: `(a) mailops / floor, ${at}`, shown: shownRatio(value, TARGETS.firstVsFloor), target: `<= ${TARGETS.firstVsFloor.toFixed(2)}x`, pass: value <= TARGETS.firstVsFloor });
+    const threaded = find('a', 'mailops (thread)');
+    if (threaded) checks.push({ label: `(a) ... MAILOPS_SYNC_WRITER=thread`, shown: shownRatio(ratio(threaded, find('a', 'floor')), TARGETS.firstVsFloor), target: `opt-in, shown only; peak RSS ${threaded.rssMb.toFixed(0)} MB`, pass: null });
     const trips = ['a', 'b', 'c']
       .filter((s) => find(s, 'mailops'))
       .map((s) => `(${s}) mailops ${(find(s, 'mailops').turns / FOLDERS.length).toFixed(1)} / mbsync ${(find(s, 'mbsync').turns / FOLDERS.length).toFixed(1)}`);

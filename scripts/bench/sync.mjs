@@ -223,8 +223,8 @@ export async function mailopsHome(ctx, account, name) {
 }
 
 /** `mailops sync --json` as cron would run it; checks its summary against what changed. */
-export async function runMailops(ctx, home, expect) {
-  const result = await measureOk('mailops sync', ctx.node, [join(ctx.root, 'bin/mailops'), 'sync', '--json'], { env: mailopsEnv(home), cwd: home });
+export async function runMailops(ctx, home, expect, extraEnv = {}) {
+  const result = await measureOk('mailops sync', ctx.node, [join(ctx.root, 'bin/mailops'), 'sync', '--json'], { env: { ...mailopsEnv(home), ...extraEnv }, cwd: home });
   const summary = JSON.parse(result.stdout).accounts[0];
   for (const [key, value] of Object.entries(expect)) {
     if (summary[key] !== value) throw new Error(`mailops sync: ${key} = ${summary[key]}, expected ${value}\n${result.stdout}`);
