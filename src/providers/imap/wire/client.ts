@@ -31,8 +31,11 @@ export interface WireSettings {
   runtime: ProviderRuntime;
 }
 
-/** Untagged responses held before the socket is paused (a FETCH of large bodies, read slower than it arrives). */
-const HIGH_WATER_BYTES = 2 * 1024 * 1024;
+/**
+ * Untagged responses held before the socket is paused (a FETCH of large bodies, read slower than it
+ * arrives). 512 KB, with sync's 1 MB batches, measured 10-17 MB less peak RSS than 2 MB, no slower.
+ */
+const HIGH_WATER_BYTES = 512 * 1024;
 
 interface Pending {
   tag: string;
