@@ -121,7 +121,7 @@ export async function composeMessage(input: ComposeInput): Promise<ComposedMessa
  */
 export async function prepareRawMessage(raw: Buffer, overrides: { from?: string | undefined; recipients: string[] }): Promise<ComposedMessage> {
   if (raw.length === 0) throw new MailopsError('INVALID_VALUE', 'the raw message is empty');
-  const { simpleParser } = await import('mailparser');
+  const { simpleParser } = await import('../mime/mailparser.js');
   const parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
   const list = (value: unknown): string[] => {
     const objects = Array.isArray(value) ? value : value ? [value] : [];

@@ -6,9 +6,9 @@
  * message mailparser cannot take apart is shown as its raw text.
  */
 
-import { simpleParser } from 'mailparser';
+import { simpleParser } from './mailparser.js';
 import type { AddressObject, Attachment, EmailAddress, ParsedMail, SimpleParserOptions } from 'mailparser';
-import { compile } from 'html-to-text';
+import { createRequire } from 'node:module';
 import libmime from 'libmime';
 import type { Address, AttachmentInfo } from '../domain/types.js';
 import { decodeCharset } from './charset.js';
@@ -57,15 +57,18 @@ const PARSER_OPTIONS = {
   ignoreEmbedded: true,
 } as SimpleParserOptions;
 
-// Built once, on the first HTML body: compiling the selectors is the costly part of html-to-text
-// (about 7 ms), which a `read` of a plain message need not pay.
-let compiled: ReturnType<typeof compile> | null = null;
+// Loaded and built on the first HTML body: html-to-text takes ~30 ms to load and ~7 ms to compile
+// its selectors, which a `read` of a plain message need not pay. Required, not imported: the
+// package ships an ESM and a CommonJS build, and mailparser already loads the CommonJS one (an
+// import would load the whole HTML parser a second time).
+type HtmlToText = typeof import('html-to-text');
+let compiled: ReturnType<HtmlToText['compile']> | null = null;
 function htmlToText(html: string): string {
   compiled ??= compileHtmlToText();
   return compiled(html);
 }
 
-const compileHtmlToText = () => compile({
+const compileHtmlToText = () => (createRequire(import.meta.url)('html-to-text') as HtmlToText).compile({
   // Lines are left for the terminal (or the script) to wrap.
   wordwrap: false,
   formatters: {
