@@ -8,8 +8,10 @@
 // startup: `mailops --help` and `--version` against `node -e 0` (target: <= 1.5x),
 //          and the list of heavy modules they load (target: none).
 // sync:    `mailops sync` against mbsync and a raw IMAP floor on a generated 10,000-message
-//          mailbox in a private Dovecot: first sync, no change, 100 new + 100 flag changes; and
-//          peak RSS at 50,000 messages (BENCH_SKIP_50K=1 skips it). See scripts/bench/sync.mjs.
+//          mailbox in a private Dovecot: first sync, no change (file secret store and
+//          --password-cmd), 100 new + 100 flag changes; and peak RSS at 50,000 messages
+//          (BENCH_SKIP_50K=1 skips it). Targets: (a) <= 1.5x the floor, (b) <= 1.5x mbsync (<= 1.2x
+//          with --password-cmd), (c) <= 1.2x mbsync, peak RSS <= 100 MB. See scripts/bench/sync.mjs.
 // gmail:   `mailops sync` of a Gmail API account against the Gmail fake under Google's quota:
 //          first sync against the quota floor, no-change requests, changes' units, peak RSS.
 //          See scripts/bench/gmail.mjs.
