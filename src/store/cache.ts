@@ -7,7 +7,7 @@
  */
 import type { Address, MessageFlags } from '../domain/types.js';
 import type { CachedMessage, FlagsUpdate, MembershipChange, Membership, MessageUpsert } from '../domain/sync.js';
-import type { Database } from './db.js';
+import type { Database, Statement } from './db.js';
 
 export type { CachedMessage, Membership };
 
@@ -115,6 +115,11 @@ const FLAG_COLUMNS = (flags: MessageFlags) => ({
   keywords_json: JSON.stringify(flags.keywords),
 });
 
+/** A membership, with the message's arrival (stored first) as the folder's listing order. */
+const MEMBERSHIP_INSERT = `INSERT INTO memberships (message, account, folder, uid, received)
+    VALUES (@message, @account, @folder, @uid, (SELECT coalesce(internal_date, date) FROM messages WHERE id = @message))
+  ON CONFLICT(message, folder) DO UPDATE SET uid = excluded.uid, received = excluded.received`;
+
 /** Where a write's checkpoint goes: the scope and its token once the write is applied. */
 export interface Checkpoint {
   scope: string;
@@ -124,6 +129,46 @@ export interface Checkpoint {
 export class MessageCache {
   constructor(private readonly db: Database) {}
 
+  /**
+   * The statements a first sync runs for every message, prepared once: upsert() is called for
+   * every few messages (apply.ts), and preparing its eight statements each time cost more than
+   * running them.
+   */
+  private readonly statements = new Map<string, Statement>();
+  private prepared(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Opens a transaction that the writes after it join, each in a savepoint of its own, until
+   * commitOpen(): a sync stores new mail a few messages at a time, so that each body is garbage
+   * soon after it arrives, and commits about once a megabyte (core/sync/apply.ts). A token
+   * written inside is committed with the changes it covers, or lost with them; a write that
+   * fails is rolled back alone, with its token.
+   */
+  beginOpen(): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    this.open = true;
+  }
+
+  commitOpen(): void {
+    this.open = false;
+    if (this.db.inTransaction) this.db.exec('COMMIT');
+  }
+
+  rollbackOpen(): void {
+    this.open = false;
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+
+  /** Inside beginOpen()'s transaction. */
+  private open = false;
+
   /** The token last committed for each scope of the account ('' the account, else a folder id). */
   syncState(account: string): Map<string, string> {
     const rows = this.db.prepare('SELECT scope, token FROM sync_state WHERE account = ?').all(account) as Array<{ scope: string; token: string }>;
@@ -132,15 +177,28 @@ export class MessageCache {
 
   /** `work` and the token that covers it, in one transaction: a token never passes unapplied changes. */
   private commit<T>(account: string, checkpoint: Checkpoint, work: () => T): T {
-    const save = this.db.prepare(
+    const save = this.prepared(
       `INSERT INTO sync_state (account, scope, token) VALUES (?, ?, ?)
        ON CONFLICT(account, scope) DO UPDATE SET token = excluded.token`,
     );
-    return this.db.transaction(() => {
+    const workAndToken = () => {
       const result = work();
       if (checkpoint.token !== undefined) save.run(account, checkpoint.scope, checkpoint.token);
       return result;
-    }).immediate();
+    };
+    if (!(this.open && this.db.inTransaction)) return this.db.transaction(workAndToken).immediate();
+    // In the open transaction: a savepoint of its own, with statements prepared once (a
+    // transaction function would be built at every call).
+    this.prepared('SAVEPOINT write').run();
+    try {
+      const result = workAndToken();
+      this.prepared('RELEASE write').run();
+      return result;
+    } catch (error) {
+      this.prepared('ROLLBACK TO write').run();
+      this.prepared('RELEASE write').run();
+      throw error;
+    }
   }
 
   /** A scope's token; `complete` marks the scope caught up now (the cache's age). */
@@ -214,7 +272,7 @@ export class MessageCache {
    * updated in place, its memberships added to (a folder it leaves is a membership change).
    */
   upsert(account: string, messages: MessageUpsert[], checkpoint: Checkpoint): number {
-    const upsert = this.db.prepare(
+    const upsert = this.prepared(
       `INSERT INTO messages (account, ref, message_id, subject, from_name, from_address, to_json, cc_json, bcc_json, reply_to_json,
          in_reply_to, references_json, date, internal_date, size, seen, flagged, answered, draft, keywords_json, has_attachments)
        VALUES (@account, @ref, @message_id, @subject, @from_name, @from_address, @to_json, @cc_json, @bcc_json, @reply_to_json,
@@ -227,15 +285,15 @@ export class MessageCache {
          answered = excluded.answered, draft = excluded.draft, keywords_json = excluded.keywords_json, has_attachments = excluded.has_attachments
        RETURNING id`,
     );
-    const member = this.membershipInsert();
-    const body = this.db.prepare(
+    const member = this.prepared(MEMBERSHIP_INSERT);
+    const body = this.prepared(
       `INSERT INTO message_bodies (id, raw, body_text) VALUES (?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET raw = excluded.raw, body_text = excluded.body_text`,
     );
-    const noBody = this.db.prepare('DELETE FROM message_bodies WHERE id = ?');
-    const ftsDelete = this.db.prepare('DELETE FROM messages_fts WHERE rowid = ?');
-    const ftsInsert = this.db.prepare('INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)');
-    const gone = this.db.prepare('DELETE FROM messages WHERE account = ? AND ref = ?');
+    const noBody = this.prepared('DELETE FROM message_bodies WHERE id = ?');
+    const ftsDelete = this.prepared('DELETE FROM messages_fts WHERE rowid = ?');
+    const ftsInsert = this.prepared('INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)');
+    const gone = this.prepared('DELETE FROM messages WHERE account = ? AND ref = ?');
     return this.commit(account, checkpoint, () => {
       let stored = 0;
       for (const { message: m, folders } of messages) {
@@ -275,14 +333,6 @@ export class MessageCache {
     });
   }
 
-  /** A membership, with the message's arrival (stored first) as the folder's listing order. */
-  private membershipInsert() {
-    return this.db.prepare(
-      `INSERT INTO memberships (message, account, folder, uid, received)
-         VALUES (@message, @account, @folder, @uid, (SELECT coalesce(internal_date, date) FROM messages WHERE id = @message))
-       ON CONFLICT(message, folder) DO UPDATE SET uid = excluded.uid, received = excluded.received`,
-    );
-  }
 
   /** Flag changes; returns how many cached messages changed (unknown ids are skipped). */
   setFlags(account: string, updates: FlagsUpdate[], checkpoint: Checkpoint): number {
@@ -304,7 +354,7 @@ export class MessageCache {
    */
   changeMemberships(account: string, changes: MembershipChange[], checkpoint: Checkpoint): number {
     const idOf = this.db.prepare('SELECT id FROM messages WHERE account = ? AND ref = ?').pluck();
-    const member = this.membershipInsert();
+    const member = this.prepared(MEMBERSHIP_INSERT);
     const leave = this.db.prepare('DELETE FROM memberships WHERE message = ? AND folder = ?');
     return this.commit(account, checkpoint, () => {
       let changed = 0;

@@ -17,6 +17,7 @@ import { DB_FILE, storageError } from './storage-error.js';
 export { storageError };
 
 export type Database = BetterSqlite3.Database;
+export type Statement = BetterSqlite3.Statement<unknown[]>;
 
 
 export function openDatabase(home: string): Database {

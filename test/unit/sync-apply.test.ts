@@ -17,7 +17,8 @@ import type { AccountConfig, Folder, MessageFlags } from '../../src/domain/types
 const NO_FLAGS: MessageFlags = { seen: false, flagged: false, answered: false, draft: false, keywords: [] };
 
 function setup() {
-  const db = openDatabase(mkdtempSync(join(tmpdir(), 'mailops-apply-')));
+  const home = mkdtempSync(join(tmpdir(), 'mailops-apply-'));
+  const db = openDatabase(home);
   const config: AccountConfig = {
     name: 'g', provider: 'gmail', backend: 'gmail', email: 'g@x.org', user: 'g@x.org', imap: null, smtp: null,
     insecure: false, caFile: null, secretStore: 'file', passwordCommand: null, priority: 0, isDefault: false, createdAt: new Date().toISOString(),
@@ -25,7 +26,14 @@ function setup() {
   new AccountRepository(db).save(config, true);
   const reports: FolderReport[] = [];
   const applier = new FeedApplier('g', new MessageCache(db), new FolderRepository(db), { folder: (r) => reports.push(r), messages: () => {} });
-  return { db, applier, reports, cache: new MessageCache(db) };
+  return { db, home, applier, reports, cache: new MessageCache(db) };
+}
+
+/** What another process sees: a connection of its own, so only what is committed. */
+function committed(home: string) {
+  const db = openDatabase(home);
+  const cache = new MessageCache(db);
+  return { tokens: cache.syncState('g'), listed: (folders: string[]) => listed(db, folders), close: () => db.close() };
 }
 
 async function run(applier: FeedApplier, feed: Iterable<SyncEvent> | AsyncIterable<SyncEvent>): Promise<void> {
@@ -184,21 +192,24 @@ describe('FeedApplier on per-folder scopes (IMAP-like)', () => {
 });
 
 describe('FeedApplier: a checkpoint is never committed without its changes', () => {
-  it('a feed dying between events keeps every committed batch and the token of the last one', async () => {
-    const { db, applier, cache } = setup();
+  it('a feed dying between events keeps every batch stored and the token of the last one, once drained as the engine does', async () => {
+    const { home, applier, cache } = setup();
     async function* dying(): AsyncGenerator<SyncEvent> {
       yield { kind: 'reset', scope: 'A', reason: 'new', checkpoint: 't0' };
       yield { kind: 'upsert', scope: 'A', messages: [upsert('A.1', [['A', 1]]), upsert('A.2', [['A', 2]])], bytes: 2, checkpoint: 't2' };
       throw new Error('connection reset');
     }
     await expect(run(applier, dying())).rejects.toThrow('connection reset');
-    expect(cache.syncState('g').get('A')).toBe('t2');
-    expect(listed(db, ['A'])).toEqual(['A.2@A', 'A.1@A']);
+    await applier.drain();
+    const other = committed(home);
+    expect(other.tokens.get('A')).toBe('t2');
+    expect(other.listed(['A'])).toEqual(['A.2@A', 'A.1@A']);
     expect(cache.syncedAt('g')).toBeNull();
+    other.close();
   });
 
   it('a batch that fails to apply takes its token down with it', async () => {
-    const { db, applier, cache } = setup();
+    const { db, home, applier, cache } = setup();
     await run(applier, [
       { kind: 'reset', scope: 'A', reason: 'new', checkpoint: 't0' },
       { kind: 'upsert', scope: 'A', messages: [upsert('A.1', [['A', 1]])], bytes: 1, checkpoint: 't1' },
@@ -210,5 +221,63 @@ describe('FeedApplier: a checkpoint is never committed without its changes', () 
     expect(cache.syncState('g').get('A')).toBe('t1');
     expect(listed(db, ['A'])).toEqual(['A.1@A']);
     expect(cache.get('g', 'A.2')).toBeNull();
+    // The batch before it was in the same open group: it is committed, not lost with it.
+    const other = committed(home);
+    expect(other.tokens.get('A')).toBe('t1');
+    expect(other.listed(['A'])).toEqual(['A.1@A']);
+    other.close();
+  });
+});
+
+describe('FeedApplier: new mail stored as it comes, committed in groups', () => {
+  const reset: SyncEvent = { kind: 'reset', scope: 'A', reason: 'new', checkpoint: 't0' };
+  const batch = (n: number, bytes = 10): SyncEvent => ({ kind: 'upsert', scope: 'A', messages: [upsert(`A.${n}`, [['A', n]])], bytes, checkpoint: `t${n}` });
+
+  it('batches share one transaction: another connection sees none of them, nor their tokens, until another event commits them; counts follow the commit', async () => {
+    const { home, applier } = setup();
+    await run(applier, [reset, batch(1), batch(2)]);
+    let other = committed(home);
+    expect(other.tokens.get('A')).toBe('t0');
+    expect(other.listed(['A'])).toEqual([]);
+    expect(applier.counts.new).toBe(0);
+    other.close();
+
+    await applier.apply({ kind: 'checkpoint', scope: 'A', token: 't2', complete: true });
+    other = committed(home);
+    expect(other.tokens.get('A')).toBe('t2');
+    expect(other.listed(['A'])).toEqual(['A.2@A', 'A.1@A']);
+    expect(applier.counts).toMatchObject({ new: 2, bytes: 20 });
+    other.close();
+  });
+
+  it('a group commits once it holds a megabyte, and a while after it began when the feed goes quiet', async () => {
+    const { home, applier } = setup();
+    await run(applier, [reset, batch(1, 600_000), batch(2, 600_000)]);
+    let other = committed(home);
+    expect(other.listed(['A'])).toEqual(['A.2@A', 'A.1@A']);
+    other.close();
+
+    // A server pausing mid-stream: the write lock is not held meanwhile.
+    await applier.apply(batch(3));
+    other = committed(home);
+    expect(other.tokens.get('A')).toBe('t2');
+    other.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    other = committed(home);
+    expect(other.tokens.get('A')).toBe('t3');
+    expect(other.listed(['A'])).toEqual(['A.3@A', 'A.2@A', 'A.1@A']);
+    expect(applier.counts.new).toBe(3);
+    other.close();
+  });
+
+  it('a sync killed with a group open loses the group and its tokens together, never one without the other', async () => {
+    const { db, home, applier } = setup();
+    await run(applier, [reset, batch(1), batch(2)]);
+    // What kill -9 leaves: the connection gone without a commit.
+    db.close();
+    const other = committed(home);
+    expect(other.tokens.get('A')).toBe('t0');
+    expect(other.listed(['A'])).toEqual([]);
+    other.close();
   });
 });

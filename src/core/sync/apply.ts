@@ -1,10 +1,21 @@
 /**
  * Applies a backend's change feed (src/domain/sync.ts) to the cache, one event
- * at a time. Each event is its own transaction, committed with the checkpoint
- * (the scope's token) that covers it, so stopping between any two events loses
- * nothing and the next run continues from the last token committed. Batches of
- * new messages may be stored on another thread (cache-writer.ts), in the same
- * order and transactions.
+ * at a time. Each event is written with the checkpoint (the scope's token) that
+ * covers it, in one transaction, so stopping between any two events loses
+ * nothing and the next run continues from the last token committed.
+ *
+ * New messages come a few at a time (a feed bounds its batches by bytes) and are
+ * stored as they come, so that each body is garbage soon after it arrives, but
+ * committed together: consecutive batches share one transaction, committed at
+ * GROUP_BYTES, after GROUP_MS, or before any other event. Each batch is written
+ * with its token in a savepoint: one that fails is rolled back alone, the batches
+ * before it are committed. A killed sync loses at most the open group, tokens with
+ * it, and the next run fetches it again. Measured on the sync benchmark's first
+ * sync (10,000 messages): peak RSS 112-116 -> 94-101 MB, 10% less time, against
+ * 1 MB batches each committed alone.
+ *
+ * Batches may instead be stored on another thread (cache-writer.ts): consecutive
+ * ones are joined up to GROUP_BYTES and each stored in a transaction of its own.
  */
 import type { SyncEvent } from '../../domain/sync.js';
 import type { MessageCache } from '../../store/cache.js';
@@ -29,6 +40,23 @@ export type FolderReport = {
   error?: string;
 };
 
+/**
+ * A group of new-message batches commits at this many bytes: fewer commits were measured no
+ * faster, and each keeps FTS5 from writing an index segment per batch.
+ */
+const GROUP_BYTES = 1024 * 1024;
+/** ...or this long after it began: a server pausing mid-stream does not hold the write lock. */
+const GROUP_MS = 100;
+
+type UpsertEvent = Extract<SyncEvent, { kind: 'upsert' }>;
+
+/** Batches stored in the open transaction, reported once it commits. */
+interface OpenGroup {
+  bytes: number;
+  stored: Array<{ scope: string; stored: number; bytes: number }>;
+  timer: NodeJS.Timeout;
+}
+
 export class FeedApplier {
   readonly counts: SyncCounts = { folders: 0, new: 0, updated: 0, deleted: 0, bytes: 0 };
   /** Folders the server refused, with its words: the run goes on and reports them at the end. */
@@ -51,35 +79,118 @@ export class FeedApplier {
   ) {}
 
   private writer: CacheWriter | null = null;
+  /** Batches joined for the writer, sent at GROUP_BYTES or before anything else. */
+  private forWriter: UpsertEvent | null = null;
+  private group: OpenGroup | null = null;
+  /** A commit that failed on the timer: thrown by the next apply() or drain(). */
+  private groupFailure: unknown = null;
 
   /**
    * Applies one event. With a writer (cache-writer.ts), a batch of new messages is handed to it
    * and counted once stored, and any other event first waits until every batch before it is.
    */
   async apply(event: SyncEvent): Promise<void> {
+    this.throwGroupFailure();
     if (event.kind === 'plan' && !this.writer) {
       const starting = this.options.writerFor?.(event.messages);
       if (starting) this.writer = await starting;
     }
     if (event.kind === 'upsert' && this.writer) {
-      const { scope, bytes } = event;
-      await this.writer.upsert(this.account, event.messages, { scope, token: event.checkpoint }, (stored) => this.stored(scope, stored, bytes));
+      if (this.forWriter && this.forWriter.scope !== event.scope) await this.sendToWriter();
+      this.forWriter = this.forWriter
+        ? { ...this.forWriter, messages: [...this.forWriter.messages, ...event.messages], bytes: this.forWriter.bytes + event.bytes, checkpoint: event.checkpoint ?? this.forWriter.checkpoint }
+        : event;
+      if (this.forWriter.bytes >= GROUP_BYTES) await this.sendToWriter();
       return;
     }
-    if (this.writer) await this.writer.idle();
+    if (this.writer) {
+      await this.sendToWriter();
+      await this.writer.idle();
+    }
+    if (event.kind !== 'upsert') this.commitGroup();
     this.applyHere(event);
   }
 
-  /** Every batch handed to the writer is stored (its failure thrown). */
+  /** Every batch is committed, here or by the writer (the first failure thrown). */
   async drain(): Promise<void> {
+    this.commitGroup();
+    this.throwGroupFailure();
+    await this.sendToWriter();
     await this.writer?.idle();
   }
 
-  /** Ends the writer, if one was started, after what it was sent. */
+  private async sendToWriter(): Promise<void> {
+    const batch = this.forWriter;
+    if (!batch || !this.writer) return;
+    this.forWriter = null;
+    const { scope, bytes } = batch;
+    await this.writer.upsert(this.account, batch.messages, { scope, token: batch.checkpoint }, (stored) => this.stored(scope, stored, bytes));
+  }
+
+  /** Commits what is stored, and ends the writer, if one was started, after what it was sent. */
   async close(): Promise<void> {
     const writer = this.writer;
-    this.writer = null;
-    await writer?.close();
+    try {
+      this.commitGroup();
+      await this.sendToWriter();
+    } finally {
+      this.writer = null;
+      await writer?.close();
+    }
+  }
+
+  /** Stores a batch in the open transaction (opened first if none is), committed by size or time. */
+  private storeInGroup(event: UpsertEvent): void {
+    if (!this.group) {
+      this.cache.beginOpen();
+      const timer = setTimeout(() => {
+        try {
+          this.commitGroup();
+        } catch (error) {
+          this.groupFailure ??= error;
+        }
+      }, GROUP_MS);
+      timer.unref();
+      this.group = { bytes: 0, stored: [], timer };
+    }
+    let stored: number;
+    try {
+      stored = this.cache.upsert(this.account, event.messages, { scope: event.scope, token: event.checkpoint });
+    } catch (error) {
+      // Rolled back alone, its token with it; the batches before it stay, as they would have
+      // had each been committed alone. Should that commit fail as well, this error is the one told.
+      try {
+        this.commitGroup();
+      } catch {
+        // commitGroup rolled the group back.
+      }
+      throw error;
+    }
+    this.group.stored.push({ scope: event.scope, stored, bytes: event.bytes });
+    this.group.bytes += event.bytes;
+    if (this.group.bytes >= GROUP_BYTES) this.commitGroup();
+  }
+
+  private commitGroup(): void {
+    const group = this.group;
+    if (!group) return;
+    this.group = null;
+    clearTimeout(group.timer);
+    try {
+      this.cache.commitOpen();
+    } catch (error) {
+      // SQLite may have rolled back already (a full disk); else this does.
+      this.cache.rollbackOpen();
+      throw error;
+    }
+    for (const batch of group.stored) this.stored(batch.scope, batch.stored, batch.bytes);
+  }
+
+  private throwGroupFailure(): void {
+    if (this.groupFailure === null) return;
+    const failure = this.groupFailure;
+    this.groupFailure = null;
+    throw failure;
   }
 
   private applyHere(event: SyncEvent): void {
@@ -104,7 +215,7 @@ export class FeedApplier {
         this.folder(event.scope);
         return;
       case 'upsert':
-        this.stored(event.scope, cache.upsert(account, event.messages, { scope: event.scope, token: event.checkpoint }), event.bytes);
+        this.storeInGroup(event);
         return;
       case 'flags':
         this.count(event.scope, 'updated', cache.setFlags(account, event.updates, { scope: event.scope, token: event.checkpoint }));

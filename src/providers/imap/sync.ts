@@ -268,7 +268,13 @@ async function sendAhead(client: WireClient, path: string, folder: ImapFolderSta
   };
 }
 
-const BATCH_BYTES = 1024 * 1024;
+/**
+ * New mail is handed over in batches of about this many bytes: the applier stores each as it
+ * comes and commits them together about once a megabyte (core/sync/apply.ts), so a body is
+ * garbage soon after it arrives. Measured on a first sync of 10,000 messages: 64 KB batches peak
+ * at 94-101 MB RSS against 112-116 MB for 1 MB batches committed alone.
+ */
+const BATCH_BYTES = 64 * 1024;
 
 /** The UID of a FETCH answer that must have one; MalformedResponse when it is not a number. */
 function messageUid(attributes: Map<string, Value>, response: Untagged): number {
@@ -307,8 +313,7 @@ async function* fetchNew(
     batch.push(cached);
     bytes += size;
     maxUid = Math.max(maxUid, uid);
-    // Bounded by bytes too, so a run of large messages does not grow the heap. 1 MB: peak RSS of a
-    // first sync 124-131 -> 114 MB against 4 MB batches, no slower (the commits are cheap in WAL mode).
+    // Bounded by bytes too, so a run of large messages does not grow the heap (BATCH_BYTES).
     if (batch.length >= options.batchSize || bytes >= BATCH_BYTES) {
       yield { messages: batch, lastUid: maxUid, bytes };
       batch = [];
