@@ -15,10 +15,11 @@
 //   (a) first sync: floor (best of 2), mbsync, mailops
 //   (b) no change: mbsync, mailops (median of 3)
 //   (c) 100 new messages + 100 flag changes: mbsync, mailops (median of 3 rounds)
-// Targets: (b) and (c) mailops / mbsync <= 1.00x at 20 ms; (a) mailops / floor <= 1.5x (at
-// every setting). The defaults take about 8 minutes on 2 busy cores; should a setting start more
-// than 11 minutes into the section, it gets (a) only, measured once, and says so, to keep the
-// section under a quarter of an hour (BENCH_RTT_FULL=1: everything everywhere regardless).
+// Targets: (b) and (c) mailops / mbsync <= 1.00x at 20 ms; (a) mailops / floor <= 1.5x, and
+// mailops' peak RSS <= 100 MB (at every setting). The defaults take about 8 minutes on 2 busy
+// cores; should a setting start more than 11 minutes into the section, it gets (a) only,
+// measured once, and says so, to keep the section under a quarter of an hour
+// (BENCH_RTT_FULL=1: everything everywhere regardless).
 // Environment as the sync benchmark: BENCH_NO_BUILD=1, BENCH_KEEP=1.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ import {
 } from './sync.mjs';
 
 const BUDGET_MIN = 11;
-const TARGETS = { changesVsMbsyncAt20: 1, noChangeVsMbsyncAt20: 1, firstVsFloor: 1.5 };
+const TARGETS = { changesVsMbsyncAt20: 1, noChangeVsMbsyncAt20: 1, firstVsFloor: 1.5, rssMb: 100 };
 const list = (value, fallback) => (value ?? fallback).split(',').map((v) => Number(v.trim())).filter((v) => v > 0);
 
 export async function rttBench(root) {
@@ -187,6 +188,8 @@ function verdicts(results) {
     }
     const value = ratio(find('a', 'mailops'), find('a', 'floor'));
     checks.push({ label: `(a) mailops / floor, ${at}`, shown: shownRatio(value, TARGETS.firstVsFloor), target: `<= ${TARGETS.firstVsFloor.toFixed(2)}x`, pass: value <= TARGETS.firstVsFloor });
+    const peak = Math.max(...rows.filter((r) => r.tool === 'mailops').map((r) => r.rssMb));
+    checks.push({ label: `mailops peak RSS, ${at}`, shown: `${peak.toFixed(0)} MB`, target: `<= ${TARGETS.rssMb} MB`, pass: peak <= TARGETS.rssMb });
     const threaded = find('a', 'mailops (thread)');
     if (threaded) checks.push({ label: `(a) ... MAILOPS_SYNC_WRITER=thread`, shown: shownRatio(ratio(threaded, find('a', 'floor')), TARGETS.firstVsFloor), target: `opt-in, shown only; peak RSS ${threaded.rssMb.toFixed(0)} MB`, pass: null });
     const trips = ['a', 'b', 'c']
