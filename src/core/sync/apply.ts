@@ -41,8 +41,8 @@ export type FolderReport = {
 };
 
 /**
- * A group of new-message batches commits at this many bytes: fewer commits were measured no
- * faster, and each keeps FTS5 from writing an index segment per batch.
+ * A group of new-message batches commits at this many bytes, as the 1 MB batches each did before
+ * (512 KB ones, each committed alone, measured 30% slower; larger ones no faster).
  */
 const GROUP_BYTES = 1024 * 1024;
 /** ...or this long after it began: a server pausing mid-stream does not hold the write lock. */
