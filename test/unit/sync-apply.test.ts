@@ -208,24 +208,38 @@ describe('FeedApplier: a checkpoint is never committed without its changes', () 
     other.close();
   });
 
-  it('a batch that fails to apply takes its token down with it', async () => {
+  it('a batch that fails to apply takes its token down with it, and the open group with them', async () => {
     const { db, home, applier, cache } = setup();
     await run(applier, [
       { kind: 'reset', scope: 'A', reason: 'new', checkpoint: 't0' },
       { kind: 'upsert', scope: 'A', messages: [upsert('A.1', [['A', 1]])], bytes: 1, checkpoint: 't1' },
+      // Another event commits the group with A.1 and t1.
+      { kind: 'flags', scope: 'A', updates: [] },
+      { kind: 'upsert', scope: 'A', messages: [upsert('A.2', [['A', 2]])], bytes: 1, checkpoint: 't2' },
     ]);
     // The second message claims a UID another message holds in the folder: the store refuses it
     // half-way through the batch, and neither the first message nor the token may be kept.
-    const bad: SyncEvent = { kind: 'upsert', scope: 'A', messages: [upsert('A.2', [['A', 2]]), upsert('A.3', [['A', 1]])], bytes: 2, checkpoint: 't3' };
+    const bad: SyncEvent = { kind: 'upsert', scope: 'A', messages: [upsert('A.3', [['A', 3]]), upsert('A.4', [['A', 1]])], bytes: 2, checkpoint: 't4' };
     await expect(applier.apply(bad)).rejects.toThrow(/UNIQUE/);
-    expect(cache.syncState('g').get('A')).toBe('t1');
-    expect(listed(db, ['A'])).toEqual(['A.1@A']);
-    expect(cache.get('g', 'A.2')).toBeNull();
-    // The batch before it was in the same open group: it is committed, not lost with it.
+    // A.2 was in the same open group: it goes with it, t2 too, as a killed sync would lose them;
+    // what was committed before the group stays.
     const other = committed(home);
-    expect(other.tokens.get('A')).toBe('t1');
-    expect(other.listed(['A'])).toEqual(['A.1@A']);
+    for (const view of [{ tokens: cache.syncState('g'), listed: (f: string[]) => listed(db, f) }, other]) {
+      expect(view.tokens.get('A')).toBe('t1');
+      expect(view.listed(['A'])).toEqual(['A.1@A']);
+    }
     other.close();
+    expect(cache.get('g', 'A.2')).toBeNull();
+    expect(cache.get('g', 'A.3')).toBeNull();
+    // Nothing of the group was counted (counts follow the commit).
+    expect(applier.counts.new).toBe(1);
+    // And the applier goes on: the next batch opens a new group.
+    await run(applier, [{ kind: 'upsert', scope: 'A', messages: [upsert('A.2', [['A', 2]])], bytes: 1, checkpoint: 't2' }]);
+    await applier.drain();
+    const after = committed(home);
+    expect(after.tokens.get('A')).toBe('t2');
+    expect(after.listed(['A'])).toEqual(['A.2@A', 'A.1@A']);
+    after.close();
   });
 });
 

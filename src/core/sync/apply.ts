@@ -8,11 +8,12 @@
  * stored as they come, so that each body is garbage soon after it arrives, but
  * committed together: consecutive batches share one transaction, committed at
  * GROUP_BYTES, after GROUP_MS, or before any other event. Each batch is written
- * with its token in a savepoint: one that fails is rolled back alone, the batches
- * before it are committed. A killed sync loses at most the open group, tokens with
- * it, and the next run fetches it again. Measured on the sync benchmark's first
- * sync (10,000 messages): peak RSS 112-116 -> 94-101 MB, 10% less time, against
- * 1 MB batches each committed alone.
+ * with its token. A batch that fails rolls the open group back with it, the batches
+ * before it and their tokens too, as a killed sync loses at most the open group:
+ * the next run fetches it again. (No savepoint for each batch: MessageCache.beginOpen
+ * says what one cost.) Measured on the sync benchmark's first sync (10,000
+ * messages): peak RSS 112-116 -> 94-101 MB, 10% less time, against 1 MB batches
+ * each committed alone.
  *
  * Batches may instead be stored on another thread (cache-writer.ts): consecutive
  * ones are joined up to GROUP_BYTES and each stored in a transaction of its own.
@@ -157,13 +158,8 @@ export class FeedApplier {
     try {
       stored = this.cache.upsert(this.account, event.messages, { scope: event.scope, token: event.checkpoint });
     } catch (error) {
-      // Rolled back alone, its token with it; the batches before it stay, as they would have
-      // had each been committed alone. Should that commit fail as well, this error is the one told.
-      try {
-        this.commitGroup();
-      } catch {
-        // commitGroup rolled the group back.
-      }
+      // Half-written: the group goes back whole, its tokens with it, and nothing of it is counted.
+      this.rollbackGroup();
       throw error;
     }
     this.group.stored.push({ scope: event.scope, stored, bytes: event.bytes });
@@ -184,6 +180,14 @@ export class FeedApplier {
       throw error;
     }
     for (const batch of group.stored) this.stored(batch.scope, batch.stored, batch.bytes);
+  }
+
+  private rollbackGroup(): void {
+    const group = this.group;
+    if (!group) return;
+    this.group = null;
+    clearTimeout(group.timer);
+    this.cache.rollbackOpen();
   }
 
   private throwGroupFailure(): void {
