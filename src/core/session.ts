@@ -174,9 +174,14 @@ export class Session {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.providers.splice(0).map((p) => p.close()));
+    const closing = Promise.allSettled(this.providers.splice(0).map((p) => p.close()));
+    // The database closes (its last WAL checkpoint, tens of milliseconds after a sync stored
+    // new mail) while the providers' LOGOUTs travel; one turn of the event loop first, so
+    // that the goodbyes are on the wire.
+    await new Promise((resolve) => setImmediate(resolve));
     this.database?.close();
     this.database = null;
+    await closing;
   }
 }
 

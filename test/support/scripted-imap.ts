@@ -27,6 +27,10 @@ export function scriptedClient(
   const client = {
     capabilities: new Set(capabilities),
     enabled: new Set(['CONDSTORE', 'QRESYNC']),
+    // As the real client's: on, or offered (ENABLE may still be in flight).
+    get condstore() {
+      return this.enabled.has('CONDSTORE') || this.capabilities.has('CONDSTORE');
+    },
     async command(line: string, onUntagged: (r: Untagged) => void = () => {}) {
       for (const r of answer(line)) onUntagged(r);
       return { type: 'tagged', tag: 'W1', status: 'OK', code: null, text: 'done' };

@@ -1,12 +1,15 @@
 // The IMAP protocol kit (src/net/imap) and the sync client's pieces (src/providers/imap/wire): the byte stream cut into
 // responses, values and FETCH attributes, modified UTF-7 folder names, BODYSTRUCTURE to
 // attachment detection, FETCH attributes to the cached message, and VANISHED UID sets.
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { SyncOptions } from '../../src/domain/sync.js';
 import { hasAttachments } from '../../src/providers/imap/envelope.js';
 import { ResponseTooLarge } from '../../src/net/imap/limits.js';
 import { encodeMessageId } from '../../src/providers/imap/ids.js';
 import { newMessageItems, structureNode, toCachedMessage } from '../../src/providers/imap/wire/message.js';
+import { WireClient } from '../../src/providers/imap/wire/client.js';
+import { listFolders } from '../../src/providers/imap/folder-list.js';
 import {
   ResponseReader,
   fetchAttributes,
@@ -590,5 +593,77 @@ describe('response limits (net/imap/limits.ts)', () => {
     // Within the limits, the same shape reads as it did.
     const ok = new ResponseReader(null, limits).push(Buffer.from(`* 1 FETCH (${part})\r\n`));
     expect(ok).toHaveLength(1);
+  });
+});
+
+/**
+ * The sync client against a server on 127.0.0.1 that answers ENABLE only once the next command
+ * has arrived: a client that waited for ENABLE's answer before sending it would never finish.
+ */
+describe('WireClient: ENABLE and the folder list in one round trip', () => {
+  const CAPS = 'IMAP4rev1 LITERAL+ SASL-IR ENABLE LIST-EXTENDED LIST-STATUS CONDSTORE QRESYNC';
+
+  async function withServer(enableAnswer: string, body: (client: WireClient, received: string[]) => Promise<void>): Promise<void> {
+    const received: string[] = [];
+    const server = createServer((socket) => {
+      socket.write(`* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ENABLE AUTH=PLAIN] ready\r\n`);
+      let buffered = '';
+      let enableTag: string | null = null;
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString('latin1');
+        let end: number;
+        while ((end = buffered.indexOf('\r\n')) >= 0) {
+          const line = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          received.push(line);
+          const [tag, command] = line.split(' ');
+          if (command === 'LOGIN') socket.write(`${tag} OK [CAPABILITY ${CAPS}] Logged in\r\n`);
+          else if (command === 'ENABLE') enableTag = tag!;
+          else if (command === 'LIST') {
+            // ENABLE's answer first, as a server answers in order.
+            if (enableTag) socket.write(enableAnswer.replaceAll('TAG', enableTag));
+            socket.write('* LIST () "/" INBOX\r\n* STATUS INBOX (MESSAGES 2 UNSEEN 1 UIDNEXT 3 UIDVALIDITY 7 HIGHESTMODSEQ 9)\r\n');
+            socket.write(`${tag} OK List completed\r\n`);
+          } else if (command === 'LOGOUT') socket.end(`* BYE\r\n${tag} OK Logout completed\r\n`);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new WireClient({
+      endpoint: { host: '127.0.0.1', port: (server.address() as AddressInfo).port, tls: 'none' },
+      credentials: { kind: 'password', user: 'someone', password: 'secret' },
+      insecure: false,
+      caFile: null,
+      runtime: { timeoutMs: 5000, trace: null, warn: () => {} },
+    });
+    try {
+      await body(client, received);
+    } finally {
+      client.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it('sends the folder list behind ENABLE without waiting, and knows what was enabled by its answer', async () => {
+    await withServer('* ENABLED QRESYNC CONDSTORE\r\nTAG OK Enabled\r\n', async (client, received) => {
+      await client.open(new AbortController().signal);
+      const { listed, statuses } = await listFolders(client);
+      expect(received.map((line) => line.split(' ')[1])).toEqual(['LOGIN', 'ENABLE', 'LIST']);
+      expect(received[1]).toMatch(/^W\d+ ENABLE QRESYNC CONDSTORE$/);
+      // HIGHESTMODSEQ is asked before ENABLE's answer: the capability is enough for STATUS.
+      expect(received[2]).toContain('HIGHESTMODSEQ');
+      expect(listed.map((folder) => folder.path)).toEqual(['INBOX']);
+      expect(statuses.get('INBOX')).toMatchObject({ uidNext: 3, highestModseq: '9' });
+      expect([...client.enabled].sort()).toEqual(['CONDSTORE', 'QRESYNC']);
+      await client.logout();
+    });
+  });
+
+  it('a refused ENABLE fails the command behind it with its own error, as a refused login does', async () => {
+    await withServer('TAG BAD Unknown command\r\n', async (client) => {
+      await client.open(new AbortController().signal);
+      await expect(listFolders(client)).rejects.toMatchObject({ responseStatus: 'BAD', message: expect.stringContaining('ENABLE') });
+      expect(client.enabled.size).toBe(0);
+    });
   });
 });

@@ -48,7 +48,7 @@ function forgiveRefusal(error: unknown): void {
 }
 
 export async function listFolders(client: WireClient): Promise<{ listed: ListedFolder[]; statuses: Map<string, FolderStatus> }> {
-  const items = ['MESSAGES', 'UNSEEN', 'UIDNEXT', 'UIDVALIDITY', ...(client.enabled.has('CONDSTORE') ? ['HIGHESTMODSEQ'] : [])].join(' ');
+  const items = ['MESSAGES', 'UNSEEN', 'UIDNEXT', 'UIDVALIDITY', ...(client.condstore ? ['HIGHESTMODSEQ'] : [])].join(' ');
   const listStatus = client.capabilities.has('LIST-STATUS');
   const listed: ListedFolder[] = [];
   const statuses = new Map<string, FolderStatus>();

@@ -37,6 +37,8 @@ export function createImapProvider(config: ImapProviderConfig, runtime: Provider
 class ImapProvider implements MailProvider {
   readonly kind = 'imap' as const;
   private loaded: Promise<ImapCommands> | null = null;
+  /** Sync feeds' goodbyes in flight, waited for by close(). */
+  private readonly loggingOut: Promise<void>[] = [];
 
   constructor(
     private readonly config: ImapProviderConfig,
@@ -118,15 +120,19 @@ class ImapProvider implements MailProvider {
     // The feed runs many commands over minutes: an abort closes the connection under it.
     const onAbort = () => client.close();
     signal.addEventListener('abort', onAbort, { once: true });
+    let loggingOut = false;
     try {
       await client.open(signal);
       yield* imapSyncFeed(client, state, options, signal);
-      await client.logout();
+      // LOGOUT's answer is waited for by close(), not here: the engine's last commit and the
+      // report go on while it travels (a round trip saved over a slow link).
+      this.loggingOut.push(client.logout());
+      loggingOut = true;
     } catch (err) {
       throw this.wireFailure(err, client, signal);
     } finally {
       signal.removeEventListener('abort', onAbort);
-      client.close();
+      if (!loggingOut) client.close();
     }
   }
 
@@ -143,7 +149,9 @@ class ImapProvider implements MailProvider {
   }
 
   async close(): Promise<void> {
-    // Nothing to close when no command ran (the feed closes its own client).
+    // The feed's LOGOUT, already sent (logout() never rejects, and gives up after a second).
+    await Promise.all(this.loggingOut.splice(0));
+    // Nothing more to close when no other command ran.
     if (this.loaded) await (await this.loaded).close();
   }
 }

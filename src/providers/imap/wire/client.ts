@@ -382,9 +382,33 @@ export class WireClient {
       throw error;
     }
     const wanted = ['QRESYNC', 'CONDSTORE'].filter((name) => this.capabilities.has(name));
-    if (wanted.length && this.capabilities.has('ENABLE')) await this.command(`ENABLE ${wanted.join(' ')}`);
-    // QRESYNC implies CONDSTORE (RFC 7162 3.2.3); a server without ENABLE turns CONDSTORE on by its first use.
-    if (this.enabled.has('QRESYNC') || (wanted.includes('CONDSTORE') && !this.capabilities.has('ENABLE'))) this.enabled.add('CONDSTORE');
+    if (wanted.length && this.capabilities.has('ENABLE')) {
+      // Not waited for: the caller's first command (the folder list) goes right behind it, a
+      // round trip saved. The server answers ENABLE before it, so `enabled` is settled by the
+      // time any later answer is read. A refusal ends the connection, failing what follows
+      // with it, as an awaited ENABLE failed the login.
+      this.command(`ENABLE ${wanted.join(' ')}`).then(
+        () => {
+          // QRESYNC implies CONDSTORE (RFC 7162 3.2.3).
+          if (this.enabled.has('QRESYNC')) this.enabled.add('CONDSTORE');
+        },
+        (error: unknown) => {
+          this.failure ??= error;
+          this.close();
+        },
+      );
+    } else if (wanted.includes('CONDSTORE')) {
+      // A server without ENABLE turns CONDSTORE on by its first use.
+      this.enabled.add('CONDSTORE');
+    }
+  }
+
+  /**
+   * Whether CONDSTORE is on, or will be once the ENABLE in flight is answered: what a command
+   * sent before that answer may rely on (HIGHESTMODSEQ in STATUS needs only the capability).
+   */
+  get condstore(): boolean {
+    return this.enabled.has('CONDSTORE') || this.capabilities.has('CONDSTORE');
   }
 
   private async loginWithPassword(user: string, password: string): Promise<Tagged> {
