@@ -115,8 +115,11 @@ export class Session {
     return { kind: 'password', user: config.user, password };
   }
 
-  /** A provider for the account from its backend (src/providers/registry.ts), closed with the session. */
-  async provider(config: AccountConfig, credentials?: Credentials): Promise<MailProvider> {
+  /**
+   * A provider for the account from its backend (src/providers/registry.ts), closed with the session.
+   * `connectAhead` (sync): the backend connects while the credentials are unlocked.
+   */
+  async provider(config: AccountConfig, credentials?: Credentials, options: { connectAhead?: boolean } = {}): Promise<MailProvider> {
     if (config.insecure) {
       this.options.runtime.warn(`TLS certificate verification is off for ${config.name} (--insecure)`);
     }
@@ -124,10 +127,17 @@ export class Session {
     const backend = backendFor(config.backend);
     // The backend's code loads (and its TLS set-up runs) while the secret file's key is derived on
     // libuv's threads.
-    const [creds] = await Promise.all([credentials ?? this.credentials(config), backend.prepare?.()]);
-    const provider = await backend.create(config, creds, this.options.runtime);
-    this.providers.push(provider);
-    return provider;
+    const preparing = backend.prepare?.(config, this.options.runtime, { connectAhead: options.connectAhead === true });
+    try {
+      const [creds, prepared] = await Promise.all([credentials ?? this.credentials(config), preparing]);
+      const provider = await backend.create(config, creds, this.options.runtime, prepared);
+      this.providers.push(provider);
+      return provider;
+    } catch (error) {
+      // A connection made ahead is not left open behind a secret that could not be had.
+      void preparing?.then((prepared) => prepared?.discard(), () => undefined);
+      throw error;
+    }
   }
 
   /**

@@ -172,10 +172,16 @@ export interface BackendDefinition {
   capabilities: BackendCapabilities;
   ids: IdCodec;
   /**
-   * Loads the backend's code and does the set-up that needs no account (root certificates), so
-   * it can overlap with unlocking the credentials. Optional: create() loads what it needs anyway.
+   * Loads the backend's code and does the set-up that needs no credentials (root certificates;
+   * with `connectAhead`, the connection itself up to the login), so it can overlap with unlocking
+   * the credentials. What it returns goes to create(). Optional: create() loads what it needs anyway.
    */
-  prepare?(): Promise<void>;
+  prepare?(config: AccountConfig, runtime: ProviderRuntime, options: { connectAhead: boolean }): Promise<Prepared | undefined>;
   /** Loads the backend's code (lazily: --help never loads it) and makes a provider for the account. */
-  create(config: AccountConfig, credentials: Credentials, runtime: ProviderRuntime): Promise<MailProvider>;
+  create(config: AccountConfig, credentials: Credentials, runtime: ProviderRuntime, prepared?: Prepared): Promise<MailProvider>;
+}
+
+/** What a backend's prepare() made ahead (a connection), for its provider; discarded if never used. */
+export interface Prepared {
+  discard(): void;
 }

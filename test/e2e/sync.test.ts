@@ -1,15 +1,15 @@
 // mailops sync against the bed's Dovecot: incremental runs, changes made by another client,
 // UIDVALIDITY changes, kill -9 and resume, locking, a dropped connection, and --on-new.
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mailBed } from '../support/bed.js';
-import { startCli } from '../support/cli.js';
+import { mailBed, newUser } from '../support/bed.js';
+import { makeHome, runCli, startCli } from '../support/cli.js';
 import { appendMessage, createFolder, listUids, withImap } from '../support/mailbox.js';
 import { openDatabase } from '../../src/store/db.js';
 import { flagNames } from '../../src/cli/output.js';
-import { cachedRows, connectedAccount, parseJson, textMessage, type Account } from './helpers.js';
+import { cachedRows, connectedAccount, parseJson, serverFlags, textMessage, type Account } from './helpers.js';
 
 interface Summary {
   name: string;
@@ -214,6 +214,39 @@ describe('sync', () => {
   }, 180_000);
 });
 
+describe('sync, connected ahead', () => {
+  it('connects while the password is being had: the handshakes do not wait for the password command', async () => {
+    const user = newUser('sync-ahead');
+    const home = makeHome();
+    const flag = join(home, 'connected');
+    const seen = join(home, 'connected-before-the-password');
+    const secret = join(home, 'pw.txt');
+    writeFileSync(secret, `${user.password}\n`, { mode: 0o600 });
+    await withImap(user, (client) => client.append('INBOX', textMessage({ subject: 'ahead' })));
+    const proxy = await noticingProxy(mailBed().imapsPort, flag);
+    try {
+      // The password command waits (5 s at most) for a connection to reach the server, and notes
+      // whether one did before it gave the password.
+      const command = `i=0; while [ ! -e '${flag}' ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; [ -e '${flag}' ] && touch '${seen}'; cat '${secret}'`;
+      const flags = serverFlags(user).map((flag, i, all) => (all[i - 1] === '--imap-port' ? String(proxy.port) : flag));
+      writeFileSync(flag, ''); // connect's own login test has nothing to wait for
+      const connected = await runCli(['connect', 'main', ...flags, '--password-cmd', command], { home });
+      expect(connected.code, connected.stderr).toBe(0);
+      rmSync(flag);
+      rmSync(seen, { force: true });
+
+      const result = await runCli(['sync', '--json'], { home });
+      expect(result.code, result.stderr).toBe(0);
+      expect(parseJson<{ accounts: Summary[] }>(result).accounts[0]).toMatchObject({ status: 'ok', new: 1 });
+      expect(existsSync(seen)).toBe(true);
+      // One connection for the sync: the one made ahead was the one logged in over.
+      expect(proxy.connections).toBe(2);
+    } finally {
+      proxy.server.close();
+    }
+  });
+});
+
 describe('sync --on-new', () => {
   it('hands each new message over once; a failure is retried on the next run, never a success', async () => {
     const account = await connectedAccount('ingest');
@@ -276,6 +309,24 @@ describe('sync --on-new', () => {
 const cachedCount = (account: Account): number => cachedRows(account.home);
 
 /** A TCP proxy to `port` that, once armed, cuts the first connection after `bytes` from the server. */
+/** Passes a port through; touches `flag` as each client connects, and counts them. */
+async function noticingProxy(port: number, flag: string): Promise<{ server: Server; port: number; connections: number }> {
+  const state = { server: null as unknown as Server, port: 0, connections: 0 };
+  state.server = createServer((client: Socket) => {
+    state.connections++;
+    writeFileSync(flag, '');
+    const upstream = tcpConnect(port, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => state.server.listen(0, '127.0.0.1', () => resolve()));
+  state.port = (state.server.address() as { port: number }).port;
+  return state;
+}
+
 async function droppingProxy(port: number, bytes: number): Promise<{ server: Server; port: number; armed: boolean; dropped: number }> {
   const state = { server: null as unknown as Server, port: 0, armed: false, dropped: 0 };
   state.server = createServer((client: Socket) => {

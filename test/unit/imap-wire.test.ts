@@ -2,13 +2,13 @@
 // responses, values and FETCH attributes, modified UTF-7 folder names, BODYSTRUCTURE to
 // attachment detection, FETCH attributes to the cached message, and VANISHED UID sets.
 import { createServer, type AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { SyncOptions } from '../../src/domain/sync.js';
 import { hasAttachments } from '../../src/providers/imap/envelope.js';
 import { ResponseTooLarge } from '../../src/net/imap/limits.js';
 import { encodeMessageId } from '../../src/providers/imap/ids.js';
 import { newMessageItems, structureNode, toCachedMessage } from '../../src/providers/imap/wire/message.js';
-import { WireClient } from '../../src/providers/imap/wire/client.js';
+import { ConnectionAhead, WireClient } from '../../src/providers/imap/wire/client.js';
 import { listFolders } from '../../src/providers/imap/folder-list.js';
 import {
   ResponseReader,
@@ -665,5 +665,52 @@ describe('WireClient: ENABLE and the folder list in one round trip', () => {
       await expect(listFolders(client)).rejects.toMatchObject({ responseStatus: 'BAD', message: expect.stringContaining('ENABLE') });
       expect(client.enabled.size).toBe(0);
     });
+  });
+});
+
+describe('ConnectionAhead', () => {
+  it('is taken once; discarded, or left waiting past its time, it is closed and the client connects anew', async () => {
+    let opened = 0;
+    let closed = 0;
+    const server = createServer((socket) => {
+      opened++;
+      socket.on('close', () => closed++);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const reach = {
+      endpoint: { host: '127.0.0.1', port: (server.address() as AddressInfo).port, tls: 'none' as const },
+      insecure: false,
+      caFile: null,
+      runtime: { timeoutMs: 5000, trace: null, warn: () => {} },
+    };
+    const closes = async (count: number) => {
+      for (let i = 0; i < 100 && closed < count; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(closed).toBe(count);
+    };
+    try {
+      const taken = new ConnectionAhead(reach);
+      const socket = await taken.take();
+      expect(socket?.remotePort).toBe(reach.endpoint.port);
+      expect(taken.take()).toBeNull();
+      socket!.destroy();
+      await closes(1);
+
+      const discarded = new ConnectionAhead(reach);
+      discarded.discard();
+      expect(discarded.take()).toBeNull();
+      await closes(2);
+
+      vi.useFakeTimers({ toFake: ['Date'] });
+      const stale = new ConnectionAhead(reach);
+      vi.setSystemTime(Date.now() + 11_000);
+      expect(stale.take()).toBeNull();
+      vi.useRealTimers();
+      await closes(3);
+      expect(opened).toBe(3);
+    } finally {
+      vi.useRealTimers();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -136,7 +136,8 @@ async function syncOne(
   let handed = { processed: 0, failed: 0 };
   try {
     for (let attempt = 1; ; attempt++) {
-      const provider = await session.provider(account.config);
+      // Connected while the password is unlocked: the handshakes overlap the key derivation.
+      const provider = await session.provider(account.config, undefined, { connectAhead: true });
       try {
         if (!provider.syncChanges) throw new MailopsError('UNSUPPORTED', `sync is not supported for ${provider.kind} accounts yet`);
         // --folders takes paths and @roles, per account: each has its own folder ids.

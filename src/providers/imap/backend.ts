@@ -21,19 +21,23 @@ export const imapBackend: BackendDefinition = {
     sync: true,
   },
   ids: imapIds,
-  async prepare() {
-    (await import('./provider.js')).prepareConnections();
+  async prepare(config, runtime, { connectAhead }) {
+    const { prepareConnections, ConnectionAhead } = await import('./provider.js');
+    prepareConnections();
+    if (!connectAhead || !config.imap) return undefined;
+    return new ConnectionAhead({ endpoint: config.imap, insecure: config.insecure, caFile: config.caFile, runtime });
   },
-  async create(config, credentials, runtime) {
+  async create(config, credentials, runtime, prepared) {
     if (!config.imap || !config.smtp) {
       throw new MailopsError('FAILED', `account ${config.name} has no IMAP or SMTP server settings`, {
         hint: `run mailops connect ${config.name} again`,
       });
     }
-    const { createImapProvider } = await import('./provider.js');
+    const { createImapProvider, ConnectionAhead } = await import('./provider.js');
     return createImapProvider(
       { email: config.email, imap: config.imap, smtp: config.smtp, credentials, insecure: config.insecure, caFile: config.caFile },
       runtime,
+      prepared instanceof ConnectionAhead ? prepared : null,
     );
   },
 };

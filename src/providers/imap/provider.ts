@@ -14,7 +14,9 @@ import type { ImapCommands } from './imapflow-provider.js';
 import { listFolders } from './folder-list.js';
 import { toFolders } from './folders.js';
 import { imapSyncFeed } from './sync.js';
-import { WireClient } from './wire/client.js';
+import { ConnectionAhead, WireClient } from './wire/client.js';
+
+export { ConnectionAhead };
 
 export interface ImapProviderConfig {
   email: string;
@@ -30,8 +32,9 @@ export function prepareConnections(): void {
   loadRootCertificates();
 }
 
-export function createImapProvider(config: ImapProviderConfig, runtime: ProviderRuntime): MailProvider {
-  return new ImapProvider(config, runtime);
+/** `ahead`: a connection begun while the credentials were unlocked, for the first wire client. */
+export function createImapProvider(config: ImapProviderConfig, runtime: ProviderRuntime, ahead: ConnectionAhead | null = null): MailProvider {
+  return new ImapProvider(config, runtime, ahead);
 }
 
 class ImapProvider implements MailProvider {
@@ -43,6 +46,7 @@ class ImapProvider implements MailProvider {
   constructor(
     private readonly config: ImapProviderConfig,
     private readonly runtime: ProviderRuntime,
+    private ahead: ConnectionAhead | null,
   ) {}
 
   private commands(): Promise<ImapCommands> {
@@ -138,7 +142,9 @@ class ImapProvider implements MailProvider {
 
   private wireClient(): WireClient {
     const { credentials, insecure, caFile, imap } = this.config;
-    return new WireClient({ endpoint: imap, credentials, insecure, caFile, runtime: this.runtime });
+    const ahead = this.ahead;
+    this.ahead = null;
+    return new WireClient({ endpoint: imap, credentials, insecure, caFile, runtime: this.runtime, ahead });
   }
 
   /** A wire client's failure explained as imapflow's are (errors.ts). */
@@ -149,6 +155,8 @@ class ImapProvider implements MailProvider {
   }
 
   async close(): Promise<void> {
+    this.ahead?.discard();
+    this.ahead = null;
     // The feed's LOGOUT, already sent (logout() never rejects, and gives up after a second).
     await Promise.all(this.loggingOut.splice(0));
     // Nothing more to close when no other command ran.

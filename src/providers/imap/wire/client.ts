@@ -29,7 +29,54 @@ export interface WireSettings {
   insecure: boolean;
   caFile: string | null;
   runtime: ProviderRuntime;
+  /** A connection begun before the credentials were unlocked (connectAhead), taken instead of a new one. */
+  ahead?: ConnectionAhead | null;
 }
+
+type Reach = Omit<WireSettings, 'credentials' | 'ahead'>;
+
+/** TCP, or TLS from the first byte: what a login goes over. Needs nothing secret. */
+async function openSocket({ endpoint, runtime, insecure, caFile }: Reach): Promise<Socket | TLSSocket> {
+  const ca = await loadCa(caFile);
+  const host = (await runtime.resolveHost?.(endpoint.host)) ?? endpoint.host;
+  // ETIMEDOUT, as imapflow says it, so that mapImapError explains both clients' timeouts the same way.
+  const deadline = { timeoutMs: runtime.timeoutMs, timeoutCode: 'ETIMEDOUT' };
+  return endpoint.tls === 'implicit'
+    ? connectTls({ ...tlsOptions(endpoint.host, insecure, ca), host, port: endpoint.port }, deadline)
+    : connectTcp(host, endpoint.port, deadline);
+}
+
+/**
+ * A connection begun while the credentials are still being unlocked (the secret file's key
+ * derivation, a password command): its TCP and TLS handshakes and the greeting overlap that
+ * wait instead of following it. Taken once, by the first client; one left waiting longer than
+ * MAX_AHEAD_MS is closed and a new one made (a server may drop a silent client before its login).
+ */
+export class ConnectionAhead {
+  private socket: Promise<Socket | TLSSocket> | null;
+  private readonly started = Date.now();
+
+  constructor(reach: Reach) {
+    this.socket = openSocket(reach);
+    // Its failure is the taker's to report; one never taken is not an unhandled rejection.
+    this.socket.catch(() => undefined);
+  }
+
+  take(): Promise<Socket | TLSSocket> | null {
+    if (Date.now() - this.started > MAX_AHEAD_MS) this.discard();
+    const socket = this.socket;
+    this.socket = null;
+    return socket;
+  }
+
+  discard(): void {
+    void this.socket?.then((socket) => socket.destroy(), () => undefined);
+    this.socket = null;
+  }
+}
+
+/** How long a connection made ahead may wait for its login (well inside servers' pre-login idle limits). */
+const MAX_AHEAD_MS = 10_000;
 
 /**
  * Untagged responses held before the socket is paused (a FETCH of large bodies, read slower than it
@@ -204,16 +251,8 @@ export class WireClient {
   }
 
   private async connect(): Promise<void> {
-    const { endpoint, runtime, insecure, caFile } = this.settings;
-    const ca = await loadCa(caFile);
-    const host = (await runtime.resolveHost?.(endpoint.host)) ?? endpoint.host;
-    const tls = tlsOptions(endpoint.host, insecure, ca);
-    // ETIMEDOUT, as imapflow says it, so that mapImapError explains both clients' timeouts the same way.
-    const deadline = { timeoutMs: runtime.timeoutMs, timeoutCode: 'ETIMEDOUT' };
-    const socket =
-      endpoint.tls === 'implicit'
-        ? await connectTls({ ...tls, host, port: endpoint.port }, deadline)
-        : await connectTcp(host, endpoint.port, deadline);
+    const { endpoint, insecure, caFile } = this.settings;
+    const socket = await (this.settings.ahead?.take() ?? openSocket(this.settings));
     if (this.closed) {
       socket.destroy();
       throw this.failure ?? closedError('closed by mailops');
@@ -237,7 +276,7 @@ export class WireClient {
       if (injected) throw Object.assign(new Error(injected), { tlsFailed: true });
       this.reader = new ResponseReader();
       this.enabled.clear();
-      await this.upgrade(tls);
+      await this.upgrade(tlsOptions(endpoint.host, insecure, await loadCa(caFile)));
       this.capabilities.clear();
       await this.capability();
     }
