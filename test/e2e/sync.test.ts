@@ -309,48 +309,58 @@ describe('sync --on-new', () => {
 const cachedCount = (account: Account): number => cachedRows(account.home);
 
 /** A TCP proxy to `port` that, once armed, cuts the first connection after `bytes` from the server. */
-/** Passes a port through; touches `flag` as each client connects, and counts them. */
-async function noticingProxy(port: number, flag: string): Promise<{ server: Server; port: number; connections: number }> {
-  const state = { server: null as unknown as Server, port: 0, connections: 0 };
-  state.server = createServer((client: Socket) => {
-    state.connections++;
-    writeFileSync(flag, '');
+/**
+ * A TCP proxy on 127.0.0.1 to `port`: `onClient` joins each client to its upstream connection
+ * (or does more); either side's error or close ends both.
+ */
+async function proxyTo(port: number, onClient: (client: Socket, upstream: Socket) => void): Promise<{ server: Server; port: number }> {
+  const server = createServer((client: Socket) => {
     const upstream = tcpConnect(port, '127.0.0.1');
-    client.pipe(upstream).pipe(client);
+    onClient(client, upstream);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
-  await new Promise<void>((resolve) => state.server.listen(0, '127.0.0.1', () => resolve()));
-  state.port = (state.server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** Passes everything through; touches `flag` as each client connects, and counts them. */
+async function noticingProxy(port: number, flag: string): Promise<{ server: Server; port: number; connections: number }> {
+  const state = { server: null as unknown as Server, port: 0, connections: 0 };
+  Object.assign(
+    state,
+    await proxyTo(port, (client, upstream) => {
+      state.connections++;
+      writeFileSync(flag, '');
+      client.pipe(upstream).pipe(client);
+    }),
+  );
   return state;
 }
 
+/** Passes everything through until armed; then cuts the first connection after `bytes` from the server. */
 async function droppingProxy(port: number, bytes: number): Promise<{ server: Server; port: number; armed: boolean; dropped: number }> {
   const state = { server: null as unknown as Server, port: 0, armed: false, dropped: 0 };
-  state.server = createServer((client: Socket) => {
-    const upstream = tcpConnect(port, '127.0.0.1');
-    const cut = state.armed && state.dropped === 0;
-    let seen = 0;
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => {
-      seen += chunk.length;
-      if (cut && seen > bytes) {
-        state.dropped++;
-        client.destroy();
-        upstream.destroy();
-        return;
-      }
-      client.write(chunk);
-    });
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => state.server.listen(0, '127.0.0.1', () => resolve()));
-  state.port = (state.server.address() as { port: number }).port;
+  Object.assign(
+    state,
+    await proxyTo(port, (client, upstream) => {
+      const cut = state.armed && state.dropped === 0;
+      let seen = 0;
+      client.pipe(upstream);
+      upstream.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (cut && seen > bytes) {
+          state.dropped++;
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
+        client.write(chunk);
+      });
+    }),
+  );
   return state;
 }
 
