@@ -8,7 +8,8 @@ import { hasAttachments } from '../../src/providers/imap/envelope.js';
 import { ResponseTooLarge } from '../../src/net/imap/limits.js';
 import { encodeMessageId } from '../../src/providers/imap/ids.js';
 import { newMessageItems, structureNode, toCachedMessage } from '../../src/providers/imap/wire/message.js';
-import { ConnectionAhead, WireClient } from '../../src/providers/imap/wire/client.js';
+import { ConnectionAhead } from '../../src/providers/imap/wire/ahead.js';
+import { WireClient } from '../../src/providers/imap/wire/client.js';
 import { listFolders } from '../../src/providers/imap/folder-list.js';
 import {
   ResponseReader,

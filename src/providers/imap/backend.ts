@@ -3,7 +3,7 @@
  * purpose (no imapflow): the provider itself is imported only when an account is used.
  */
 import { MailopsError } from '../../domain/errors.js';
-import type { BackendDefinition } from '../../domain/provider.js';
+import type { BackendDefinition, Prepared } from '../../domain/provider.js';
 import { imapIds } from './ids.js';
 
 export const imapBackend: BackendDefinition = {
@@ -22,10 +22,15 @@ export const imapBackend: BackendDefinition = {
   },
   ids: imapIds,
   async prepare(config, runtime, { connectAhead }) {
-    const { prepareConnections, ConnectionAhead } = await import('./provider.js');
-    prepareConnections();
-    if (!connectAhead || !config.imap) return undefined;
-    return new ConnectionAhead({ endpoint: config.imap, insecure: config.insecure, caFile: config.caFile, runtime });
+    // The connection first, from a small module: its handshakes then run while the provider's
+    // modules load (and its TLS context parses the root certificates prepareConnections would).
+    let ahead: Prepared | undefined;
+    if (connectAhead && config.imap) {
+      const { ConnectionAhead } = await import('./wire/ahead.js');
+      ahead = new ConnectionAhead({ endpoint: config.imap, insecure: config.insecure, caFile: config.caFile, runtime });
+    }
+    (await import('./provider.js')).prepareConnections();
+    return ahead;
   },
   async create(config, credentials, runtime, prepared) {
     if (!config.imap || !config.smtp) {
@@ -33,7 +38,7 @@ export const imapBackend: BackendDefinition = {
         hint: `run mailops connect ${config.name} again`,
       });
     }
-    const { createImapProvider, ConnectionAhead } = await import('./provider.js');
+    const [{ createImapProvider }, { ConnectionAhead }] = await Promise.all([import('./provider.js'), import('./wire/ahead.js')]);
     return createImapProvider(
       { email: config.email, imap: config.imap, smtp: config.smtp, credentials, insecure: config.insecure, caFile: config.caFile },
       runtime,

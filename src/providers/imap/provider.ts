@@ -14,9 +14,8 @@ import type { ImapCommands } from './imapflow-provider.js';
 import { listFolders } from './folder-list.js';
 import { toFolders } from './folders.js';
 import { imapSyncFeed } from './sync.js';
-import { ConnectionAhead, WireClient } from './wire/client.js';
-
-export { ConnectionAhead };
+import type { ConnectionAhead } from './wire/ahead.js';
+import { WireClient } from './wire/client.js';
 
 export interface ImapProviderConfig {
   email: string;

@@ -16,11 +16,12 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Credentials, ProviderRuntime } from '../../../domain/provider.js';
 import type { ServerEndpoint } from '../../../domain/types.js';
-import { connectTcp, connectTls } from '../../../net/connect.js';
+import { connectTls } from '../../../net/connect.js';
 import { capabilitiesOf } from '../../../net/imap/capabilities.js';
 import { ResponseReader, parseValues, text, type Response, type Tagged, type Untagged } from '../../../net/imap/response.js';
 import { quoteString } from '../../../net/imap/utf7.js';
 import { SASL_OAUTH_ABORT, saslOauthBearer, saslPlain, saslXoauth2 } from '../../../net/sasl.js';
+import { openSocket, type ConnectionAhead } from './ahead.js';
 import { loadCa, startTlsInjection, tlsOptions } from '../../../net/tls.js';
 
 export interface WireSettings {
@@ -32,51 +33,6 @@ export interface WireSettings {
   /** A connection begun before the credentials were unlocked (connectAhead), taken instead of a new one. */
   ahead?: ConnectionAhead | null;
 }
-
-type Reach = Omit<WireSettings, 'credentials' | 'ahead'>;
-
-/** TCP, or TLS from the first byte: what a login goes over. Needs nothing secret. */
-async function openSocket({ endpoint, runtime, insecure, caFile }: Reach): Promise<Socket | TLSSocket> {
-  const ca = await loadCa(caFile);
-  const host = (await runtime.resolveHost?.(endpoint.host)) ?? endpoint.host;
-  // ETIMEDOUT, as imapflow says it, so that mapImapError explains both clients' timeouts the same way.
-  const deadline = { timeoutMs: runtime.timeoutMs, timeoutCode: 'ETIMEDOUT' };
-  return endpoint.tls === 'implicit'
-    ? connectTls({ ...tlsOptions(endpoint.host, insecure, ca), host, port: endpoint.port }, deadline)
-    : connectTcp(host, endpoint.port, deadline);
-}
-
-/**
- * A connection begun while the credentials are still being unlocked (the secret file's key
- * derivation, a password command): its TCP and TLS handshakes and the greeting overlap that
- * wait instead of following it. Taken once, by the first client; one left waiting longer than
- * MAX_AHEAD_MS is closed and a new one made (a server may drop a silent client before its login).
- */
-export class ConnectionAhead {
-  private socket: Promise<Socket | TLSSocket> | null;
-  private readonly started = Date.now();
-
-  constructor(reach: Reach) {
-    this.socket = openSocket(reach);
-    // Its failure is the taker's to report; one never taken is not an unhandled rejection.
-    this.socket.catch(() => undefined);
-  }
-
-  take(): Promise<Socket | TLSSocket> | null {
-    if (Date.now() - this.started > MAX_AHEAD_MS) this.discard();
-    const socket = this.socket;
-    this.socket = null;
-    return socket;
-  }
-
-  discard(): void {
-    void this.socket?.then((socket) => socket.destroy(), () => undefined);
-    this.socket = null;
-  }
-}
-
-/** How long a connection made ahead may wait for its login (well inside servers' pre-login idle limits). */
-const MAX_AHEAD_MS = 10_000;
 
 /**
  * Untagged responses held before the socket is paused (a FETCH of large bodies, read slower than it
