@@ -34,6 +34,8 @@ export class ConnectionAhead {
   private readonly started = Date.now();
 
   constructor(reach: Reach) {
+    // Nothing reads the socket until a client attaches to it (no 'data' listener, so it stays
+    // paused): the greeting waits in its buffer. A listener added here would lose it.
     this.socket = openSocket(reach);
     // Its failure is the taker's to report; one never taken is not an unhandled rejection.
     this.socket.catch(() => undefined);
