@@ -123,9 +123,9 @@ afterAll(() => {
 });
 
 describe('schema 4 on a database of release 10c2617', () => {
-  it('is at schema 4, with the old tables gone and nothing left dangling', () => {
-    expect(MIGRATIONS.length).toBe(4);
-    expect(db.pragma('user_version', { simple: true })).toBe(4);
+  it('is at the latest schema, with the old tables gone and nothing left dangling', () => {
+    expect(MIGRATIONS.length).toBeGreaterThanOrEqual(4);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'messages_fts%' ORDER BY name").pluck().all();
     expect(tables).toEqual(['accounts', 'folders', 'memberships', 'message_bodies', 'messages', 'processed', 'sync_locks', 'sync_runs', 'sync_state']);
     expect(db.pragma('foreign_key_check')).toEqual([]);

@@ -67,6 +67,34 @@ describe('store', () => {
     db.close();
   });
 
+  it('writes the full-text index in leaves of a 16 KB page and merges 8 segments at a time', () => {
+    const db = openDatabase(mkdtempSync(join(tmpdir(), 'mailops-store-')));
+    const config = db.prepare('SELECT k, v FROM messages_fts_config WHERE k IN (?, ?) ORDER BY k').all('automerge', 'pgsz');
+    expect(config).toEqual([{ k: 'automerge', v: 8 }, { k: 'pgsz', v: 16000 }]);
+    // In effect: one segment of many distinct terms is written in leaves past FTS5's default 4,050 bytes.
+    const insert = db.prepare('INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)');
+    db.transaction(() => {
+      for (let i = 1; i <= 200; i++) insert.run(i, `subject ${i}`, `a${i}@x.org`, Array.from({ length: 50 }, (_, j) => `term${i * 50 + j}`).join(' '));
+    })();
+    const largest = db.prepare('SELECT max(length(block)) FROM messages_fts_data').pluck().get() as number;
+    expect(largest).toBeGreaterThan(4050);
+    expect(largest).toBeLessThanOrEqual(16384 - 35);
+    db.close();
+  });
+
+  it('keeps FTS5 leaves that fit the 4 KB pages of a file made before 16 KB ones', () => {
+    const home = mkdtempSync(join(tmpdir(), 'mailops-store-'));
+    const old = new Database(join(home, 'mailops.db'));
+    old.pragma('page_size = 4096');
+    old.pragma('journal_mode = WAL');
+    old.close();
+    const db = openDatabase(home);
+    expect(db.pragma('page_size', { simple: true })).toBe(4096);
+    expect(db.prepare("SELECT v FROM messages_fts_config WHERE k = 'pgsz'").pluck().get()).toBeUndefined();
+    expect(db.prepare("SELECT v FROM messages_fts_config WHERE k = 'automerge'").pluck().get()).toBe(8);
+    db.close();
+  });
+
   it('refuses a database from a newer mailops', () => {
     const home = mkdtempSync(join(tmpdir(), 'mailops-store-'));
     const db = openDatabase(home);
