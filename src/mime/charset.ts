@@ -13,10 +13,23 @@ export function decodeWindows1252(bytes: Buffer): string {
   return bytes.toString('latin1').replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!);
 }
 
+/**
+ * Labels Node's TextDecoder reads as latin1 (the WHATWG Encoding Standard names them windows-1252,
+ * and Node decodes that as latin1: the bug above). Buffer's latin1 gives the same text without
+ * ICU: 0.9 against 10.7 us for 4 KB. Latin1 and not windows-1252, though the standard reads them
+ * so: `read` decodes the same parts through mailparser's iconv-lite, as latin1, and the index
+ * text must say what `read` shows.
+ */
+const LATIN1_LABELS: ReadonlySet<string> = new Set([
+  'ansi_x3.4-1968', 'ascii', 'cp819', 'csisolatin1', 'ibm819', 'iso-8859-1', 'iso-ir-100', 'iso8859-1',
+  'iso88591', 'iso_8859-1', 'iso_8859-1:1987', 'l1', 'latin1', 'us-ascii',
+]);
+
 /** Bytes in a named charset; unknown names decode as UTF-8. */
 export function decodeCharset(bytes: Buffer, charset: string | undefined): string {
   const name = charset?.trim().toLowerCase() || 'utf-8';
-  if (name === 'windows-1252' || name === 'cp1252') return decodeWindows1252(bytes);
+  if (name === 'windows-1252' || name === 'cp1252' || name === 'x-cp1252') return decodeWindows1252(bytes);
+  if (LATIN1_LABELS.has(name)) return bytes.toString('latin1');
   try {
     return new TextDecoder(name).decode(bytes);
   } catch {

@@ -35,6 +35,19 @@ describe('extractIndexText', () => {
     expect(extractIndexText(raw)).toBe('Grüße aus Köln, eine sehr lange Zeile die umgebrochen wird');
   });
 
+  it('reads text labelled ISO-8859-1 or US-ASCII as latin1, as read does, and windows-1252 as itself', () => {
+    const bytes = '\x93Quoted\x94 \x96 caf\xe9 \x80 \x81';
+    const text = (label: string) => extractIndexText(crlf([`Content-Type: text/plain; charset=${label}`, 'Content-Transfer-Encoding: 8bit', '', bytes]));
+    for (const label of ['iso-8859-1', 'ISO_8859-1', 'us-ascii', 'latin1']) {
+      expect(text(label), label).toBe('\u0093Quoted\u0094 \u0096 caf\u00e9 \u0080 \u0081');
+      expect(text(label), label).toBe(new TextDecoder(label).decode(Buffer.from(bytes, 'latin1')));
+    }
+    // 0x81 has no character in windows-1252 and stays the control code it is in latin1.
+    for (const label of ['windows-1252', 'cp1252', 'x-cp1252']) {
+      expect(text(label), label).toBe('\u201cQuoted\u201d \u2013 caf\u00e9 \u20ac \u0081');
+    }
+  });
+
   it('falls back to HTML without tags, scripts or styles; decodes base64 and KOI8-R', () => {
     const html = crlf([
       'Content-Type: text/html; charset=utf-8',
