@@ -140,9 +140,10 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   // 5: the full-text index writes less. Each commit of a sync adds a segment to the index, and
   // FTS5 merges segments as they pile up: by default 4 of a level at a time, in leaves of about
   // 4 KB. Leaves of 16 KB (our page size) and merges of 8 at a time took a 50,000-message first
-  // sync's indexing from 3.5-4.6 s to 2.8-3.6 s (the merges' share from 1.6-2.3 s to 1.0-1.4 s);
-  // a term's lookup stays well under a millisecond against a process start of 150 ms. The
-  // settings hold for segments written from now on; FTS5 keeps them in messages_fts_config.
+  // sync's indexing from 3.5-4.6 s to 3.1-3.6 s (the commits' share, where FTS5 writes and merges
+  // its segments, from 1.75-2.3 s to 1.1-1.4 s); a term's lookup stays well under a millisecond
+  // against a process start of 150 ms. The settings hold for segments written from now on; FTS5
+  // keeps them in messages_fts_config.
   { rebuildsTables: false, run: fullTextSettings },
 ];
 
