@@ -32,10 +32,14 @@ export function scriptedClient(
       return this.enabled.has('CONDSTORE') || this.capabilities.has('CONDSTORE');
     },
     async command(line: string, onUntagged: (r: Untagged) => void = () => {}) {
-      for (const r of answer(line)) onUntagged(r);
+      const answers = answer(line);
+      // Answered after the caller's next step, as a server's answer comes after what was sent with it.
+      await null;
+      for (const r of answers) onUntagged(r);
       return { type: 'tagged', tag: 'W1', status: 'OK', code: null, text: 'done' };
     },
-    // Sent (answered) when called, read later, as the real client's.
+    // Sent (answered) when called, read later, as the real client's; take() adds an answer
+    // another command's handler passed on, before the stream ends.
     stream(line: string) {
       // A refusal reaches the reader, as the real client's rejected command does.
       let answers: Untagged[] | Error;
@@ -44,12 +48,15 @@ export function scriptedClient(
       } catch (error) {
         answers = error as Error;
       }
+      const queue = answers instanceof Error ? [] : [...answers];
       return Object.assign(
         (async function* () {
           if (answers instanceof Error) throw answers;
-          yield* answers;
+          // Ends after the commands sent before it have answered, as a server's would.
+          await new Promise((resolve) => setImmediate(resolve));
+          while (queue.length) yield queue.shift()!;
         })(),
-        { abandon: async () => undefined },
+        { abandon: async () => undefined, take: (response: Untagged) => void queue.push(response) },
       );
     },
   };

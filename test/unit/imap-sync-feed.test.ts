@@ -111,12 +111,56 @@ describe('imapSyncFeed tokens', () => {
       ['UID FETCH 4:4', [fetched(4, 8), '', ')']],
     ]);
     const got = await events(client, token);
-    expect(names(got)).toEqual(['folders ', 'flags INBOX', 'gone INBOX', 'plan INBOX', 'upsert INBOX', 'checkpoint INBOX', 'checkpoint INBOX']);
+    // Both fetches were sent behind EXAMINE; the new mail is read first (readFolder says why).
+    expect(names(got)).toEqual(['folders ', 'plan INBOX', 'upsert INBOX', 'checkpoint INBOX', 'flags INBOX', 'gone INBOX', 'checkpoint INBOX']);
     expect(got.find((e) => e.kind === 'plan')).toMatchObject({ messages: 1 });
-    expect(got[1]).toMatchObject({ updates: [{ id: id(1), flags: { seen: true, flagged: false, answered: false, draft: false, keywords: ['$Label1'] } }] });
-    expect(got[2]).toMatchObject({ ids: [id(2)] });
+    expect(got.find((e) => e.kind === 'flags')).toMatchObject({ updates: [{ id: id(1), flags: { seen: true, flagged: false, answered: false, draft: false, keywords: ['$Label1'] } }] });
+    expect(got.find((e) => e.kind === 'gone')).toMatchObject({ ids: [id(2)] });
+    // The new mail's token keeps the old HIGHESTMODSEQ: a run stopped there asks for the changes again.
+    expect(JSON.parse((got[3] as { token: string }).token)).toMatchObject({ m: '5', l: 4 });
     expect(JSON.parse((got.at(-1) as { token: string }).token)).toEqual({ v: '9', n: 5, m: '8', l: 4, c: 3, d: true });
     expect(sent.some((line) => line.startsWith('UID SEARCH'))).toBe(false);
+  });
+
+  it('the changes and the new mail answered mixed (the server ran both fetches at once): each answer goes to its own', async () => {
+    const token = new Map([['INBOX', JSON.stringify({ v: '9', n: 4, m: '5', l: 3, c: 3, d: true })]]);
+    const { client } = scriptedClient([
+      LIST(7, 9, 5),
+      EXAMINE(7, 9, 5),
+      // Dovecot's way: whatever it has ready of either command, with no tag to say whose.
+      ['UID FETCH 1:3 (UID FLAGS MODSEQ) (CHANGEDSINCE 5 VANISHED)', ['* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (7))', fetched(4, 8), '', ')', '* VANISHED (EARLIER) 2', fetched(5, 9), '', ')', '* 3 FETCH (UID 3 FLAGS (\\Flagged) MODSEQ (9))']],
+      ['UID FETCH 4:6', []],
+    ]);
+    const got = await events(client, token);
+    const upserts = got.flatMap((e) => (e.kind === 'upsert' ? e.messages.map((m) => m.message.id) : []));
+    expect(upserts).toEqual([id(4), id(5)]);
+    expect(got.find((e) => e.kind === 'flags')).toMatchObject({ updates: [{ id: id(1) }, { id: id(3) }] });
+    expect(got.find((e) => e.kind === 'gone')).toMatchObject({ ids: [id(2)] });
+    expect(JSON.parse((got.at(-1) as { token: string }).token)).toMatchObject({ m: '9', l: 6, d: true });
+  });
+
+  it('sends every folder\'s commands before reading the first one\'s answers, and reads the folders in order', async () => {
+    const token = (n: number) => JSON.stringify({ v: '9', n, m: '5', l: n - 1, c: n - 1, d: true });
+    const { client, sent } = scriptedClient([
+      ['LIST', ['* LIST () "/" A', '* STATUS A (MESSAGES 3 UIDNEXT 4 UIDVALIDITY 9 HIGHESTMODSEQ 6)', '* LIST () "/" B', '* STATUS B (MESSAGES 2 UIDNEXT 3 UIDVALIDITY 9 HIGHESTMODSEQ 5)', '* LIST () "/" C', '* STATUS C (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 9 HIGHESTMODSEQ 2)']],
+      ['EXAMINE "A"', ['* 3 EXISTS', '* OK [UIDVALIDITY 9] ok', '* OK [UIDNEXT 4] ok', '* OK [HIGHESTMODSEQ 6] ok']],
+      ['EXAMINE "C"', ['* 1 EXISTS', '* OK [UIDVALIDITY 9] ok', '* OK [UIDNEXT 2] ok', '* OK [HIGHESTMODSEQ 2] ok']],
+      ['UID FETCH 1:2 (UID FLAGS MODSEQ) (CHANGEDSINCE 5 VANISHED)', ['* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (6))']],
+      ['UID FETCH 3:3', [fetched(3, 6), '', ')']],
+      ['UID FETCH 1:1', [fetched(1, 2), '', ')']],
+    ]);
+    const out: SyncEvent[] = [];
+    /** How many commands had been sent when each event was read. */
+    const sentBy: number[] = [];
+    for await (const event of imapSyncFeed(client, new Map([['A', token(3)], ['B', token(3)]]), OPTIONS, new AbortController().signal)) {
+      out.push(event);
+      sentBy.push(sent.length);
+    }
+    // B is unchanged (nothing sent for it); A's three commands and C's two all went out before
+    // A's last event was read (one folder at a time, C's would wait for it).
+    expect(sent.slice(1)).toEqual(['EXAMINE "A"', 'UID FETCH 1:2 (UID FLAGS MODSEQ) (CHANGEDSINCE 5 VANISHED)', expect.stringMatching(/^UID FETCH 3:3 /), 'EXAMINE "C"', expect.stringMatching(/^UID FETCH 1:1 /)]);
+    expect(sentBy[out.findLastIndex((e) => e.kind === 'checkpoint' && e.scope === 'A')]).toBe(sent.length);
+    expect(names(out)).toEqual(['folders ', 'plan A', 'upsert A', 'checkpoint A', 'flags A', 'checkpoint A', 'unchanged B', 'reset C', 'plan C', 'upsert C', 'checkpoint C', 'checkpoint C']);
   });
 
   it('without QRESYNC, compares the UIDs that still exist: a present set up to the last UID', async () => {

@@ -1,6 +1,7 @@
 /**
  * The IMAP change feed for `sync` (see src/domain/sync.ts for the events), over the
- * sync client in wire/ (one connection, one command at a time). Each folder is a scope
+ * sync client in wire/ (one connection, commands pipelined: imapSyncFeed says which and
+ * how their answers are told apart). Each folder is a scope
  * (its id is its path); its token (./sync-token.ts) holds UIDVALIDITY, UIDNEXT,
  * HIGHESTMODSEQ, the count and the last UID fetched. Ids are ./ids.ts's.
  *
@@ -30,6 +31,13 @@ function same(a: string | null | undefined, b: string | null | undefined): boole
   return (a ?? null) === (b ?? null);
 }
 
+/**
+ * Folders whose commands may be sent before the folder ahead of them is read. The server runs
+ * them one after another (EXAMINE waits for the commands before it), so this only bounds what
+ * waits in the queue: the flag changes of folders not yet read.
+ */
+const FOLDERS_AHEAD = 8;
+
 export async function* imapSyncFeed(
   client: WireClient,
   state: ReadonlyMap<string, string>,
@@ -41,28 +49,62 @@ export async function* imapSyncFeed(
   yield { kind: 'folders', folders };
 
   const wanted = options.folders ? new Set(options.folders) : null;
-  for (const folder of folders) {
-    if (!folder.selectable || (wanted && !wanted.has(folder.id))) continue;
+  const todo = folders.filter((folder) => folder.selectable && (!wanted || wanted.has(folder.id)));
+  // Each folder's commands go out once every folder before it has sent all of its own, without
+  // waiting for their answers: a sync's round trips are then about one for all the folders whose
+  // STATUS told what to ask, not two for each. A folder that must wait for an answer before its
+  // next command (no CONDSTORE, --since) holds back the folders behind it until it is read.
+  const opened: Array<Promise<OpenedFolder> | undefined> = [];
+  let next = 0;
+  for (let index = 0; index < todo.length; index++) {
     if (signal.aborted) return;
+    while (next < todo.length && next <= index + FOLDERS_AHEAD) {
+      if (next > index) {
+        const before = await opened[next - 1]!.catch(() => null);
+        // A folder's STATUS, asked only when LIST-STATUS did not say it, waits for its answer:
+        // not while answers of folders before it are still unread.
+        if (!before?.allSent || statuses.get(todo[next]!.path)?.uidValidity == null) break;
+      }
+      const folder = todo[next]!;
+      const opening = openFolder(client, folder.id, statuses.get(folder.path) ?? null, decodeFolderToken(state.get(folder.id)), options);
+      // Awaited in its turn; a failure meanwhile is not left unhandled.
+      opening.catch(() => undefined);
+      opened[next++] = opening;
+    }
+    const opening = opened[index]!;
+    opened[index] = undefined;
     try {
-      yield* syncFolder(client, folder.id, statuses.get(folder.path) ?? null, decodeFolderToken(state.get(folder.id)), options, signal);
+      yield* readFolder(client, await opening, options, signal);
     } catch (error) {
       // A NO concerns this folder only (no right to read it, deleted since the list): what was
       // committed for it stays, and the other folders go on. Anything else ends the run.
       if ((error as { responseStatus?: string }).responseStatus !== 'NO') throw error;
-      yield { kind: 'failed', scope: folder.id, error: imapServerText(error) || 'refused' };
+      yield { kind: 'failed', scope: todo[index]!.id, error: imapServerText(error) || 'refused' };
     }
   }
 }
 
-async function* syncFolder(
-  client: WireClient,
-  path: string,
-  listedStatus: FolderStatus | null,
-  known: ImapFolderState | null,
-  options: SyncOptions,
-  signal: AbortSignal,
-): AsyncGenerator<SyncEvent> {
+/** A folder as openFolder left it: the events known without asking, and what was sent. */
+interface OpenedFolder {
+  path: string;
+  events: SyncEvent[];
+  /** Every command of the folder is sent: the next folder's may follow at once. */
+  allSent: boolean;
+  examined: {
+    uidValidity: string;
+    status: FolderStatus | null;
+    folder: ImapFolderState;
+    selected: { exists: number; uidValidity: string; uidNext: number; highestModseq: string | null; noModseq: boolean };
+    answered: Promise<unknown>;
+    ahead: Awaited<ReturnType<typeof sendAhead>> | null;
+  } | null;
+}
+
+/**
+ * A folder's first steps: STATUS when LIST-STATUS did not say it, the decision from STATUS and
+ * the token (unchanged, reset, empty), then EXAMINE and what can be sent behind it.
+ */
+async function openFolder(client: WireClient, path: string, listedStatus: FolderStatus | null, known: ImapFolderState | null, options: SyncOptions): Promise<OpenedFolder> {
   let status = listedStatus;
   if (status?.uidValidity == null) {
     const items = ['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', ...(client.enabled.has('CONDSTORE') ? ['HIGHESTMODSEQ'] : [])].join(' ');
@@ -88,30 +130,29 @@ async function* syncFolder(
     same(known.highestModseq, status?.highestModseq) &&
     known.messageCount === (status?.messages ?? null)
   ) {
-    yield { kind: 'unchanged', scope: path };
-    return;
+    return { path, events: [{ kind: 'unchanged', scope: path }], allSent: true, examined: null };
   }
 
+  const events: SyncEvent[] = [];
   let folder: ImapFolderState;
   if (!known || known.uidValidity !== uidValidity || options.full) {
     folder = { uidValidity, uidNext: null, highestModseq: null, messageCount: null, lastUid: 0, done: false };
-    yield { kind: 'reset', scope: path, reason: !known ? 'new' : options.full ? 'full' : 'invalidated', checkpoint: encodeFolderToken(folder) };
+    events.push({ kind: 'reset', scope: path, reason: !known ? 'new' : options.full ? 'full' : 'invalidated', checkpoint: encodeFolderToken(folder) });
   } else {
     folder = known;
   }
-  const ids = (uid: number) => encodeMessageId({ folder: path, uidValidity, uid });
 
   // An empty folder with nothing cached: STATUS said all there is (a first sync skips EXAMINE of
   // Trash, Junk and Drafts, a round trip each).
   if (status?.messages === 0 && status.uidNext != null && folder.lastUid === 0) {
     folder = { ...folder, lastUid: Math.max(0, status.uidNext - 1), uidNext: status.uidNext, highestModseq: status.highestModseq, messageCount: 0, done: true };
-    yield { kind: 'checkpoint', scope: path, token: encodeFolderToken(folder), complete: true };
-    return;
+    events.push({ kind: 'checkpoint', scope: path, token: encodeFolderToken(folder), complete: true });
+    return { path, events, allSent: true, examined: null };
   }
 
   // The folder as EXAMINE saw it: everything below is relative to this state.
   const selected = { exists: 0, uidValidity: '', uidNext: 0, highestModseq: null as string | null, noModseq: false };
-  const examined = client.command(`EXAMINE ${quoteMailbox(path)}`, (r) => {
+  const answered = client.command(`EXAMINE ${quoteMailbox(path)}`, (r) => {
     if (r.kind === 'EXISTS' && r.number !== null) selected.exists = r.number;
     const code = r.kind === 'OK' ? responseCode(r.text) : null;
     if (!code) return;
@@ -120,18 +161,28 @@ async function* syncFolder(
     else if (code[0] === 'HIGHESTMODSEQ') selected.highestModseq = code[1];
     else if (code[0] === 'NOMODSEQ') selected.noModseq = true;
   });
-  // With STATUS's HIGHESTMODSEQ and UIDNEXT in hand, what EXAMINE will say is known: the first
-  // fetch goes right behind it, a round trip saved per folder. That is the known messages' changes
-  // where there are known messages, else the new mail (bounded by STATUS's UIDNEXT then: what came
-  // since is the next run's). Never both: a server may run two pipelined FETCHes at once (Dovecot
-  // does) and mix their answers, which come without a tag. If EXAMINE shows another UIDVALIDITY,
-  // what it answered is dropped.
-  // Awaited below, after the fetches are sent; a refusal meanwhile is not left unhandled.
-  examined.catch(() => undefined);
+  // Awaited by readFolder, after the fetches are sent; a refusal meanwhile is not left unhandled.
+  answered.catch(() => undefined);
+  // With STATUS's HIGHESTMODSEQ and UIDNEXT in hand, what EXAMINE will say is known: the fetches
+  // go right behind it (sendAhead), a round trip saved per folder, and new mail is bounded by
+  // STATUS's UIDNEXT (what came since is the next run's). If EXAMINE shows another UIDVALIDITY,
+  // what they answered is dropped.
   const pipelined = status?.highestModseq != null && status.uidNext != null && client.enabled.has('CONDSTORE') && !(folder.lastUid === 0 && options.since);
-  const ahead = pipelined ? await sendAhead(client, path, folder, status!.uidNext!, ids, options) : null;
+  const ahead = pipelined ? await sendAhead(client, folder, status!.uidNext!, (uid) => encodeMessageId({ folder: path, uidValidity, uid }), options) : null;
+  // CONDSTORE without QRESYNC asks for the UIDs that still exist once the changes are in.
+  const allSent = ahead !== null && !(ahead.changes?.condstore && !ahead.changes.qresync);
+  return { path, events, allSent, examined: { uidValidity, status, folder, selected, answered, ahead } };
+}
+
+/** The rest of a folder, read in order: EXAMINE's answer, the known messages' changes, new mail. */
+async function* readFolder(client: WireClient, opened: OpenedFolder, options: SyncOptions, signal: AbortSignal): AsyncGenerator<SyncEvent> {
+  yield* opened.events;
+  if (!opened.examined) return;
+  const { path } = opened;
+  const { uidValidity, status, selected, answered, ahead } = opened.examined;
+  let folder = opened.examined.folder;
   try {
-    await examined;
+    await answered;
   } catch (error) {
     await ahead?.abandon();
     throw error;
@@ -141,34 +192,17 @@ async function* syncFolder(
     await ahead?.abandon();
     return;
   }
+  const ids = (uid: number) => encodeMessageId({ folder: path, uidValidity, uid });
 
-  if (folder.lastUid > 0) yield* knownMessageChanges(client, path, ids, folder.lastUid, selected.noModseq ? null : folder.highestModseq, ahead?.changes);
-
-  const uidNext = ahead?.newMail ? status!.uidNext! : selected.uidNext;
-  if (uidNext - 1 > folder.lastUid) {
-    let range = `${folder.lastUid + 1}:${uidNext - 1}`;
-    if (folder.lastUid === 0 && options.since) {
-      const [year, month, day] = options.since.split('-').map(Number) as [number, number, number];
-      const uids: number[] = [];
-      await client.command(`UID SEARCH UID ${range} SINCE ${day}-${MONTHS[month - 1]}-${year}`, (r) => {
-        if (r.kind === 'SEARCH') uids.push(...r.text.split(' ').map(Number).filter((n) => Number.isInteger(n) && n > 0));
-      });
-      range = compressUidSet(uids);
-    }
-    if (range) {
-      // New mail to come: every message on a first sync, else at most the UIDs above the last.
-      const expected = folder.lastUid === 0 && options.since ? expandUidSet(range).length : Math.min(selected.exists, uidNext - 1 - folder.lastUid);
-      yield { kind: 'plan', scope: path, messages: expected };
-      for await (const batch of fetchNew(client, path, ahead?.newMail ?? range, uidValidity, options, signal)) {
-        // UIDs arrive in ascending order, so the batch covers everything up to its last one.
-        folder = { ...folder, lastUid: Math.max(folder.lastUid, batch.lastUid) };
-        yield { kind: 'upsert', scope: path, messages: batch.messages, bytes: batch.bytes, checkpoint: encodeFolderToken(folder) };
-      }
-    }
-    // Every UID below UIDNEXT is now handled (fetched, or outside the --since window).
-    folder = { ...folder, lastUid: uidNext - 1 };
-    yield { kind: 'checkpoint', scope: path, token: encodeFolderToken(folder), complete: false };
-  }
+  const knownLast = folder.lastUid;
+  // Sent ahead, new mail is read before the known messages' changes are awaited: its answers may
+  // come first, and a stream left unread pauses the socket, which would hold the changes' answer.
+  // Either order is safe: the token's HIGHESTMODSEQ moves only at the end, so a run stopped
+  // between them asks for the same changes again.
+  const uidNext = ahead ? status!.uidNext! : selected.uidNext;
+  if (ahead?.newMail) folder = yield* newMail(client, path, folder, uidNext, selected.exists, ahead.newMail, options, signal);
+  if (knownLast > 0) yield* knownMessageChanges(client, path, ids, knownLast, selected.noModseq ? null : folder.highestModseq, ahead?.changes);
+  if (!ahead?.newMail) folder = yield* newMail(client, path, folder, uidNext, selected.exists, null, options, signal);
   folder = {
     ...folder,
     uidNext,
@@ -177,6 +211,44 @@ async function* syncFolder(
     done: true,
   };
   yield { kind: 'checkpoint', scope: path, token: encodeFolderToken(folder), complete: true };
+}
+
+/** New mail up to UIDNEXT, in batches, each with the token that covers it; returns the folder's state after. */
+async function* newMail(
+  client: WireClient,
+  path: string,
+  start: ImapFolderState,
+  uidNext: number,
+  exists: number,
+  sent: AsyncGenerator<Untagged> | null,
+  options: SyncOptions,
+  signal: AbortSignal,
+): AsyncGenerator<SyncEvent, ImapFolderState> {
+  let folder = start;
+  if (uidNext - 1 <= folder.lastUid) return folder;
+  let range = `${folder.lastUid + 1}:${uidNext - 1}`;
+  if (folder.lastUid === 0 && options.since) {
+    const [year, month, day] = options.since.split('-').map(Number) as [number, number, number];
+    const uids: number[] = [];
+    await client.command(`UID SEARCH UID ${range} SINCE ${day}-${MONTHS[month - 1]}-${year}`, (r) => {
+      if (r.kind === 'SEARCH') uids.push(...r.text.split(' ').map(Number).filter((n) => Number.isInteger(n) && n > 0));
+    });
+    range = compressUidSet(uids);
+  }
+  if (range) {
+    // New mail to come: every message on a first sync, else at most the UIDs above the last.
+    const expected = folder.lastUid === 0 && options.since ? expandUidSet(range).length : Math.min(exists, uidNext - 1 - folder.lastUid);
+    yield { kind: 'plan', scope: path, messages: expected };
+    for await (const batch of fetchNew(client, path, sent ?? range, folder.uidValidity, options, signal)) {
+      // UIDs arrive in ascending order, so the batch covers everything up to its last one.
+      folder = { ...folder, lastUid: Math.max(folder.lastUid, batch.lastUid) };
+      yield { kind: 'upsert', scope: path, messages: batch.messages, bytes: batch.bytes, checkpoint: encodeFolderToken(folder) };
+    }
+  }
+  // Every UID below UIDNEXT is now handled (fetched, or outside the --since window).
+  folder = { ...folder, lastUid: uidNext - 1 };
+  yield { kind: 'checkpoint', scope: path, token: encodeFolderToken(folder), complete: false };
+  return folder;
 }
 
 async function* knownMessageChanges(
@@ -221,7 +293,17 @@ interface KnownChanges {
   done: Promise<unknown>;
 }
 
-function sendKnownChanges(client: WireClient, ids: (uid: number) => string, lastUid: number, knownModseq: string | null): KnownChanges {
+/**
+ * Sends the fetch of the known messages' changes. `newMail` is told a FETCH of a UID above the
+ * last known: the new mail's fetch, when it runs beside this one and the server mixed the two.
+ */
+function sendKnownChanges(
+  client: WireClient,
+  ids: (uid: number) => string,
+  lastUid: number,
+  knownModseq: string | null,
+  newMail: { take?: (response: Untagged) => void } = {},
+): KnownChanges {
   const condstore = knownModseq !== null && client.enabled.has('CONDSTORE');
   const qresync = condstore && client.enabled.has('QRESYNC');
   const updates: FlagsUpdate[] = [];
@@ -241,7 +323,10 @@ function sendKnownChanges(client: WireClient, ids: (uid: number) => string, last
     // skipped, would look expunged.
     if (!attributes.has('UID')) return;
     const uid = messageUid(attributes, r);
-    if (uid > lastUid) return;
+    if (uid > lastUid) {
+      newMail.take?.(r);
+      return;
+    }
     seen.push(uid);
     const flags = attributes.get('FLAGS');
     updates.push({ id: ids(uid), flags: flagsFromImap(Array.isArray(flags) ? flags.map((f) => text(f) ?? '').filter(Boolean) : []) });
@@ -252,13 +337,18 @@ function sendKnownChanges(client: WireClient, ids: (uid: number) => string, last
 }
 
 /**
- * The fetch syncFolder sends behind EXAMINE (see there): the known messages' changes, else the
- * new mail up to STATUS's UIDNEXT. abandon() drops it.
+ * The fetches openFolder sends behind EXAMINE: the known messages' changes, and the new mail up
+ * to STATUS's UIDNEXT. Both at once: a server may run them together (Dovecot does) and mix their
+ * answers, which come without a tag, so the changes' handler passes on the FETCHes of UIDs above
+ * the last known, which only the new mail's fetch asks for. abandon() drops both.
  */
-async function sendAhead(client: WireClient, path: string, folder: ImapFolderState, uidNext: number, ids: (uid: number) => string, options: SyncOptions) {
-  const changes = folder.lastUid > 0 ? sendKnownChanges(client, ids, folder.lastUid, folder.highestModseq) : null;
+async function sendAhead(client: WireClient, folder: ImapFolderState, uidNext: number, ids: (uid: number) => string, options: SyncOptions) {
+  // Loaded first: nothing may come between the two sends for the changes' handler to miss.
   const { newMessageItems } = await import('./wire/message.js');
-  const newMail = !changes && uidNext - 1 > folder.lastUid ? client.stream(`UID FETCH ${folder.lastUid + 1}:${uidNext - 1} ${newMessageItems(options, client.enabled.has('CONDSTORE'))}`) : null;
+  const forNewMail: { take?: (response: Untagged) => void } = {};
+  const changes = folder.lastUid > 0 ? sendKnownChanges(client, ids, folder.lastUid, folder.highestModseq, forNewMail) : null;
+  const newMail = uidNext - 1 > folder.lastUid ? client.stream(`UID FETCH ${folder.lastUid + 1}:${uidNext - 1} ${newMessageItems(options, client.enabled.has('CONDSTORE'))}`) : null;
+  forNewMail.take = newMail?.take;
   return {
     changes,
     newMail,

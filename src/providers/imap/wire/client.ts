@@ -1,7 +1,8 @@
 /**
  * A small IMAP client for `sync`: connect (implicit TLS, STARTTLS or plain), log in
- * (LOGIN, AUTHENTICATE PLAIN, OAUTHBEARER or XOAUTH2), ENABLE QRESYNC, then one
- * command at a time with its untagged responses handed to the caller as they come.
+ * (LOGIN, AUTHENTICATE PLAIN, OAUTHBEARER or XOAUTH2), ENABLE QRESYNC, then commands,
+ * pipelined as the caller sends them, each command's untagged responses handed to its
+ * caller as they come (to the oldest command still running: see stream's take()).
  *
  * Why not imapflow here: a cron sync that finds nothing new should cost a login and
  * one LIST-STATUS, and loading imapflow (with pino, iconv-lite, libmime, socks...)
@@ -106,8 +107,11 @@ export class WireClient {
    * socket while more than HIGH_WATER_BYTES of them wait to be read. The command is sent
    * now, not when reading starts, so it can follow others without waiting for them; one
    * that is not to be read after all is given up with `abandon()` (its answers dropped).
+   * `take(response)` hands it an answer that reached another command: untagged answers carry
+   * no tag, and a server may run two pipelined FETCHes at once and mix them (Dovecot does), so
+   * the other command's handler tells this one's answers apart and passes them on.
    */
-  stream(line: string): AsyncGenerator<Untagged> & { abandon(): Promise<void> } {
+  stream(line: string): AsyncGenerator<Untagged> & { abandon(): Promise<void>; take(response: Untagged): void } {
     const waiting: Untagged[] = [];
     let held = 0;
     let wake: (() => void) | null = null;
@@ -115,14 +119,15 @@ export class WireClient {
     let abandoned = false;
     let failed: { error: unknown } | null = null;
     const size = (response: Untagged) => response.segments.reduce((sum, s) => sum + s.length, 0);
-    const done = this.send(line, line, (response) => {
+    const take = (response: Untagged) => {
       // The reader stopped early: the rest of the command's output is dropped, never held.
       if (abandoned) return;
       waiting.push(response);
       held += size(response);
       if (held > HIGH_WATER_BYTES) this.socket?.pause();
       wake?.();
-    }, null).then(
+    };
+    const done = this.send(line, line, take, null).then(
       () => {
         finished = true;
         wake?.();
@@ -158,7 +163,7 @@ export class WireClient {
         await abandon();
       }
     }
-    return Object.assign(read(), { abandon });
+    return Object.assign(read(), { abandon, take });
   }
 
   /** LOGOUT, waiting a second at most for the server's answer: a cron run never hangs on a goodbye. */
