@@ -1,10 +1,11 @@
 // The IMAP change feed over a scripted server: what it asks and what it yields when the server
 // refuses one folder. (The real-server runs are in test/e2e/sync*.test.ts.)
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { SyncEvent, SyncOptions } from '../../src/domain/sync.js';
 import { compressUidSet, expandUidSet } from '../../src/net/imap/uid-set.js';
 import { imapSyncFeed } from '../../src/providers/imap/sync.js';
-import type { WireClient } from '../../src/providers/imap/wire/client.js';
+import { WireClient } from '../../src/providers/imap/wire/client.js';
 import { scriptedClient } from '../support/scripted-imap.js';
 import { MalformedResponse } from '../../src/net/imap/response.js';
 import { decodeFolderToken, encodeFolderToken } from '../../src/providers/imap/sync-token.js';
@@ -256,5 +257,79 @@ describe('imapSyncFeed over odd but legal answers', () => {
     expect(new Set(upserted.map((m) => m.message.id))).toEqual(new Set([id(1, big), id(3, big)]));
     const checkpoint = got.filter((e) => e.kind === 'checkpoint').at(-1) as { token: string };
     expect(JSON.parse(checkpoint.token)).toMatchObject({ v: big, l: 3 });
+  });
+});
+
+/**
+ * The feed over the real sync client and a socket, against a server that answers in order, as
+ * IMAP servers do, but only once it has every command of the sync: a client that waited for an
+ * answer before its next command would get none. It refuses the first folder (EXAMINE NO, the
+ * fetches behind it BAD, as Dovecot answers them) and mixes the second folder's two fetches.
+ */
+describe('imapSyncFeed over the sync client', () => {
+  const CAPS = 'IMAP4rev1 LITERAL+ SASL-IR ENABLE LIST-EXTENDED LIST-STATUS CONDSTORE QRESYNC';
+  const message = (uid: number, modseq: number) =>
+    `* ${uid} FETCH (UID ${uid} FLAGS () RFC822.SIZE 10 INTERNALDATE "01-Jan-2025 00:00:00 +0000" MODSEQ (${modseq}) ENVELOPE (NIL "m${uid}" NIL NIL NIL NIL NIL NIL NIL "<m${uid}@b>") BODYSTRUCTURE ("text" "plain" NIL NIL NIL "7bit" 2 1) BODY[HEADER.FIELDS (REFERENCES)] {2}\r\n\r\n)\r\n`;
+
+  it('sends both folders\' commands at once; a refused folder does not stop the next; mixed answers each go to their own', async () => {
+    const received: string[] = [];
+    let answeredWithAllSent: boolean | null = null;
+    const server = createServer((socket) => {
+      socket.write(`* OK [CAPABILITY ${CAPS} AUTH=PLAIN] ready\r\n`);
+      let buffered = '';
+      const held: string[] = [];
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString('latin1');
+        let end: number;
+        while ((end = buffered.indexOf('\r\n')) >= 0) {
+          const line = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          received.push(line);
+          const [tag, command] = line.split(' ');
+          if (command === 'LOGIN') socket.write(`${tag} OK [CAPABILITY ${CAPS}] Logged in\r\n`);
+          else if (command === 'ENABLE') socket.write(`* ENABLED QRESYNC CONDSTORE\r\n${tag} OK Enabled\r\n`);
+          else if (command === 'LIST') {
+            socket.write('* LIST () "/" A\r\n* STATUS A (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 3 HIGHESTMODSEQ 1)\r\n');
+            socket.write('* LIST () "/" B\r\n* STATUS B (MESSAGES 3 UIDNEXT 5 UIDVALIDITY 7 HIGHESTMODSEQ 9)\r\n');
+            socket.write(`${tag} OK List completed\r\n`);
+          } else if (command === 'LOGOUT') socket.end(`* BYE\r\n${tag} OK Logout completed\r\n`);
+          else held.push(tag!);
+          // EXAMINE A, its fetch, EXAMINE B, its two fetches: all five, then every answer, in order.
+          if (held.length === 5) {
+            answeredWithAllSent = true;
+            const [examineA, fetchA, examineB, changesB, newB] = held;
+            socket.write(`${examineA} NO [NONEXISTENT] Mailbox doesn't exist: A\r\n${fetchA} BAD No mailbox selected\r\n`);
+            socket.write(`* 3 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 5] ok\r\n* OK [HIGHESTMODSEQ 9] ok\r\n${examineB} OK [READ-ONLY] done\r\n`);
+            // Dovecot runs the two fetches at once: their answers mixed, the new mail's done first.
+            socket.write(`* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (8))\r\n${message(3, 8)}* VANISHED (EARLIER) 2\r\n${message(4, 9)}${newB} OK Fetch completed\r\n${changesB} OK Fetch completed\r\n`);
+            held.length = 0;
+          }
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new WireClient({
+      endpoint: { host: '127.0.0.1', port: (server.address() as AddressInfo).port, tls: 'none' },
+      credentials: { kind: 'password', user: 'someone', password: 'secret' },
+      insecure: false,
+      caFile: null,
+      runtime: { timeoutMs: 5000, trace: null, warn: () => {} },
+    });
+    try {
+      await client.open(new AbortController().signal);
+      const state = new Map([['B', JSON.stringify({ v: '7', n: 3, m: '5', l: 2, c: 2, d: true })]]);
+      const got = await events(client, state);
+      expect(answeredWithAllSent).toBe(true);
+      expect(received.slice(3).map((line) => line.split(' ').slice(1, 3).join(' '))).toEqual(['EXAMINE "A"', 'UID FETCH', 'EXAMINE "B"', 'UID FETCH', 'UID FETCH']);
+      expect(names(got)).toEqual(['folders ', 'reset A', 'failed A', 'plan B', 'upsert B', 'checkpoint B', 'flags B', 'gone B', 'checkpoint B']);
+      const bId = (uid: number) => encodeMessageId({ folder: 'B', uidValidity: '7', uid });
+      expect(got.flatMap((e) => (e.kind === 'upsert' ? e.messages.map((m) => m.message.id) : []))).toEqual([bId(3), bId(4)]);
+      expect(got.find((e) => e.kind === 'flags')).toMatchObject({ updates: [{ id: bId(1), flags: { seen: true } }] });
+      expect(got.find((e) => e.kind === 'gone')).toMatchObject({ ids: [bId(2)] });
+      expect(JSON.parse((got.at(-1) as { token: string }).token)).toMatchObject({ n: 5, m: '9', l: 4, d: true });
+    } finally {
+      client.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
