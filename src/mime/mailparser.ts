@@ -6,7 +6,8 @@
  * the Japanese charsets. So their entries in the CommonJS module cache are filled, before mailparser
  * loads, with stand-ins whose functions load the real module when first called; every later
  * `require` of it gets the real module. Nothing changes in what mailparser returns
- * (test/unit/mime-deferred.test.ts parses HTML and ISO-2022-JP mail through them).
+ * (test/unit/mime-deferred.test.ts parses HTML and ISO-2022-JP mail through them). linkify-it,
+ * which mailparser builds as it loads, is deferred the same way (deferLinkify).
  */
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
@@ -14,40 +15,88 @@ import { dirname } from 'node:path';
 const require = createRequire(import.meta.url);
 
 /**
- * Fills the module cache entry for `request`, as `from` resolves it, with a stand-in. `functions`
- * are the exports callers take before calling them (`const { htmlToText } = require(...)`): those
- * are wrapped; reading any other export loads the module. Nothing is done when it is loaded already.
+ * Puts a stand-in for `filename` in the CommonJS module cache, made by `make` from a function that
+ * loads the real module (the stand-in leaves the cache then, so every later `require` gets the
+ * real one). Nothing is done when the module is loaded already.
  */
-function defer(request: string, from: string, functions: readonly string[]): void {
-  const filename = require.resolve(request, { paths: [dirname(from)] });
+function standIn(filename: string, make: (load: () => unknown) => unknown): void {
   if (require.cache[filename]) return;
-  let real: Record<string, unknown> | null = null;
-  const load = (): Record<string, unknown> => {
-    if (real === null) {
-      if (require.cache[filename] === standIn) delete require.cache[filename];
-      real = require(filename) as Record<string, unknown>;
+  let real: unknown = null;
+  let loaded = false;
+  const load = (): unknown => {
+    if (!loaded) {
+      if (require.cache[filename] === entry) delete require.cache[filename];
+      real = require(filename);
+      loaded = true;
     }
     return real;
   };
-  const exports = new Proxy({} as Record<string, unknown>, {
-    get: (_target, key) => {
-      if (typeof key === 'string' && functions.includes(key)) {
-        return (...args: unknown[]) => (load()[key] as (...a: unknown[]) => unknown)(...args);
-      }
-      return load()[key as string];
-    },
-    has: (_target, key) => key in load(),
-    ownKeys: () => Reflect.ownKeys(load()),
-    getOwnPropertyDescriptor: (_target, key) => {
-      const descriptor = Reflect.getOwnPropertyDescriptor(load(), key);
-      return descriptor && { ...descriptor, configurable: true };
-    },
+  const entry = new Module(filename);
+  entry.filename = filename;
+  entry.loaded = true;
+  entry.exports = make(load);
+  require.cache[filename] = entry;
+}
+
+/**
+ * Defers `request`, as `from` resolves it. `functions` are the exports callers take before calling
+ * them (`const { htmlToText } = require(...)`): those are wrapped; reading any other export loads
+ * the module.
+ */
+function defer(request: string, from: string, functions: readonly string[]): void {
+  standIn(require.resolve(request, { paths: [dirname(from)] }), (load) => {
+    const real = () => load() as Record<string, unknown>;
+    return new Proxy({} as Record<string, unknown>, {
+      get: (_target, key) => {
+        if (typeof key === 'string' && functions.includes(key)) {
+          return (...args: unknown[]) => (real()[key] as (...a: unknown[]) => unknown)(...args);
+        }
+        return real()[key as string];
+      },
+      has: (_target, key) => key in real(),
+      ownKeys: () => Reflect.ownKeys(real()),
+      getOwnPropertyDescriptor: (_target, key) => {
+        const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+        return descriptor && { ...descriptor, configurable: true };
+      },
+    });
   });
-  const standIn = new Module(filename);
-  standIn.filename = filename;
-  standIn.loaded = true;
-  standIn.exports = exports;
-  require.cache[filename] = standIn;
+}
+
+/**
+ * linkify-it, which mailparser builds as it loads (`require('linkify-it')()`, then its whole list
+ * of top-level domains compiled into patterns: about 20 ms) to turn the URLs of a text part into
+ * links in its HTML rendering. parse.ts asks for no links (skipTextLinks), so nothing calls it;
+ * the stand-in's instance records the setup calls mailparser makes as it loads (tlds, add, set)
+ * and, should anything else be asked of it, builds the real instance with them replayed.
+ */
+function deferLinkify(from: string): void {
+  type Linkify = Record<string, (...args: unknown[]) => unknown>;
+  const SETUP = ['tlds', 'add', 'set'];
+  standIn(require.resolve('linkify-it', { paths: [dirname(from)] }), (load) => (...created: unknown[]) => {
+    const calls: Array<[string, unknown[]]> = [];
+    let real: Linkify | null = null;
+    const instance = (): Linkify => {
+      if (real === null) {
+        real = (load() as (...args: unknown[]) => Linkify)(...created);
+        for (const [method, args] of calls) real[method]!(...args);
+      }
+      return real;
+    };
+    const recorder: Linkify = new Proxy({} as Linkify, {
+      get: (_target, key) => {
+        if (real === null && typeof key === 'string' && SETUP.includes(key)) {
+          return (...args: unknown[]) => {
+            calls.push([key, args]);
+            return recorder;
+          };
+        }
+        const value = instance()[key as string];
+        return typeof value === 'function' ? value.bind(real) : value;
+      },
+    });
+    return recorder;
+  });
 }
 
 const mailparserPath = require.resolve('mailparser');
@@ -56,5 +105,6 @@ defer('html-to-text', mailparserPath, ['htmlToText', 'compile', 'convert']);
 // it the same copy.
 defer('encoding-japanese', mailparserPath, ['convert', 'detect']);
 defer('encoding-japanese', require.resolve('libmime'), ['convert', 'detect']);
+deferLinkify(mailparserPath);
 
 export const { simpleParser } = require('mailparser') as typeof import('mailparser');

@@ -55,6 +55,12 @@ const PARSER_OPTIONS = {
   // Hand every message/rfc822 part over as an attachment: mailparser would otherwise merge an
   // inline forwarded message's text into the outer body. (A mailsplit option mailparser passes on.)
   ignoreEmbedded: true,
+  // No links made from the URLs of text parts: mailparser makes them only for its HTML rendering of
+  // a text part (textAsHtml, which we do not use, and the text parts of a mixed message that has an
+  // HTML part too, put into its HTML as paragraphs: the URLs stay as text there). Linking costs a
+  // pass of linkify-it over every text part (10-25 ms), and loading linkify-it about 20 ms more
+  // (src/mime/mailparser.ts defers it, and it is never loaded).
+  skipTextLinks: true,
 } as SimpleParserOptions;
 
 // Loaded and built on the first HTML body: html-to-text takes ~30 ms to load and ~7 ms to compile
