@@ -200,6 +200,37 @@ describe('cache query: every node kind', () => {
     expect(uids('since:2025-01-07 before:2025-01-08')).toEqual([]);
   });
 
+  it("walks only the stretch of the folder's arrivals that top-level since/before leave", () => {
+    const plan = (query: string) => {
+      const node = parseQuery(query);
+      const { sql, params } = new CacheQuery(db).explain(node, 'INBOX');
+      const runnable = sql.replace('SELECT ...', 'SELECT m.id');
+      return (db.prepare(`EXPLAIN QUERY PLAN ${runnable}`).all('main', 'INBOX', ...params) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+    };
+    expect(explainOffline(db, parseQuery('from:alice is:unread since:2025-01-09'), 'INBOX')).toMatch(
+      /WHERE f\.account = \? AND f\.folder = \? AND f\.received >= \? AND .*\n-- parameters: \["2025-01-09T00:00:00\.000Z","2025-01-09T00:00:00\.000Z","alice"\]$/s,
+    );
+    expect(plan('is:unread since:2025-01-09')).toMatch(/memberships_by_arrival \(account=\? AND folder=\? AND received>\?\)/);
+    expect(plan('since:2025-01-06 before:2025-01-07')).toMatch(/memberships_by_arrival \(account=\? AND folder=\? AND received>\? AND received<\?\)/);
+    // Under NOT or OR a date term leaves the whole folder to walk.
+    expect(explainOffline(db, parseQuery('-since:2025-01-09'), 'INBOX')).not.toContain('f.received >=');
+    expect(explainOffline(db, parseQuery('since:2025-01-09 OR is:flagged'), 'INBOX')).not.toContain('f.received >=');
+    expect(uids('since:2025-01-09 OR is:flagged')).toEqual([5, 4, 3]);
+    expect(uids('-since:2025-01-09')).toEqual([2, 1]);
+  });
+
+  it('finds a message by the arrival it has now, after an update changed it', () => {
+    const cache = new MessageCache(db);
+    cache.reset('main', 'Moved', 'moved-token');
+    const first = message(1, { folder: 'Moved', subject: 'dated twice', internalDate: day('2025-03-01T12:00:00Z') });
+    cache.upsert('main', [first], { scope: 'Moved', token: undefined });
+    expect(uids('since:2025-03-01', 'Moved')).toEqual([1]);
+    cache.upsert('main', [message(1, { folder: 'Moved', subject: 'dated twice', internalDate: day('2025-02-01T12:00:00Z') })], { scope: 'Moved', token: undefined });
+    expect(uids('since:2025-03-01', 'Moved')).toEqual([]);
+    expect(uids('since:2025-02-01 before:2025-02-02', 'Moved')).toEqual([1]);
+    cache.dropFolder('main', 'Moved');
+  });
+
   it('falls back to the Date header when a message has no arrival time', () => {
     const cache = new MessageCache(db);
     cache.reset('main', 'Undated', 'undated-token');
