@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Database } from '../../src/store/db.js';
 import { AccountRepository } from '../../src/store/accounts.js';
 import { FolderRepository } from '../../src/store/folders.js';
@@ -217,6 +217,23 @@ describe('cache query: every node kind', () => {
     expect(explainOffline(db, parseQuery('since:2025-01-09 OR is:flagged'), 'INBOX')).not.toContain('f.received >=');
     expect(uids('since:2025-01-09 OR is:flagged')).toEqual([5, 4, 3]);
     expect(uids('-since:2025-01-09')).toEqual([2, 1]);
+  });
+
+  it("counts a folder's messages in memberships_by_folder, the smaller of its two indexes", () => {
+    const prepared: string[] = [];
+    const prepare = db.prepare.bind(db);
+    const spy = vi.spyOn(db, 'prepare').mockImplementation((sql: string) => {
+      prepared.push(sql);
+      return prepare(sql);
+    });
+    try {
+      expect(new CacheQuery(db).page('main', ['INBOX'], null, { limit: 2, page: 1 }).total).toBe(5);
+    } finally {
+      spy.mockRestore();
+    }
+    const count = prepared.find((sql) => sql.startsWith('SELECT count(*)'))!;
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${count}`).all('main', 'INBOX') as Array<{ detail: string }>;
+    expect(plan.map((row) => row.detail)).toEqual(['SEARCH f USING COVERING INDEX memberships_by_folder (account=? AND folder=?)']);
   });
 
   it('finds a message by the arrival it has now, after an update changed it', () => {
