@@ -73,7 +73,8 @@ function defer(request: string, from: string, functions: readonly string[]): voi
 function deferLinkify(from: string): void {
   type Linkify = Record<string, (...args: unknown[]) => unknown>;
   const SETUP = ['tlds', 'add', 'set'];
-  standIn(require.resolve('linkify-it', { paths: [dirname(from)] }), (load) => (...created: unknown[]) => {
+  // A function, not an arrow: LinkifyIt may be called with `new` as well as without.
+  standIn(require.resolve('linkify-it', { paths: [dirname(from)] }), (load) => function linkifyStandIn(...created: unknown[]) {
     const calls: Array<[string, unknown[]]> = [];
     let real: Linkify | null = null;
     const instance = (): Linkify => {

@@ -82,5 +82,8 @@ describe('the linkify-it stand-in', () => {
     // Only .com and .org (and .onion) were set: a fuzzy link in another domain is not one.
     expect(instance.match('see example.net')).toBeNull();
     expect(linkifyDeferred()).toBe(false);
+    // Made with `new`, as LinkifyIt allows: a working instance too.
+    const made = new (standIn as unknown as new () => Linkify)();
+    expect(made.match('see example.net')?.map((m) => m.url)).toEqual(['http://example.net']);
   });
 });
