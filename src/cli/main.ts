@@ -45,8 +45,43 @@ async function programFor(argv: string[], run: Runner): Promise<Command> {
 
 /** The exit code of a command stopped by SIGTERM: 128 + 15, as a shell reports a process it ended. */
 const TERMINATED = 143;
+/** The exit code of a command whose stdout reader went away: 128 + 13, as for a program SIGPIPE ended. */
+const BROKEN_PIPE = 141;
 
 export async function main(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv): Promise<number> {
+  // Node ignores SIGPIPE: a write to a pipe whose reader has gone (`mailops ls | head -1`) fails
+  // with EPIPE, reported as an 'error' event that, unheard, ends the process with a stack trace.
+  // Heard here, it aborts the command as Ctrl-C does (its work stops at a safe point, nothing
+  // half-saved), and the exit code is 141, what a shell shows for a program SIGPIPE ended. Any
+  // other failure to write stdout is said on stderr, exit 1. The listener stays: the event may
+  // come after the command has returned.
+  const stdoutFailed = new AbortController();
+  const output: { failure: NodeJS.ErrnoException | null } = { failure: null };
+  io.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    output.failure ??= error;
+    stdoutFailed.abort();
+  });
+  // Messages for people that nobody reads (stderr's pipe closed) are no reason to stop.
+  io.stderr.on('error', () => undefined);
+  const exitCode = await runProgram(argv, io, env, stdoutFailed.signal);
+  // Returns once the output is out, so the launcher may exit at once; a failed write is
+  // reported a tick after it fails.
+  await Promise.all([written(io.stdout), written(io.stderr)]);
+  await new Promise((resolve) => setImmediate(resolve));
+  const failure = output.failure;
+  if (failure === null) return exitCode;
+  if (failure.code === 'EPIPE') return BROKEN_PIPE;
+  const json = argv.includes('--json') || argv.includes('--ndjson');
+  return reportError(new CliContext(io, env, { json }), new MailopsError('FAILED', `could not write the output: ${failure.message}`));
+}
+
+/** Resolves once what was written to `stream` has been handed to the system, or has failed. */
+function written(stream: IOStreams['stdout']): Promise<void> {
+  if (stream.destroyed || stream.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+async function runProgram(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv, stdoutFailed: AbortSignal): Promise<number> {
   let exitCode: number = ExitCode.OK;
   let ctx: CliContext | null = null;
   const wantsJson = argv.includes('--json') || argv.includes('--ndjson');
@@ -68,18 +103,23 @@ export async function main(argv: string[], io: IOStreams, env: NodeJS.ProcessEnv
       terminated = true;
       current.abort.abort();
     };
+    const onStdoutFailed = () => current.abort.abort();
     process.once('SIGINT', onSigint);
     process.once('SIGTERM', onSigterm);
+    stdoutFailed.addEventListener('abort', onStdoutFailed);
     try {
       if (!Object.hasOwn(COMMANDS, name)) throw new MailopsError('USAGE', `unknown command ${name}`);
       const mod = await COMMANDS[name]!.run();
       exitCode = await mod.run(current, args, options);
       if (current.signal.aborted) exitCode = ExitCode.INTERRUPTED;
     } catch (error) {
-      exitCode = current.signal.aborted ? reportError(current, new MailopsError('INTERRUPTED', terminated ? 'terminated (SIGTERM)' : 'interrupted')) : reportError(current, error);
+      // Stopped for a broken stdout, the command says nothing: main gives the exit code.
+      if (stdoutFailed.aborted) exitCode = ExitCode.FAILED;
+      else exitCode = current.signal.aborted ? reportError(current, new MailopsError('INTERRUPTED', terminated ? 'terminated (SIGTERM)' : 'interrupted')) : reportError(current, error);
     } finally {
       process.removeListener('SIGINT', onSigint);
       process.removeListener('SIGTERM', onSigterm);
+      stdoutFailed.removeEventListener('abort', onStdoutFailed);
     }
     if (terminated) exitCode = TERMINATED;
   });

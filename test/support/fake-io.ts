@@ -14,12 +14,15 @@ export interface FakeIoOptions {
   tty?: { stdin?: boolean; stdout?: boolean; stderr?: boolean };
   /** Terminal width of stdout. */
   columns?: number;
+  /** Every write to stdout fails with this errno code (EPIPE: its reader has gone). */
+  stdoutFails?: string;
 }
 
-function recorder(isTTY: boolean, columns?: number): Writable & { isTTY: boolean; columns?: number; text(): string } {
+function recorder(isTTY: boolean, columns?: number, fails?: string): Writable & { isTTY: boolean; columns?: number; text(): string } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer | string, _encoding, done) {
+      if (fails !== undefined) return done(Object.assign(new Error(`write ${fails}`), { code: fails, syscall: 'write' }));
       chunks.push(chunk.toString());
       done();
     },
@@ -29,7 +32,7 @@ function recorder(isTTY: boolean, columns?: number): Writable & { isTTY: boolean
 
 export function fakeIo(options: FakeIoOptions = {}): FakeIo {
   const stdin = Object.assign(new PassThrough(), { isTTY: options.tty?.stdin === true });
-  const stdout = recorder(options.tty?.stdout === true, options.columns);
+  const stdout = recorder(options.tty?.stdout === true, options.columns, options.stdoutFails);
   const stderr = recorder(options.tty?.stderr === true);
   return { io: { stdin, stdout, stderr }, stdout: () => stdout.text(), stderr: () => stderr.text() };
 }

@@ -82,4 +82,16 @@ describe('other outcomes', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ accounts: [] });
   });
+
+  it('a stdout whose reader has gone: exit 141 (128 + SIGPIPE), nothing said', async () => {
+    const result = await run(['status', '--json'], { stdoutFails: 'EPIPE' });
+    expect(result.code).toBe(141);
+    expect(result.stderr).toBe('');
+  });
+
+  it('any other failure to write stdout: exit 1, said on stderr', async () => {
+    const result = await run(['status', '--json'], { stdoutFails: 'ENOSPC' });
+    expect(result.code).toBe(1);
+    expect(result.error()).toEqual({ code: 'FAILED', message: 'could not write the output: write ENOSPC', hint: null });
+  });
 });
