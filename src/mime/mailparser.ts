@@ -7,7 +7,8 @@
  * loads, with stand-ins whose functions load the real module when first called; every later
  * `require` of it gets the real module. Nothing changes in what mailparser returns
  * (test/unit/mime-deferred.test.ts parses HTML and ISO-2022-JP mail through them). linkify-it,
- * which mailparser builds as it loads, is deferred the same way (deferLinkify).
+ * which mailparser builds as it loads, is deferred the same way (deferLinkify), and he, whose
+ * escaping of printable ASCII the stand-in does itself (deferHe).
  */
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
@@ -100,6 +101,44 @@ function deferLinkify(from: string): void {
   });
 }
 
+/**
+ * he, with which mailparser escapes text for its HTML renderings (`he.encode(text)` for every
+ * address, `he.encode(text, { useNamedReferences: true })` for every text part), builds its tables
+ * of some 2,000 named references as it loads: about 9 ms. Printable ASCII (with CR and LF) holds
+ * no character those tables name beyond the six escaped below (every sequence in its pattern for
+ * the others has a character outside ASCII; the test checks it), so for such text, with those
+ * options, the stand-in gives he's answer itself. Any other text, option or function loads he.
+ */
+function deferHe(from: string): void {
+  const NAMED: Record<string, string> = { '"': '&quot;', '&': '&amp;', "'": '&apos;', '<': '&lt;', '>': '&gt;', '`': '&grave;' };
+  const HEX: Record<string, string> = { '"': '&#x22;', '&': '&#x26;', "'": '&#x27;', '<': '&#x3C;', '>': '&#x3E;', '`': '&#x60;' };
+  const PRINTABLE_ASCII = /^[\n\r\x20-\x7E]*$/;
+  /** The escapes he would use with these options, or null where the stand-in does not answer. */
+  const escapesFor = (options: unknown): Record<string, string> | null => {
+    if (options === undefined) return HEX;
+    if (typeof options !== 'object' || options === null) return null;
+    const keys = Object.keys(options);
+    if (keys.length === 0) return HEX;
+    if (keys.length !== 1 || keys[0] !== 'useNamedReferences') return null;
+    const named = (options as { useNamedReferences: unknown }).useNamedReferences;
+    return named === true ? NAMED : named === false ? HEX : null;
+  };
+  standIn(require.resolve('he', { paths: [dirname(from)] }), (load) => {
+    const real = () => load() as Record<string, (...args: unknown[]) => unknown>;
+    const encode = (...args: unknown[]): unknown => {
+      const [text, options] = args;
+      const escapes = args.length <= 2 ? escapesFor(options) : null;
+      if (escapes !== null && typeof text === 'string' && PRINTABLE_ASCII.test(text)) {
+        return text.replace(/["&'<>`]/g, (c) => escapes[c]!);
+      }
+      return real().encode!(...args);
+    };
+    return new Proxy({} as Record<string, unknown>, {
+      get: (_target, key) => (key === 'encode' ? encode : real()[key as string]),
+    });
+  });
+}
+
 const mailparserPath = require.resolve('mailparser');
 defer('html-to-text', mailparserPath, ['htmlToText', 'compile', 'convert']);
 // libmime (mailparser's charset decoding) requires it as well; the overrides in package.json make
@@ -107,5 +146,6 @@ defer('html-to-text', mailparserPath, ['htmlToText', 'compile', 'convert']);
 defer('encoding-japanese', mailparserPath, ['convert', 'detect']);
 defer('encoding-japanese', require.resolve('libmime'), ['convert', 'detect']);
 deferLinkify(mailparserPath);
+deferHe(mailparserPath);
 
 export const { simpleParser } = require('mailparser') as typeof import('mailparser');

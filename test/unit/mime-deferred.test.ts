@@ -3,7 +3,9 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { types } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
 const mailparserDir = dirname(require.resolve('mailparser'));
@@ -28,9 +30,20 @@ const linkifyDeferred = () => {
   return entry !== undefined && (entry.exports as { name?: string }).name !== 'LinkifyIt';
 };
 
+type Encode = (text: string, options?: Record<string, unknown>) => string;
+/** Whether html-to-text was loaded before parse.js was. */
+let htmlToTextBefore: boolean;
+/** he's stand-in, taken before any test can have loaded the real he in its place. */
+let heStandIn: { encode: Encode };
+beforeAll(async () => {
+  htmlToTextBefore = cached('html-to-text') !== undefined;
+  await import('../../src/mime/parse.js');
+  heStandIn = cached('he')!.exports as { encode: Encode };
+});
+
 describe('mailparser with deferred dependencies', () => {
   it('loads without html-to-text and encoding-japanese, parses plain mail without them, and loads each on first use', async () => {
-    expect(cached('html-to-text')).toBeUndefined();
+    expect(htmlToTextBefore).toBe(false);
     const { parseMessage } = await import('../../src/mime/parse.js');
     expect(deferred('html-to-text')).toBe(true);
     expect(deferred('encoding-japanese')).toBe(true);
@@ -39,6 +52,8 @@ describe('mailparser with deferred dependencies', () => {
     expect(plain.bodyText).toBe('Hello there.');
     expect(deferred('html-to-text')).toBe(true);
     expect(deferred('encoding-japanese')).toBe(true);
+    // Its HTML rendering escaped printable ASCII without he.
+    expect(deferred('he')).toBe(true);
 
     // Mixed, not alternative: mailparser converts the HTML part into its text itself (through the stand-in).
     const mixed = await parseMessage(mixedMessage('First part.', '<p>Second <b>part</b>.</p>'));
@@ -58,6 +73,47 @@ describe('mailparser with deferred dependencies', () => {
     const japanese = await parseMessage(lines('From: a@example.org', 'Content-Type: text/plain; charset=ISO-2022-JP', 'Content-Transfer-Encoding: 7bit', '', JIS));
     expect(japanese.bodyText.trim()).toBe('日本語のメール');
     expect(deferred('encoding-japanese')).toBe(false);
+    // Text beyond ASCII is escaped by he itself.
+    expect(deferred('he')).toBe(false);
+  });
+});
+
+describe('the he stand-in', () => {
+  const NAMED = { useNamedReferences: true };
+
+  it("answers as he does: printable ASCII by itself, anything else through he", async () => {
+    // The real he, evaluated apart from the module cache (where the stand-in may still be).
+    const module = { exports: {} as { encode: Encode } };
+    new Function('module', 'exports', readFileSync(require.resolve('he', { paths: [mailparserDir] }), 'utf8'))(module, module.exports);
+    const he = module.exports;
+    expect(types.isProxy(heStandIn)).toBe(true);
+    expect(types.isProxy(he)).toBe(false);
+    expect(heStandIn.encode(`a <b> & "c" 'd' \`e\`\r\n`, NAMED)).toBe('a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; &grave;e&grave;\r\n');
+    const ascii = fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 80 });
+    const special = fc.constantFrom('<', '>', '&', '"', "'", '`', '\t', '\u20D2', '\xA0', 'f', 'j', '=', '\u2242\u0338', '\u00e9', '\u{1F600}');
+    const mixed = fc.array(fc.oneof(special, fc.string({ unit: 'grapheme', maxLength: 3 }), fc.string({ unit: 'binary', maxLength: 3 })), { maxLength: 30 }).map((parts) => parts.join(''));
+    const options = fc.constantFrom(undefined, {}, NAMED, { useNamedReferences: false }, { ...NAMED, decimal: true }, { allowUnsafeSymbols: true }, { encodeEverything: true });
+    fc.assert(
+      fc.property(fc.oneof(ascii, mixed), options, (text, option) => {
+        expect(heStandIn.encode(text, option)).toBe(he.encode(text, option));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('no named reference of he is made of ASCII alone, which is what lets ASCII skip its tables', () => {
+    // he's pattern for the named references beyond the six it escapes: a sequence of ASCII
+    // would be replaced by the real he and not by the stand-in.
+    const source = readFileSync(require.resolve('he', { paths: [mailparserDir] }), 'utf8');
+    const pattern = new RegExp(/var regexEncodeNonAscii = \/(.*)\/g;/.exec(source)![1]!);
+    for (let a = 0; a < 128; a++) {
+      expect(pattern.test(String.fromCharCode(a))).toBe(false);
+      for (let b = 0; b < 128; b++) expect(pattern.test(String.fromCharCode(a, b)), `${a} ${b}`).toBe(false);
+    }
+    // Every alternative of the pattern needs a character beyond ASCII (escaped as \x80-\xFF or \uXXXX).
+    const alternatives = pattern.source.split('|');
+    expect(alternatives.length).toBeGreaterThan(50);
+    for (const alternative of alternatives) expect(alternative, alternative).toMatch(/\\u[0-9A-F]{4}|\\x[89A-F][0-9A-F]/i);
   });
 });
 
