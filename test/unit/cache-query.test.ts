@@ -236,6 +236,36 @@ describe('cache query: every node kind', () => {
     expect(plan.map((row) => row.detail)).toEqual(['SEARCH f USING COVERING INDEX memberships_by_folder (account=? AND folder=?)']);
   });
 
+  it("tests a word on the folder's membership: its count reads no message, its listing only the matches", () => {
+    const prepared: string[] = [];
+    const prepare = db.prepare.bind(db);
+    const spy = vi.spyOn(db, 'prepare').mockImplementation((sql: string) => {
+      prepared.push(sql);
+      return prepare(sql);
+    });
+    const cacheQuery = new CacheQuery(db);
+    let page;
+    try {
+      page = cacheQuery.page('main', ['INBOX'], parseQuery('alice'), { limit: 1, page: 1 });
+    } finally {
+      spy.mockRestore();
+    }
+    // The answer is the one a walk of the messages gives: 2 matches, the newest listed.
+    expect(page.total).toBe(2);
+    expect(page.items.map((item) => item.uid)).toEqual([2]);
+    expect(uids('alice')).toEqual([2, 1]);
+    const planOf = (sql: string, ...params: unknown[]) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((row) => row.detail);
+    const count = prepared.find((sql) => sql.startsWith('SELECT count(*)'))!;
+    expect(count).not.toMatch(/\bm\./);
+    expect(planOf(count, 'main', 'INBOX', '"alice" *').join('; ')).not.toMatch(/SEARCH m\b/);
+    // The listing tests the word before it reads the message: its look-up comes after the list.
+    const listing = planOf(prepared.find((sql) => sql.includes('LIMIT ? OFFSET ?'))!, 'main', 'INBOX', '"alice" *', 1, 0);
+    expect(listing.findIndex((step) => step.startsWith('SEARCH m '))).toBeGreaterThan(listing.findIndex((step) => step.startsWith('LIST SUBQUERY')));
+    // A query that tests a column of the message still reads it, for the count as for the listing.
+    expect(cacheQuery.page('main', ['INBOX'], parseQuery('alice is:unread'), { limit: 5, page: 1 }).total).toBe(1);
+    expect(uids('alice is:unread')).toEqual([2]);
+  });
+
   it('finds a message by the arrival it has now, after an update changed it', () => {
     const cache = new MessageCache(db);
     cache.reset('main', 'Moved', 'moved-token');
