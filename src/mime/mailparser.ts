@@ -8,7 +8,8 @@
  * `require` of it gets the real module. Nothing changes in what mailparser returns
  * (test/unit/mime-deferred.test.ts parses HTML and ISO-2022-JP mail through them). linkify-it,
  * which mailparser builds as it loads, is deferred the same way (deferLinkify), and he, whose
- * escaping of printable ASCII the stand-in does itself (deferHe).
+ * escaping of printable ASCII the stand-in does itself (deferHe), and libmime's table of media
+ * types.
  */
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
@@ -145,6 +146,9 @@ defer('html-to-text', mailparserPath, ['htmlToText', 'compile', 'convert']);
 // it the same copy.
 defer('encoding-japanese', mailparserPath, ['convert', 'detect']);
 defer('encoding-japanese', require.resolve('libmime'), ['convert', 'detect']);
+// libmime's table of media types and extensions (about 6 ms to load), read only to name the
+// type of an attachment from its file name or an extension for a nameless one.
+defer('./mimetypes', require.resolve('libmime'), []);
 deferLinkify(mailparserPath);
 deferHe(mailparserPath);
 

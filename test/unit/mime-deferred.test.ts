@@ -76,6 +76,44 @@ describe('mailparser with deferred dependencies', () => {
     // Text beyond ASCII is escaped by he itself.
     expect(deferred('he')).toBe(false);
   });
+
+  it("loads libmime's table of media types only to name an attachment's type or extension", async () => {
+    const { parseMessage } = await import('../../src/mime/parse.js');
+    const mimetypes = require.resolve('./mimetypes', { paths: [dirname(require.resolve('libmime', { paths: [mailparserDir] }))] });
+    const isStandIn = () => types.isProxy(require.cache[mimetypes]?.exports);
+    await parseMessage(lines('From: a@example.org', 'Content-Type: text/plain', '', 'No attachment.'));
+    expect(isStandIn()).toBe(true);
+    // A nameless PDF is named by its type's extension, and an octet-stream by its file name.
+    const withFiles = await parseMessage(
+      lines(
+        'From: a@example.org',
+        'Content-Type: multipart/mixed; boundary=b',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'Two files.',
+        '--b',
+        'Content-Type: application/pdf',
+        'Content-Disposition: attachment',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'JVBERi0xLjQK',
+        '--b',
+        'Content-Type: application/octet-stream',
+        'Content-Disposition: attachment; filename="photo.png"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'iVBORw0KGgo=',
+        '--b--',
+      ),
+    );
+    expect(withFiles.attachments.map((a) => [a.filename, a.contentType])).toEqual([
+      ['attachment-1.pdf', 'application/pdf'],
+      ['photo.png', 'image/png'],
+    ]);
+    expect(isStandIn()).toBe(false);
+  });
 });
 
 describe('the he stand-in', () => {
