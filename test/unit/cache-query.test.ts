@@ -219,7 +219,8 @@ describe('cache query: every node kind', () => {
     expect(uids('-since:2025-01-09')).toEqual([2, 1]);
   });
 
-  it("counts a folder's messages in memberships_by_folder, the smaller of its two indexes", () => {
+  /** What `run` gives, and the SQL it prepared on the database. */
+  function preparing<T>(run: () => T): { result: T; prepared: string[] } {
     const prepared: string[] = [];
     const prepare = db.prepare.bind(db);
     const spy = vi.spyOn(db, 'prepare').mockImplementation((sql: string) => {
@@ -227,29 +228,23 @@ describe('cache query: every node kind', () => {
       return prepare(sql);
     });
     try {
-      expect(new CacheQuery(db).page('main', ['INBOX'], null, { limit: 2, page: 1 }).total).toBe(5);
+      return { result: run(), prepared };
     } finally {
       spy.mockRestore();
     }
+  }
+
+  it("counts a folder's messages in memberships_by_folder, the smaller of its two indexes", () => {
+    const { result, prepared } = preparing(() => new CacheQuery(db).page('main', ['INBOX'], null, { limit: 2, page: 1 }));
+    expect(result.total).toBe(5);
     const count = prepared.find((sql) => sql.startsWith('SELECT count(*)'))!;
     const plan = db.prepare(`EXPLAIN QUERY PLAN ${count}`).all('main', 'INBOX') as Array<{ detail: string }>;
     expect(plan.map((row) => row.detail)).toEqual(['SEARCH f USING COVERING INDEX memberships_by_folder (account=? AND folder=?)']);
   });
 
   it("tests a word on the folder's membership: its count reads no message, its listing only the matches", () => {
-    const prepared: string[] = [];
-    const prepare = db.prepare.bind(db);
-    const spy = vi.spyOn(db, 'prepare').mockImplementation((sql: string) => {
-      prepared.push(sql);
-      return prepare(sql);
-    });
     const cacheQuery = new CacheQuery(db);
-    let page;
-    try {
-      page = cacheQuery.page('main', ['INBOX'], parseQuery('alice'), { limit: 1, page: 1 });
-    } finally {
-      spy.mockRestore();
-    }
+    const { result: page, prepared } = preparing(() => cacheQuery.page('main', ['INBOX'], parseQuery('alice'), { limit: 1, page: 1 }));
     // The answer is the one a walk of the messages gives: 2 matches, the newest listed.
     expect(page.total).toBe(2);
     expect(page.items.map((item) => item.uid)).toEqual([2]);
