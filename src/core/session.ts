@@ -11,10 +11,7 @@ import { AccountRepository, type StoredAccount } from '../store/accounts.js';
 import { FolderRepository } from '../store/folders.js';
 import { backendFor } from '../providers/registry.js';
 import { FolderResolver } from './folder-resolver.js';
-// Imported up front (both small): unlocking the secret file reaches its key derivation without
-// waiting for modules, and the derivation runs on libuv's threads while the provider's load.
-import { openSecretStore, type SecretStore } from '../secrets/store.js';
-import { resolvePassphrase } from '../secrets/passphrase.js';
+import type { SecretStore } from '../secrets/store.js';
 import type { Redactor } from './redact.js';
 
 export const PASSWORD_KEY = 'password';
@@ -85,6 +82,11 @@ export class Session {
   async secretStore(kind: SecretStoreKind): Promise<SecretStore> {
     const cached = this.stores.get(kind);
     if (cached) return cached;
+    // Loaded here, not with the session: with node:crypto (whose import as an ES module costs
+    // about 5 ms) they cost an --offline command, which needs no secret, 5-10 ms. A sync has
+    // them already (src/secrets/unlock-early.ts); the key derivation still runs on libuv's
+    // threads while the provider's modules load.
+    const [{ openSecretStore }, { resolvePassphrase }] = await Promise.all([import('../secrets/store.js'), import('../secrets/passphrase.js')]);
     const passphrase = kind === 'file' ? resolvePassphrase({ env: this.options.env, file: this.options.passphraseFile }) : null;
     const store = await openSecretStore(kind, { home: this.options.home, passphrase, env: this.options.env });
     this.stores.set(kind, store);

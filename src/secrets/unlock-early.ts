@@ -8,15 +8,17 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SECRET_FILE_NAME, openEncryptedFileStore } from './encrypted-file.js';
+import { SECRET_FILE_NAME } from './encrypted-file.js';
 import { resolvePassphrase } from './passphrase.js';
+// The session imports the store when it first needs a secret: loaded here, it is there already.
+import { openSecretStore } from './store.js';
 
 export function unlockEarly(home: string, env: NodeJS.ProcessEnv, passphraseFile: string | undefined): void {
   try {
     if (!existsSync(join(home, SECRET_FILE_NAME))) return;
     const passphrase = resolvePassphrase({ env, file: passphraseFile });
     if (passphrase === null) return;
-    openEncryptedFileStore(home, passphrase).catch(() => undefined);
+    openSecretStore('file', { home, passphrase, env }).catch(() => undefined);
   } catch {
     // Reported by the command's own use of the store.
   }

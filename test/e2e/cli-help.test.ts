@@ -50,3 +50,16 @@ describe('help and version from the prepared texts', () => {
     expect(await loaded(['status', '--offline'])).toBe(true);
   });
 });
+
+describe('what a command loads', () => {
+  it('an --offline command loads no secret store, nor node:crypto with it', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'mailops-modules-')), 'modules.log');
+    const run = await runCli(['status', '--offline', '--json'], { env: { MAILOPS_MODULE_LOG: log, NODE_OPTIONS: `--import ${MODULE_LOG}` } });
+    expect(run.code).toBe(0);
+    const modules = readFileSync(log, 'utf8');
+    // The session was opened (its module is in the log), and its secrets were not needed.
+    expect(modules).toContain('/dist/core/session.js');
+    expect(modules).not.toContain('/dist/secrets/');
+    expect(modules).not.toContain('node:crypto');
+  });
+});
