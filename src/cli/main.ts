@@ -3,8 +3,7 @@
  * Only commander and the program definition load here; each command's module
  * (and with it imapflow, SQLite, ...) is imported when that command runs.
  */
-import { CommanderError } from 'commander';
-import type { Command } from 'commander';
+import { CommanderError, type Command } from './commander.js';
 import type { CommandSpec } from './command-spec.js';
 import { buildProgramFrom, type Runner } from './program-builder.js';
 import { CliContext, type GlobalFlags, type IOStreams } from './context.js';

@@ -4,7 +4,7 @@
  * `mailops --help` never loads imapflow, nodemailer, mailparser or SQLite. program.ts builds it
  * from every spec; main.ts, running one command, from that command's spec alone.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from './commander.js';
 import { VERSION } from './version.js';
 import type { CommandSpec, FlagParser, FlagSpec } from './command-spec.js';
 

@@ -175,6 +175,12 @@ describe('the dependency rule of src/', () => {
     expect(libraryViolations(all)).toEqual([]);
   });
 
+  it("commander is required through src/cli/commander.ts, not imported as an ES module (its wrapper costs every command)", () => {
+    const valueImports = all.filter((i) => i.to === 'commander' && !i.typeOnly);
+    expect(valueImports.map((i) => i.from)).toEqual([]);
+    expect(readFileSync(join(SRC, 'cli/commander.ts'), 'utf8')).toContain("createRequire(import.meta.url)('commander')");
+  });
+
   it('no import cycles between files, nor between the folders of one layer', () => {
     expect(importCycles(all)).toEqual([]);
     expect(folderCycles(all)).toEqual([]);
