@@ -6,7 +6,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import libmime from 'libmime';
+import { libmime } from './libmime.js';
 import { decodeWindows1252 } from './charset.js';
 import { findHeaderEnd } from './raw-header.js';
 

@@ -9,7 +9,7 @@
 import { simpleParser } from './mailparser.js';
 import type { AddressObject, Attachment, EmailAddress, ParsedMail, SimpleParserOptions } from 'mailparser';
 import { createRequire } from 'node:module';
-import libmime from 'libmime';
+import { libmime } from './libmime.js';
 import type { Address, AttachmentInfo } from '../domain/types.js';
 import { decodeCharset } from './charset.js';
 import { isMediaType } from './content-type.js';

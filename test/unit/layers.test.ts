@@ -50,6 +50,8 @@ export interface Import {
 
 const IMPORT = /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/g;
 const DYNAMIC = /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+/** A CommonJS library required (`require('x')`, `createRequire(import.meta.url)('x')`): a use like import(). */
+const REQUIRE = /(?:\brequire|createRequire\(import\.meta\.url\))\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** Every import of a file: static (import/export ... from), side-effect and dynamic import(). */
 export function importsOf(file: string, text: string): Import[] {
@@ -57,6 +59,7 @@ export function importsOf(file: string, text: string): Import[] {
   const target = (spec: string) => (spec.startsWith('.') ? relative(SRC, resolve(dirname(join(SRC, file)), spec)).replace(/\.js$/, '.ts') : packageName(spec));
   for (const match of text.matchAll(IMPORT)) found.push({ from: file, to: target(match[3]!), dynamic: false, typeOnly: Boolean(match[2]) });
   for (const match of text.matchAll(DYNAMIC)) found.push({ from: file, to: target(match[1]!), dynamic: true, typeOnly: false });
+  for (const match of text.matchAll(REQUIRE)) found.push({ from: file, to: target(match[1]!), dynamic: true, typeOnly: false });
   return found;
 }
 
@@ -160,6 +163,8 @@ describe('the dependency rule of src/', () => {
     expect(all.length).toBeGreaterThan(300);
     expect(all).toContainEqual({ from: 'cli/commands/ls.ts', to: 'core/messages.ts', dynamic: false, typeOnly: false });
     expect(all.some((i) => i.dynamic && i.to === 'imapflow')).toBe(true);
+    // A library required through createRequire counts as a use too.
+    expect(all).toContainEqual({ from: 'store/db.ts', to: 'better-sqlite3', dynamic: true, typeOnly: false });
   });
 
   it('every folder of src/ is on a layer', () => {
@@ -175,10 +180,11 @@ describe('the dependency rule of src/', () => {
     expect(libraryViolations(all)).toEqual([]);
   });
 
-  it("commander is required through src/cli/commander.ts, not imported as an ES module (its wrapper costs every command)", () => {
-    const valueImports = all.filter((i) => i.to === 'commander' && !i.typeOnly);
-    expect(valueImports.map((i) => i.from)).toEqual([]);
-    expect(readFileSync(join(SRC, 'cli/commander.ts'), 'utf8')).toContain("createRequire(import.meta.url)('commander')");
+  it('commander and libmime are required as CommonJS, each by one module: imported as ES modules they cost every command a wrapper', () => {
+    for (const [library, module] of [['commander', 'cli/commander.ts'], ['libmime', 'mime/libmime.ts']] as const) {
+      expect(all.filter((i) => i.to === library && !i.typeOnly).map((i) => i.from), library).toEqual([module]);
+      expect(readFileSync(join(SRC, module), 'utf8')).toContain(`createRequire(import.meta.url)('${library}')`);
+    }
   });
 
   it('no import cycles between files, nor between the folders of one layer', () => {
