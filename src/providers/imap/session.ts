@@ -3,6 +3,7 @@
  * reconnects, so a connection that drops (or is closed because an operation
  * was aborted) is forgotten and the next operation opens a new one.
  */
+import { createRequire } from 'node:module';
 import type { ImapFlow, ImapFlowOptions, MailboxObject } from 'imapflow';
 import type { Credentials, ProviderRuntime } from '../../domain/provider.js';
 import type { ServerEndpoint } from '../../domain/types.js';
@@ -153,13 +154,17 @@ export class ImapSession {
 
   private async login(connection: ConnectionState, forceRefresh: boolean): Promise<ImapFlow> {
     const { endpoint, credentials, runtime } = this.settings;
-    const [{ ImapFlow: Client }, ca, auth] = await Promise.all([
-      import('imapflow'),
+    const settling = Promise.all([
       loadCa(this.settings.caFile),
       credentials.kind === 'password'
         ? { user: credentials.user, pass: credentials.password }
         : credentials.accessToken({ forceRefresh }).then((accessToken) => ({ user: credentials.user, accessToken })),
     ]);
+    // Required once those are under way (a token refresh's request is out): imported as an ES
+    // module, imapflow (CommonJS) loaded through the ES module loader, 148 against 122 ms in a
+    // fresh process (median of 10).
+    const { ImapFlow: Client } = createRequire(import.meta.url)('imapflow') as typeof import('imapflow');
+    const [ca, auth] = await settling;
     const options: ImapFlowOptions = {
       // With MAILOPS_DNS_SERVERS, the address those servers give; TLS still checks endpoint.host.
       host: (await runtime.resolveHost?.(endpoint.host)) ?? endpoint.host,
