@@ -1,9 +1,11 @@
 // unlockEarly starts the one key derivation a command needs, and the command's own unlock
 // reuses it: counted by wrapping node:crypto's scrypt.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AccountConfig } from '../../src/domain/types.js';
+import { writeAccountsBackup } from '../../src/store/account-backup.js';
 
 const PASS = 'correct horse battery staple';
 
@@ -34,6 +36,11 @@ async function freshModules() {
   const file = await import('../../src/secrets/encrypted-file.js');
   const early = await import('../../src/secrets/unlock-early.js');
   return { ...file, ...early };
+}
+
+/** An account as accounts.json holds it; only what decides where its secret is matters here. */
+function account(name: string, fields: Partial<AccountConfig>): AccountConfig {
+  return { name, email: `${name}@example.test`, provider: 'imap', secretStore: 'file', passwordCommand: null, ...fields } as AccountConfig;
 }
 
 /** A home with a secret file made by "another process" (modules whose key cache is then thrown away). */
@@ -85,5 +92,33 @@ describe('unlockEarly (a sync starts deriving the key before it needs it)', () =
     await expect(openEncryptedFileStore(home, 'wrong')).rejects.toThrow(/^cannot unlock the secret file: wrong passphrase$/);
     expect(derivations.count).toBe(1);
     expect(readFileSync(join(home, SECRET_FILE_NAME))).toEqual(before);
+  });
+
+  it('derives nothing when no account keeps its secret in the file (a left-over file), and does when one does', async () => {
+    const home = await homeWithSecret();
+    const { unlockEarly } = await freshModules();
+    derivations.count = 0;
+    writeAccountsBackup(home, [
+      account('cmd', { passwordCommand: 'pass show mail' }),
+      account('chain', { secretStore: 'keychain' }),
+      account('google', { provider: 'gmail', secretStore: 'keychain' }),
+    ]);
+    unlockEarly(home, { MAILOPS_PASSPHRASE: PASS }, undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(derivations.count).toBe(0);
+
+    // An OAuth account's tokens are in the file even with a password command set somewhere else.
+    writeAccountsBackup(home, [account('cmd', { passwordCommand: 'pass show mail' }), account('outlook', { provider: 'outlook' })]);
+    unlockEarly(home, { MAILOPS_PASSPHRASE: PASS }, undefined);
+    await expect.poll(() => derivations.count).toBe(1);
+  });
+
+  it('derives the key when accounts.json cannot be read: the head start errs on the side of having it', async () => {
+    const home = await homeWithSecret();
+    const { unlockEarly } = await freshModules();
+    derivations.count = 0;
+    writeFileSync(join(home, 'accounts.json'), '{ not json');
+    unlockEarly(home, { MAILOPS_PASSPHRASE: PASS }, undefined);
+    await expect.poll(() => derivations.count).toBe(1);
   });
 });
