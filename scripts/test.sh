@@ -42,4 +42,18 @@ if [ -z "${MAILOPS_TEST_NO_BUILD:-}" ]; then
   npm run build
 fi
 
-exec dbus-run-session -- bash scripts/with-keyring.sh node_modules/.bin/vitest run "$@"
+# Every temporary folder of the run (test homes, servers, keyring) goes in one folder, removed at
+# the end: tests make theirs with mkdtemp and many do not remove them, which left hundreds of
+# folders in /tmp per run. MAILOPS_KEEP_TEST_TMP=1 keeps it for a post-mortem. Short, because
+# servers put Unix sockets inside (108 bytes for a socket's path). 0755: Dovecot's login and mail
+# users must reach their folders inside.
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/mot-XXXXXX")
+chmod 0755 "$run_tmp"
+finish() {
+  if [ -n "${MAILOPS_KEEP_TEST_TMP:-}" ]; then echo "test.sh: kept the run's temporary folder $run_tmp" >&2
+  else rm -rf "$run_tmp"; fi
+}
+trap finish EXIT
+export TMPDIR="$run_tmp"
+
+dbus-run-session -- bash scripts/with-keyring.sh node_modules/.bin/vitest run "$@"
