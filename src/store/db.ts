@@ -53,6 +53,21 @@ export function openDatabase(home: string): Database {
 }
 
 /**
+ * One more connection to a database file that another connection of this process opened (and
+ * migrated) with openDatabase: for a thread that only checkpoints the WAL
+ * (core/sync/wal-checkpointer.ts). A checkpoint copies frames without the page cache, so it
+ * keeps a small one; it syncs the files as the main connection's setting says.
+ */
+export function openForCheckpoints(file: string): Database {
+  const require = createRequire(import.meta.url);
+  const Sqlite = require('better-sqlite3') as typeof BetterSqlite3;
+  const db = new Sqlite(file, { fileMustExist: true, nativeBinding: nativeBinding(require) });
+  db.pragma('synchronous = NORMAL');
+  db.pragma('cache_size = -256');
+  return db;
+}
+
+/**
  * The addon's path, where npm builds it: handed to better-sqlite3, it skips the `bindings`
  * package's search of a dozen candidate paths (2-3 ms of every command that opens the database).
  * Undefined, and that search, for a build elsewhere.

@@ -135,10 +135,17 @@ describe('sync', () => {
     expect(folders).not.toContain('Old');
   });
 
-  it.each(['main', 'thread'])('kill -9 in the middle loses nothing and duplicates nothing; the next run completes (MAILOPS_SYNC_WRITER=%s)', async (writer) => {
-    const account = await connectedAccount(`sync-kill-${writer}`);
+  // Each way of storing a first sync: on the main thread with SQLite's own checkpoints, on the
+  // second-thread writer, and on the main thread with the WAL checkpointed on a second thread.
+  it.each([
+    { writer: 'main', checkpoint: 'inline' },
+    { writer: 'thread', checkpoint: 'inline' },
+    { writer: 'main', checkpoint: 'thread' },
+  ])('kill -9 in the middle loses nothing and duplicates nothing; the next run completes (MAILOPS_SYNC_WRITER=$writer, MAILOPS_SYNC_CHECKPOINT=$checkpoint)', async ({ writer, checkpoint }) => {
+    const account = await connectedAccount(`sync-kill-${writer}-${checkpoint}`);
     const uids = await seed(account, 'INBOX', 400, 20);
-    const running = startCli(['sync', '--json'], { home: account.home, env: { MAILOPS_PASSPHRASE: 'correct horse battery staple', MAILOPS_SYNC_WRITER: writer }, timeoutMs: 120_000 });
+    const env = { MAILOPS_PASSPHRASE: 'correct horse battery staple', MAILOPS_SYNC_WRITER: writer, MAILOPS_SYNC_CHECKPOINT: checkpoint };
+    const running = startCli(['sync', '--json'], { home: account.home, env, timeoutMs: 120_000 });
     // Kill it once some batches have been committed.
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && cachedCount(account) < 150) await new Promise((r) => setTimeout(r, 20));
@@ -150,7 +157,9 @@ describe('sync', () => {
     expect(partial).toBeLessThan(400);
 
     // The lease of the dead process is recovered at once (same host, pid gone).
-    const resumed = await sync(account);
+    const resumedRun = await account.cli(['sync', '--json'], { env, timeoutMs: 120_000 });
+    expect(resumedRun.code, resumedRun.stderr).toBe(0);
+    const resumed = { summary: parseJson<{ accounts: Summary[] }>(resumedRun).accounts[0]! };
     expect(resumed.summary.new).toBe(400 - partial);
     expect([...cached(account, 'INBOX').keys()]).toEqual(uids);
     const db = openDatabase(account.home);

@@ -17,11 +17,14 @@
  *
  * Batches may instead be stored on another thread (cache-writer.ts): consecutive
  * ones are joined up to GROUP_BYTES and each stored in a transaction of its own.
+ * Stored here, a large folder's commits are checkpointed on another thread
+ * (wal-checkpointer.ts).
  */
 import type { SyncEvent } from '../../domain/sync.js';
 import type { MessageCache } from '../../store/cache.js';
 import type { FolderRepository } from '../../store/folders.js';
 import type { CacheWriter } from './cache-writer.js';
+import type { WalCheckpointer } from './wal-checkpointer.js';
 
 export interface SyncCounts {
   folders: number;
@@ -76,10 +79,15 @@ export class FeedApplier {
     private readonly options: {
       /** A writer for a folder planning this many new messages, or null to store them here. */
       writerFor?: (messages: number) => Promise<CacheWriter> | null;
+      /** A checkpointer for a folder planning this many new messages stored here, or null. */
+      checkpointerFor?: (messages: number) => Promise<WalCheckpointer | null> | null;
     } = {},
   ) {}
 
   private writer: CacheWriter | null = null;
+  private checkpointer: WalCheckpointer | null = null;
+  /** Started at most once a sync: one that could not start is not tried again. */
+  private checkpointerAsked = false;
   /** Batches joined for the writer, sent at GROUP_BYTES or before anything else. */
   private forWriter: UpsertEvent | null = null;
   private group: OpenGroup | null = null;
@@ -96,6 +104,13 @@ export class FeedApplier {
       const starting = this.options.writerFor?.(event.messages);
       if (starting) this.writer = await starting;
     }
+    if (event.kind === 'plan' && !this.writer && !this.checkpointerAsked) {
+      const starting = this.options.checkpointerFor?.(event.messages);
+      if (starting) {
+        this.checkpointerAsked = true;
+        this.checkpointer = await starting;
+      }
+    }
     if (event.kind === 'upsert' && this.writer) {
       if (this.forWriter && this.forWriter.scope !== event.scope) await this.sendToWriter();
       this.forWriter = this.forWriter
@@ -109,7 +124,10 @@ export class FeedApplier {
       await this.writer.idle();
     }
     if (event.kind !== 'upsert') this.commitGroup();
+    // The WAL has grown while the checkpointer kept one commit behind: a new group starts it over.
+    if (event.kind === 'upsert' && !this.group && this.checkpointer?.behind) await this.checkpointer.caughtUp();
     this.applyHere(event);
+    if (event.kind !== 'upsert') this.checkpointer?.committed();
   }
 
   /** Every batch is committed, here or by the writer (the first failure thrown). */
@@ -131,12 +149,15 @@ export class FeedApplier {
   /** Commits what is stored, and ends the writer, if one was started, after what it was sent. */
   async close(): Promise<void> {
     const writer = this.writer;
+    const checkpointer = this.checkpointer;
     try {
       this.commitGroup();
       await this.sendToWriter();
     } finally {
       this.writer = null;
+      this.checkpointer = null;
       await writer?.close();
+      await checkpointer?.close();
     }
   }
 
@@ -174,6 +195,7 @@ export class FeedApplier {
     clearTimeout(group.timer);
     try {
       this.cache.commitOpen();
+      this.checkpointer?.committed();
     } catch (error) {
       // SQLite may have rolled back already (a full disk); else this does.
       this.cache.rollbackOpen();
