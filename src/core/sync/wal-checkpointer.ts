@@ -45,6 +45,7 @@ export class WalCheckpointer {
     const started = await new Promise<boolean>((resolve) => {
       worker.once('online', () => resolve(true));
       worker.once('error', () => resolve(false));
+      worker.once('exit', () => resolve(false));
     });
     if (!started) {
       await worker.terminate();
