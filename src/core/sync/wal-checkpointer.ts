@@ -28,6 +28,9 @@ const MAX_FRAMES = 4096;
 /** Commits made while the worker copied earlier ones (a sync's group is about 1 MB of mail). */
 const MAX_COMMITS_AHEAD = 16;
 
+/** How long close() waits for the worker's last checkpoint and its exit before ending it. */
+const CLOSE_WITHIN_MS = 10_000;
+
 interface Bounds {
   maxFrames: number;
   maxCommitsAhead: number;
@@ -104,16 +107,20 @@ export class WalCheckpointer {
 
   /** Waits for the checkpoint running, ends the worker, and gives the connection its checkpoints back. */
   async close(): Promise<void> {
-    if (this.running) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (!this.stopped) {
-      this.stopped = true;
-      this.worker.removeAllListeners('exit');
-      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-      this.worker.postMessage('close' satisfies CheckpointRequest);
-      // A worker that does not end by itself is ended: a cron run never hangs on it.
-      const timer = setTimeout(() => void this.worker.terminate(), 5000);
+      // A worker that does not finish by itself is ended (stop() wakes the wait below): a cron
+      // run never hangs on it, and the connection's own close checkpoints what is left.
+      const timer = setTimeout(() => this.stop(), CLOSE_WITHIN_MS);
       timer.unref();
-      await exited;
+      if (this.running) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      if (!this.stopped) {
+        this.stopped = true;
+        this.worker.removeAllListeners('exit');
+        const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+        this.worker.postMessage('close' satisfies CheckpointRequest);
+        await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, CLOSE_WITHIN_MS).unref())]);
+        void this.worker.terminate();
+      }
       clearTimeout(timer);
     }
     this.restoreInterval();
