@@ -11,6 +11,7 @@ import { FolderRepository } from '../../src/store/folders.js';
 import { MessageCache } from '../../src/store/cache.js';
 import { CacheQuery } from '../../src/store/cache-query.js';
 import { FeedApplier, type FolderReport } from '../../src/core/sync/apply.js';
+import type { WalCheckpointer } from '../../src/core/sync/wal-checkpointer.js';
 import { ACCOUNT_SCOPE, type MessageUpsert, type SyncEvent } from '../../src/domain/sync.js';
 import type { AccountConfig, Folder, MessageFlags } from '../../src/domain/types.js';
 
@@ -293,5 +294,40 @@ describe('FeedApplier: new mail stored as it comes, committed in groups', () => 
     expect(other.tokens.get('A')).toBe('t0');
     expect(other.listed(['A'])).toEqual([]);
     other.close();
+  });
+});
+
+describe('FeedApplier: the WAL checkpointer, once the plans add up', () => {
+  it('is asked with the sum of the plans so far, started once, told of the commits, and closed with the applier', async () => {
+    const { db } = setup();
+    const asked: number[] = [];
+    const used = { committed: 0, closed: 0 };
+    const checkpointer = {
+      behind: false,
+      committed: () => void used.committed++,
+      caughtUp: async () => undefined,
+      close: async () => void used.closed++,
+    } as unknown as WalCheckpointer;
+    const applier = new FeedApplier('g', new MessageCache(db), new FolderRepository(db), { folder: () => {}, messages: () => {} }, {
+      checkpointerFor: (messages) => {
+        asked.push(messages);
+        return messages >= 20_000 ? Promise.resolve(checkpointer) : null;
+      },
+    });
+    const plan = (scope: string, messages: number): SyncEvent => ({ kind: 'plan', scope, messages });
+    // Folders of 8,000 each: declined at 8,000 and 16,000, started at 24,000, then not asked again.
+    await run(applier, [plan('A', 8000), plan('B', 8000)]);
+    expect(used.committed).toBe(0);
+    await run(applier, [{ kind: 'reset', scope: 'C', reason: 'new', checkpoint: 't0' }, plan('C', 8000), plan('D', 8000)]);
+    expect(asked).toEqual([8000, 16000, 24000]);
+
+    const before = used.committed;
+    await run(applier, [{ kind: 'upsert', scope: 'C', messages: [upsert('C.1', [['C', 1]])], bytes: 10, checkpoint: 't1' }]);
+    expect(used.committed).toBe(before);
+    // The group's commit tells it.
+    await applier.drain();
+    expect(used.committed).toBe(before + 1);
+    await applier.close();
+    expect(used.closed).toBe(1);
   });
 });

@@ -79,7 +79,7 @@ export class FeedApplier {
     private readonly options: {
       /** A writer for a folder planning this many new messages, or null to store them here. */
       writerFor?: (messages: number) => Promise<CacheWriter> | null;
-      /** A checkpointer for a folder planning this many new messages stored here, or null. */
+      /** A checkpointer for a sync whose plans add up to this many new messages stored here, or null. */
       checkpointerFor?: (messages: number) => Promise<WalCheckpointer | null> | null;
     } = {},
   ) {}
@@ -88,6 +88,8 @@ export class FeedApplier {
   private checkpointer: WalCheckpointer | null = null;
   /** Started at most once a sync: one that could not start is not tried again. */
   private checkpointerAsked = false;
+  /** New messages the feed's plans announced so far, over all its scopes. */
+  private planned = 0;
   /** Batches joined for the writer, sent at GROUP_BYTES or before anything else. */
   private forWriter: UpsertEvent | null = null;
   private group: OpenGroup | null = null;
@@ -104,8 +106,10 @@ export class FeedApplier {
       const starting = this.options.writerFor?.(event.messages);
       if (starting) this.writer = await starting;
     }
+    if (event.kind === 'plan') this.planned += event.messages;
     if (event.kind === 'plan' && !this.writer && !this.checkpointerAsked) {
-      const starting = this.options.checkpointerFor?.(event.messages);
+      // The whole sync's plans so far: an account of many middling folders is as long a sync.
+      const starting = this.options.checkpointerFor?.(this.planned);
       if (starting) {
         this.checkpointerAsked = true;
         this.checkpointer = await starting;

@@ -215,18 +215,18 @@ function writerFor(home: string, env: NodeJS.ProcessEnv): (messages: number) => 
 }
 
 /**
- * A folder planning at least this many new messages has its commits checkpointed on a second
- * thread (wal-checkpointer.ts). Its worker costs 9-14 MB of peak RSS. Measured on the sync
+ * A sync whose folders' plans add up to this many new messages (as they come) has its commits
+ * checkpointed on a second thread (wal-checkpointer.ts). Its worker costs 9-14 MB of peak RSS. Measured on the sync
  * benchmark's first syncs (alternating runs on loopback): 50,000 small messages 9.3-10.3 s
  * against 12.0-12.8 s, peak RSS 91-93 against 80-82 MB; 10,000 messages (600 MB stored) within
  * the noise of this machine, and 103-108 MB against 94-98: past the 100 MB a first sync keeps
- * to. So only a folder this large pays for it, where the time saved grows with the folder.
+ * to. So only a sync this large pays for it, where the time saved grows with the sync.
  */
 const CHECKPOINT_THREAD_FROM = 20_000;
 
 /**
  * MAILOPS_SYNC_CHECKPOINT=inline keeps every checkpoint on the sync's own connection (SQLite's
- * default), =thread starts the checkpointer for any folder with new messages: both for measuring
+ * default), =thread starts the checkpointer for any sync with new messages: both for measuring
  * and testing it.
  */
 function checkpointerFor(session: Session, env: NodeJS.ProcessEnv): (messages: number) => Promise<WalCheckpointer | null> | null {
