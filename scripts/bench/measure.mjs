@@ -1,12 +1,27 @@
 // Runs a child process under GNU time for its wall time, peak RSS (ru_maxrss of the process and
 // the children it waited for, from wait4: nothing to sample, nothing missed between samples) and
-// CPU time (user + system), which other load on the machine disturbs less than wall time.
+// CPU time (user + system), which other load on the machine disturbs less than wall time. With
+// them, the whole machine's busy CPU time meanwhile (/proc/stat: the server, the kernel's
+// writeback and anything else running too), which says how much of the cores were left idle.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const TIME = '/usr/bin/time';
+
+/** Clock ticks per second of /proc/stat (USER_HZ). */
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** The machine's busy CPU seconds since boot, all cores (NaN where there is no /proc/stat). */
+function machineBusy() {
+  try {
+    const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).map(Number);
+    return (user + nice + system + irq + softirq + steal) / TICKS;
+  } catch {
+    return NaN;
+  }
+}
 
 /**
  * Installs a Debian package when `command` is missing, as scripts/test.sh does for the test
@@ -26,12 +41,14 @@ export function ensureCommand(command, pkg) {
 
 /**
  * Runs `command args` to completion; resolves with wall seconds, CPU seconds, peak RSS in MB,
+ * the machine's busy CPU seconds meanwhile (`machineCpu`: every process, this one's included),
  * exit code and output. Wall time is measured here (GNU time prints only centiseconds).
  */
 export function measure(command, args, { env = process.env, cwd } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mailops-bench-time-'));
   const report = join(dir, 'time');
   return new Promise((resolve, reject) => {
+    const busy = machineBusy();
     const started = process.hrtime.bigint();
     const child = spawn(TIME, ['-f', '%M %U %S', '-o', report, command, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [];
@@ -41,6 +58,7 @@ export function measure(command, args, { env = process.env, cwd } = {}) {
     child.on('error', reject);
     child.on('close', (code) => {
       const wall = Number(process.hrtime.bigint() - started) / 1e9;
+      const machineCpu = machineBusy() - busy;
       let fields = [NaN, NaN, NaN];
       try {
         // The last line: GNU time puts "Command exited with non-zero status N" before it.
@@ -50,7 +68,7 @@ export function measure(command, args, { env = process.env, cwd } = {}) {
       }
       rmSync(dir, { recursive: true, force: true });
       const [rssKb, user, system] = fields;
-      resolve({ wall, cpu: user + system, rssMb: rssKb / 1024, code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      resolve({ wall, cpu: user + system, machineCpu, rssMb: rssKb / 1024, code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
   });
 }

@@ -299,12 +299,20 @@ export function mb(bytes) {
   return (bytes / 1e6).toFixed(0);
 }
 
-export const HEADER = `    ${'tool'.padEnd(18)} ${'wall s'.padStart(8)} ${'MB/s'.padStart(8)} ${'peak RSS MB'.padStart(12)} ${'CPU s'.padStart(8)}`;
+export const HEADER = `    ${'tool'.padEnd(18)} ${'wall s'.padStart(8)} ${'MB/s'.padStart(8)} ${'peak RSS MB'.padStart(12)} ${'CPU s'.padStart(8)} ${'machine CPU s'.padStart(14)}`;
 
-/** One line of a table. CPU: user + system time of the tool's own process (not Dovecot's). */
+/**
+ * One line of a table. CPU: user + system time of the tool's own process (not Dovecot's).
+ * Machine CPU: every process's meanwhile (the tool, Dovecot, the kernel writing the tool's files).
+ */
 export function row(tool, r, bytes) {
   const rate = bytes ? (bytes / 1e6 / r.wall).toFixed(1) : '-';
-  return `    ${tool.padEnd(18)} ${r.wall.toFixed(2).padStart(8)} ${rate.padStart(8)} ${r.rssMb.toFixed(0).padStart(12)} ${r.cpu.toFixed(2).padStart(8)}`;
+  return `    ${tool.padEnd(18)} ${r.wall.toFixed(2).padStart(8)} ${rate.padStart(8)} ${r.rssMb.toFixed(0).padStart(12)} ${r.cpu.toFixed(2).padStart(8)} ${r.machineCpu.toFixed(2).padStart(14)}`;
+}
+
+/** How busy the machine's cores were during a run: its machine CPU over cores x wall. */
+export function busyShare(r) {
+  return `${Math.round((100 * r.machineCpu) / (cpus().length * r.wall))}%`;
 }
 
 function report(rows, big, large) {
@@ -330,6 +338,7 @@ function report(rows, big, large) {
   const versus = (label, a, b, target) => ({ label, shown: ratio(a.wall / b.wall), target: `<= ${target.toFixed(2)}x`, pass: a.wall <= target * b.wall });
   const checks = [
     versus('(a) mailops / floor', moA, find('a', 'floor'), TARGETS.firstVsFloor),
+    { label: '(a) cores busy', shown: busyShare(moA), target: 'none', pass: null, note: `of ${cpus().length} cores, every process (the floor's run: ${busyShare(find('a', 'floor'))})` },
     { label: '(a) mailops / mbsync', shown: ratio(moA.wall / find('a', 'mbsync').wall), target: 'none', pass: null },
     { label: '(a) mailops / mbsync FSync no', shown: ratio(moA.wall / find('a', 'mbsync (FSync no)').wall), target: 'none', pass: null },
     versus('(b) mailops / mbsync', find('b', 'mailops'), find('b', 'mbsync'), TARGETS.noChangeVsMbsync),
@@ -344,6 +353,8 @@ function report(rows, big, large) {
   if (large) {
     const { run, mailbox, floor } = large;
     checks.push(versus(`(a) ${mailbox.count} mailops / floor`, run, floor, TARGETS.firstVsFloor));
+    // Not a target: whether a core was left for more parallel work (the floor's share beside it).
+    checks.push({ label: `(a) ${mailbox.count} cores busy`, shown: busyShare(run), target: 'none', pass: null, note: `of ${cpus().length} cores, every process (the floor's run: ${busyShare(floor)})` });
     checks.push({ label: `mailops peak RSS, ${mailbox.count}`, shown: `${run.rssMb.toFixed(0)} MB`, target: `<= ${TARGETS.rssMb} MB`, pass: run.rssMb <= TARGETS.rssMb });
   }
   for (const check of checks) {
