@@ -9,7 +9,7 @@ import type { SyncOptions } from '../../domain/sync.js';
 import { parseDay } from '../../core/query/dates.js';
 import { parseSize } from '../../core/query/sizes.js';
 import { syncAccounts, syncExitCode, type AccountSummary, type SyncProgress } from '../../core/sync/engine.js';
-import { keepYoungGenerationSmall } from '../../core/sync/young-generation.js';
+import { keepV8MemorySmall } from '../../core/sync/v8-memory.js';
 import { requireAccess } from '../../providers/access.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../session.js';
@@ -88,7 +88,7 @@ async function rebuildCacheFirst(ctx: CliContext): Promise<void> {
 
 export async function run(ctx: CliContext, args: unknown[], options: Options): Promise<number> {
   const syncOpts = syncOptions(options);
-  keepYoungGenerationSmall();
+  keepV8MemorySmall();
   const names = [...(args[0] as string[]), ...(options.account ? [options.account] : [])];
   // A wall-clock budget for cron: what is done by then stays done.
   const signal = options.maxTime ? AbortSignal.any([ctx.signal, AbortSignal.timeout(options.maxTime * 1000)]) : ctx.signal;

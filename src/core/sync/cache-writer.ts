@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { MessageUpsert } from '../../domain/sync.js';
 import type { Checkpoint } from '../../store/cache.js';
 import type { UpsertAnswer, UpsertRequest } from './cache-writer-worker.js';
-import { keepYoungGenerationSmallAfter } from './young-generation.js';
+import { keepV8MemorySmallAfter } from './v8-memory.js';
 
 /** Batches sent and not yet stored: one being stored, one waiting. */
 const WINDOW = 2;
@@ -28,7 +28,7 @@ export class CacheWriter {
   constructor(home: string) {
     // A small young generation, as the main thread keeps (cli/commands/sync.ts): the batches are garbage at once.
     this.worker = new Worker(new URL('./cache-writer-worker.js', import.meta.url), { workerData: { home }, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } });
-    keepYoungGenerationSmallAfter(this.worker);
+    keepV8MemorySmallAfter(this.worker);
     this.worker.on('message', (answer: UpsertAnswer) => {
       const waiter = this.waiting.get(answer.seq);
       this.waiting.delete(answer.seq);

@@ -21,7 +21,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Database } from '../../store/db.js';
 import type { CheckpointAnswer, CheckpointRequest } from './wal-checkpointer-worker.js';
-import { keepYoungGenerationSmallAfter } from './young-generation.js';
+import { keepV8MemorySmallAfter } from './v8-memory.js';
 
 /** 4,096 frames of 16 KB pages: a WAL of about 64 MB between starts (SQLite's own: 16 MB). */
 const MAX_FRAMES = 4096;
@@ -44,7 +44,7 @@ export class WalCheckpointer {
       // It holds nothing but its connection.
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
     });
-    keepYoungGenerationSmallAfter(worker);
+    keepV8MemorySmallAfter(worker);
     const started = await new Promise<boolean>((resolve) => {
       worker.once('online', () => resolve(true));
       worker.once('error', () => resolve(false));
